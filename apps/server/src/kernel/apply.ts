@@ -1,0 +1,125 @@
+/**
+ * apply(ops): runs a plan. `ip` ops are batched (`ip -batch -`, one process per
+ * namespace, since `-n NS` is not accepted inside batch lines), namespaces in
+ * parallel; other commands are spawned. On the first failure it stops after the
+ * current stage, and reports the op, its argv and the kernel's message; the state
+ * left is one that a second apply of the same plan's topology completes.
+ */
+import type { Op } from '@nslab/model';
+import { opArgv } from '@nslab/model';
+import { explain } from './explain';
+import { pool, run } from './runner';
+
+/** Batches in flight at once: 8 in parallel was the fastest build here (DESIGN.md section 8). */
+export const APPLY_CONCURRENCY = 8;
+
+/** Progress of one op, as it runs. */
+export interface OpEvent {
+  index: number;
+  op: Op;
+  argv: string[];
+  status: 'done' | 'failed';
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A failed apply: the op, the command and what the kernel said, and how many ops ran before it. */
+export class ApplyError extends Error {
+  constructor(
+    readonly op: Op,
+    readonly index: number,
+    readonly argv: string[],
+    readonly stderr: string,
+    readonly completed: number,
+  ) {
+    super(`${explain(op, stderr)} (while running: ${argv.join(' ')}; the kernel said: ${stderr.trim() || 'nothing'})`);
+    this.name = 'ApplyError';
+  }
+}
+
+type Channel = { type: 'root'; line: string[] } | { type: 'ns'; netns: string; line: string[] } | { type: 'exec'; netns: string };
+
+/** How an op's argv runs: a line of the root batch, a line of a namespace's batch, or its own process. */
+export function channelOf(argv: string[]): Channel {
+  if (argv[0] === 'ip' && argv[1] === '-n' && argv[2]) return { type: 'ns', netns: argv[2], line: argv.slice(3) };
+  if (argv[0] === 'ip' && argv[1] !== 'netns') return { type: 'root', line: argv.slice(1) };
+  if (argv[0] === 'ip' && argv[1] === 'netns' && (argv[2] === 'add' || argv[2] === 'del')) return { type: 'root', line: argv.slice(1) };
+  return { type: 'exec', netns: argv[0] === 'ip' && argv[1] === 'netns' && argv[2] === 'exec' ? argv[3] ?? '' : '' };
+}
+
+/** A batch line from validated words; refuses anything `ip -batch`'s tokenizer would read differently. */
+export function batchLine(words: string[]): string {
+  for (const w of words) {
+    if (w.length === 0 || /[\s"'#\\;\0]/.test(w)) throw new Error(`refusing batch word ${JSON.stringify(w)}: it holds a character ip -batch would misread`);
+  }
+  return words.join(' ');
+}
+
+interface Step { index: number; op: Op; argv: string[]; channel: Channel }
+
+/** Runs the ops in order and reports each one. Resolves with the number run. */
+export async function applyOps(ops: Op[], onEvent: (e: OpEvent) => void = () => {}): Promise<number> {
+  const steps: Step[] = ops.map((op, index) => {
+    const argv = opArgv(op);
+    return { index, op, argv, channel: channelOf(argv) };
+  });
+  // Consecutive steps of one channel type form a stage; stages run one after another.
+  const stages: Step[][] = [];
+  for (const step of steps) {
+    const last = stages[stages.length - 1];
+    if (last && last[0]?.channel.type === step.channel.type) last.push(step);
+    else stages.push([step]);
+  }
+  let completed = 0;
+  for (const stage of stages) {
+    const groups = new Map<string, Step[]>();
+    for (const step of stage) {
+      const key = step.channel.type === 'root' ? '' : step.channel.netns;
+      const list = groups.get(key) ?? [];
+      list.push(step);
+      groups.set(key, list);
+    }
+    const type = stage[0]?.channel.type;
+    const failures = await pool([...groups.values()], APPLY_CONCURRENCY, (group) =>
+      type === 'exec' ? runEach(group, onEvent) : runBatch(group, onEvent));
+    const failure = failures.find((f) => f !== undefined);
+    completed += stage.length - failures.reduce((n, f) => n + (f ? f.notRun : 0), 0);
+    if (failure) throw new ApplyError(failure.step.op, failure.step.index, failure.step.argv, failure.stderr, completed);
+  }
+  return completed;
+}
+
+interface Failure { step: Step; stderr: string; notRun: number }
+
+async function runBatch(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {
+  const first = group[0];
+  if (!first) return undefined;
+  const lines = group.map((s) => batchLine((s.channel as { line: string[] }).line));
+  const argv = first.channel.type === 'ns' ? ['ip', '-n', first.channel.netns, '-batch', '-'] : ['ip', '-batch', '-'];
+  const result = await run(argv, { input: lines.join('\n') + '\n', allowFailure: true });
+  // ip -batch stops at the first failing line and says "Command failed -:N".
+  const failedLine = result.code === 0 ? 0 : Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 1);
+  for (let i = 0; i < group.length; i += 1) {
+    const step = group[i] as Step;
+    if (failedLine === 0 || i + 1 < failedLine) {
+      onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: '' });
+    } else if (i + 1 === failedLine) {
+      const stderr = result.stderr.replace(/Command failed -:\d+\s*$/, '').trim();
+      onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'failed', code: result.code, stdout: result.stdout, stderr });
+      return { step, stderr, notRun: group.length - i };
+    }
+  }
+  return undefined;
+}
+
+async function runEach(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {
+  for (let i = 0; i < group.length; i += 1) {
+    const step = group[i] as Step;
+    const result = await run(step.argv, { allowFailure: true });
+    const status = result.code === 0 ? 'done' : 'failed';
+    onEvent({ index: step.index, op: step.op, argv: step.argv, status, code: result.code, stdout: result.stdout, stderr: result.stderr });
+    if (status === 'failed') return { step, stderr: result.stderr, notRun: group.length - i };
+  }
+  return undefined;
+}

@@ -1,0 +1,161 @@
+/**
+ * Reads iproute2's JSON (`ip -j -d`) into the model. This is the one file that knows
+ * iproute2's field names (ifname, addr_info, linkinfo...); nothing outside it does.
+ */
+import type { Interface, Namespace, Route } from '@nslab/model';
+import { canonicalCidr, kindFromKernel, parseOwnerMarker, VXLAN_PORT } from '@nslab/model';
+
+interface IpAddrInfo { family: string; local: string; prefixlen: number; scope?: string }
+interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu?: number;
+  operstate?: string;
+  link_type?: string;
+  address?: string;
+  ifalias?: string;
+  master?: string;
+  link?: string;
+  link_index?: number;
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+  addr_info?: IpAddrInfo[];
+}
+interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: string; metric?: number; prefsrc?: string; type?: string }
+interface IpNetconf { family: string; interface: string; forwarding?: boolean | string }
+interface IpNsid { nsid: number; name?: string }
+
+/** Where a veth's other end is, in the terms of the namespace that holds it. */
+export interface VethPeer {
+  /** The peer's namespace as an nsid of this namespace; undefined when it is in the same namespace. */
+  nsid?: number;
+  /** The peer's ifindex inside its namespace. */
+  ifindex: number;
+}
+
+/** One namespace as `ip -j` reports it, in model terms plus what is needed to join veth ends. */
+export interface NamespaceReading {
+  namespace: Namespace;
+  /** The lab and node recorded on lo, if any. */
+  owner?: { lab: string; node: string };
+  ifindex: Map<number, string>;
+  peers: Map<string, VethPeer>;
+  /** nsid (as this namespace numbers them) to kernel namespace name. */
+  nsids: Map<number, string>;
+}
+
+/** Addresses every namespace has by itself on lo, left out of the model. */
+const IMPLICIT_LO = new Set(['127.0.0.1/8', '::1/128']);
+
+/**
+ * Splits the output of `ip -j -batch -`, which prints one JSON document per command,
+ * into those documents.
+ */
+export function splitJsonDocuments(text: string): unknown[] {
+  const docs: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i += 1;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') {
+      if (depth === 0) start = i;
+      depth += 1;
+    } else if (ch === ']' || ch === '}') {
+      depth -= 1;
+      if (depth === 0 && start >= 0) {
+        docs.push(JSON.parse(text.slice(start, i + 1)));
+        start = -1;
+      }
+    }
+  }
+  return docs;
+}
+
+/** The batch lines whose output `readNamespace` expects, in order. */
+export const READ_BATCH = ['addr show', 'route show table main', 'netconf show', 'netns list-id'];
+
+function toInterface(link: IpLink): Interface {
+  const kind = kindFromKernel(link.linkinfo?.info_kind, link.link_type);
+  const addresses = (link.addr_info ?? [])
+    .filter((a) => a.scope !== 'link' && !(a.family === 'inet6' && a.local.startsWith('fe80:')))
+    .map((a) => canonicalCidr(`${a.local}/${a.prefixlen}`) ?? `${a.local}/${a.prefixlen}`)
+    .filter((a) => !(kind === 'loopback' && IMPLICIT_LO.has(a)));
+  const iface: Interface = {
+    kind,
+    up: (link.flags ?? []).includes('UP'),
+    addresses,
+    state: (link.operstate ?? 'unknown').toLowerCase(),
+  };
+  if (link.mtu !== undefined) iface.mtu = link.mtu;
+  if (link.address && kind !== 'loopback') iface.mac = link.address;
+  if (link.master) iface.master = link.master;
+  if (kind === 'vxlan') {
+    const d = link.linkinfo?.info_data ?? {};
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    iface.vxlan = { vni: typeof d['id'] === 'number' ? d['id'] : 0, port: typeof d['port'] === 'number' ? d['port'] : VXLAN_PORT };
+    const remote = str(d['remote']);
+    const group = str(d['group']);
+    const local = str(d['local']);
+    const dev = str(d['link']) ?? link.link;
+    if (remote) iface.vxlan.remote = remote;
+    if (group) iface.vxlan.group = group;
+    if (local) iface.vxlan.local = local;
+    if (dev) iface.vxlan.dev = dev;
+  }
+  return iface;
+}
+
+function toRoute(r: IpRoute): Route | undefined {
+  if (r.protocol === 'kernel' || (r.type && r.type !== 'unicast')) return undefined;
+  const dst = r.dst === 'default' ? 'default' : canonicalCidr(r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`);
+  if (!dst) return undefined;
+  const route: Route = { dst };
+  if (r.gateway) route.gateway = r.gateway;
+  if (r.dev) route.dev = r.dev;
+  if (r.metric) route.metric = r.metric;
+  if (r.prefsrc) route.src = r.prefsrc;
+  return route;
+}
+
+/** Reads the documents printed for READ_BATCH into a namespace reading. */
+export function readNamespace(docs: unknown[]): NamespaceReading {
+  const [links, routes, netconf, nsids] = docs as [IpLink[]?, IpRoute[]?, IpNetconf[]?, IpNsid[]?];
+  const namespace: Namespace = { forwarding: false, interfaces: {}, routes: [], nat: [] };
+  const reading: NamespaceReading = { namespace, ifindex: new Map(), peers: new Map(), nsids: new Map() };
+  for (const link of links ?? []) {
+    namespace.interfaces[link.ifname] = toInterface(link);
+    reading.ifindex.set(link.ifindex, link.ifname);
+    if (link.linkinfo?.info_kind === 'veth' && link.link_index !== undefined) {
+      const peer: VethPeer = { ifindex: link.link_index };
+      if (link.link_netnsid !== undefined) peer.nsid = link.link_netnsid;
+      reading.peers.set(link.ifname, peer);
+    }
+    if (link.link_type === 'loopback') {
+      const owner = parseOwnerMarker(link.ifalias);
+      if (owner) reading.owner = owner;
+    }
+  }
+  // Same-namespace veth pairs name their peer instead of giving link_index.
+  for (const link of links ?? []) {
+    if (link.linkinfo?.info_kind === 'veth' && link.link_index === undefined && link.link) {
+      const idx = [...reading.ifindex].find(([, n]) => n === link.link)?.[0];
+      if (idx !== undefined) reading.peers.set(link.ifname, { ifindex: idx });
+    }
+  }
+  for (const r of routes ?? []) {
+    const route = toRoute(r);
+    if (route) namespace.routes.push(route);
+  }
+  const all = (netconf ?? []).find((c) => c.family === 'inet' && c.interface === 'all');
+  namespace.forwarding = all?.forwarding === true || all?.forwarding === 'on';
+  for (const n of nsids ?? []) if (n.name) reading.nsids.set(n.nsid, n.name);
+  return reading;
+}

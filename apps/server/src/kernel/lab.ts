@@ -1,0 +1,54 @@
+/**
+ * The engine's entry points: apply a topology, destroy a lab, export it. Each reads
+ * the kernel first, so every call converges from whatever state it finds.
+ */
+import type { Op, Topology } from '@nslab/model';
+import { netnsName, ownerMarker, parseNetnsName, plan } from '@nslab/model';
+import { applyOps, batchLine } from './apply';
+import type { OpEvent } from './apply';
+import { observeLab } from './observe';
+import { run } from './runner';
+
+/** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
+export interface ApplyOutcome {
+  ops: Op[];
+  ran: number;
+  /** Namespaces with the lab's names but another lab's marker: left alone, and in the way. */
+  foreign: string[];
+}
+
+/**
+ * Converges the kernel to a validated topology. Namespaces named like the lab's
+ * nodes but carrying no marker (left by a crash between create and mark) are
+ * adopted only when the topology declares them, by marking them.
+ */
+export async function applyTopology(desired: Topology, options: { dryRun?: boolean; onEvent?: (e: OpEvent) => void } = {}): Promise<ApplyOutcome> {
+  let observed = await observeLab(desired.name);
+  const adoptable = observed.unmarked.filter((n) => Object.keys(desired.nodes).some((node) => netnsName(desired.name, node) === n));
+  if (adoptable.length > 0 && !options.dryRun) {
+    await adoptNetns(desired.name, adoptable);
+    observed = await observeLab(desired.name);
+  }
+  const ops = plan(desired, observed.topology);
+  if (options.dryRun) return { ops, ran: 0, foreign: observed.foreign };
+  const ran = await applyOps(ops, options.onEvent);
+  return { ops, ran, foreign: observed.foreign };
+}
+
+/** Writes the lab's marker on each namespace's lo. Only called for unmarked names the topology declares. */
+async function adoptNetns(lab: string, names: string[]): Promise<void> {
+  for (const netns of names) {
+    const parsed = parseNetnsName(netns);
+    if (parsed?.lab === lab) await run(['ip', '-n', netns, 'link', 'set', 'lo', 'alias', ownerMarker(lab, parsed.node)]);
+  }
+}
+
+/** Removes every namespace the lab owns (their devices, routes and rules go with them), and nothing else. */
+export async function destroyLab(lab: string): Promise<string[]> {
+  const observed = await observeLab(lab, { firewall: false });
+  const nodes = Object.keys(observed.topology.nodes);
+  if (nodes.length === 0) return [];
+  const lines = nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]));
+  await run(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  return nodes;
+}

@@ -1,0 +1,125 @@
+/**
+ * observe(lab): the lab as the kernel has it, read with the kernel's own tools
+ * (`ip -j -d` in one batch per namespace, `iptables-save`), in the model's types.
+ * Only namespaces that carry the lab's ownership marker are part of it.
+ */
+import { readdir } from 'node:fs/promises';
+import type { Link, Topology } from '@nslab/model';
+import { linkKey, NETNS_PREFIX, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
+import type { NamespaceReading } from './iproute';
+import { READ_BATCH, readNamespace, splitJsonDocuments } from './iproute';
+import { CommandError, pool, run } from './runner';
+
+/** Where iproute2 keeps named namespaces. */
+export const NETNS_DIR = '/run/netns';
+
+/** Namespace reads in flight at once: 8 was the fastest on the 2-core machines here (DESIGN.md section 8). */
+export const READ_CONCURRENCY = 8;
+
+/** Kernel names of every named namespace on the machine. */
+export async function listNetns(): Promise<string[]> {
+  try {
+    return (await readdir(NETNS_DIR)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Reads one namespace; undefined when it vanished while being read. */
+export async function readNetns(netns: string, withFirewall = true): Promise<NamespaceReading | undefined> {
+  try {
+    const [ip, fw] = await Promise.all([
+      run(['ip', '-n', netns, '-j', '-d', '-batch', '-'], { input: READ_BATCH.join('\n') + '\n' }),
+      withFirewall ? run(['ip', 'netns', 'exec', netns, 'iptables-save'], { allowFailure: true }) : undefined,
+    ]);
+    const reading = readNamespace(splitJsonDocuments(ip.stdout));
+    if (fw && fw.code === 0) reading.namespace.nat = parseIptablesSave(fw.stdout);
+    return reading;
+  } catch (err) {
+    if (err instanceof CommandError && /Cannot open network namespace|No such file/.test(err.stderr)) return undefined;
+    throw err;
+  }
+}
+
+/** A lab's namespaces as read, by node name, and the namespaces that have its name but not its marker. */
+export interface LabReading {
+  topology: Topology;
+  readings: Map<string, NamespaceReading>;
+  /** Namespaces named like this lab's nodes that carry no marker (an apply interrupted between create and mark). */
+  unmarked: string[];
+  /** Namespaces named like this lab's nodes that carry another marker: never touched. */
+  foreign: string[];
+}
+
+/** Reads a lab from the kernel. A lab that does not exist reads as an empty topology. */
+export async function observeLab(lab: string, options: { firewall?: boolean } = {}): Promise<LabReading> {
+  const prefix = `${NETNS_PREFIX}${lab}.`;
+  const names = (await listNetns()).filter((n) => n.startsWith(prefix) && parseNetnsName(n)?.lab === lab);
+  const read = await pool(names, READ_CONCURRENCY, (n) => readNetns(n, options.firewall ?? true));
+  const readings = new Map<string, NamespaceReading>();
+  const unmarked: string[] = [];
+  const foreign: string[] = [];
+  names.forEach((n, i) => {
+    const r = read[i];
+    const parsed = parseNetnsName(n);
+    if (!r || !parsed) return;
+    if (r.owner?.lab === lab && r.owner.node === parsed.node) readings.set(parsed.node, r);
+    else if (r.owner) foreign.push(n);
+    else unmarked.push(n);
+  });
+  return { topology: assemble(lab, readings), readings, unmarked, foreign };
+}
+
+/** Joins per-namespace readings into a lab: veth ends become links. */
+export function assemble(lab: string, readings: Map<string, NamespaceReading>): Topology {
+  const topology: Topology = { name: lab, nodes: {}, links: [] };
+  const seen = new Set<string>();
+  for (const [node, r] of readings) topology.nodes[node] = r.namespace;
+  for (const [node, r] of readings) {
+    for (const [ifname, peer] of r.peers) {
+      const peerNetns = peer.nsid === undefined ? netnsName(lab, node) : r.nsids.get(peer.nsid);
+      const parsed = peerNetns ? parseNetnsName(peerNetns) : undefined;
+      const peerReading = parsed && parsed.lab === lab ? readings.get(parsed.node) : undefined;
+      const peerIf = peerReading?.ifindex.get(peer.ifindex);
+      const iface = r.namespace.interfaces[ifname];
+      if (!parsed || !peerReading || !peerIf) {
+        if (iface) iface.peer = peerNetns ?? 'another namespace';
+        continue;
+      }
+      const link: Link = { a: { node, interface: ifname }, b: { node: parsed.node, interface: peerIf } };
+      const key = linkKey(link);
+      if (!seen.has(key)) {
+        seen.add(key);
+        topology.links.push(link);
+      }
+    }
+  }
+  return topology;
+}
+
+/** A lab found on this machine. */
+export interface LabSummary { name: string; nodes: string[] }
+
+/** Every lab on this machine, found by the ownership markers in the kernel. */
+export async function listLabs(): Promise<LabSummary[]> {
+  const names = (await listNetns()).filter((n) => parseNetnsName(n) !== undefined);
+  const owners = await pool(names, READ_CONCURRENCY, (n) => readOwner(n));
+  const labs = new Map<string, string[]>();
+  names.forEach((n, i) => {
+    const owner = owners[i];
+    const parsed = parseNetnsName(n);
+    if (!owner || !parsed || owner.lab !== parsed.lab || owner.node !== parsed.node) return;
+    const list = labs.get(owner.lab) ?? [];
+    list.push(owner.node);
+    labs.set(owner.lab, list);
+  });
+  return [...labs].sort(([a], [b]) => a.localeCompare(b)).map(([name, nodes]) => ({ name, nodes }));
+}
+
+/** The ownership marker on a namespace's lo, if any. */
+export async function readOwner(netns: string): Promise<{ lab: string; node: string } | undefined> {
+  const result = await run(['ip', '-n', netns, '-j', '-d', 'link', 'show', 'dev', 'lo'], { allowFailure: true });
+  if (result.code !== 0) return undefined;
+  return readNamespace([JSON.parse(result.stdout) as unknown]).owner;
+}

@@ -1,0 +1,92 @@
+/**
+ * The one door to a process. Every command nslab runs goes through `run`: an argv
+ * array (never a shell string), a timeout, and failures turned into a typed error
+ * that carries the argv, the exit code and the kernel's message.
+ */
+import { spawn } from 'node:child_process';
+
+/** What a finished command printed. */
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** A command that failed: the argv it ran, how it ended, and what it said. */
+export class CommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+    readonly stdout: string,
+    reason: string,
+  ) {
+    super(`${argv.join(' ')}: ${reason}`);
+    this.name = 'CommandError';
+  }
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Written to the command's standard input, which is then closed. */
+  input?: string;
+  /** Killed after this long. Default 30 s: the longest a lab command (a 200-namespace batch) takes here is a few seconds. */
+  timeoutMs?: number;
+  /** Resolve with the result instead of throwing on a non-zero exit. */
+  allowFailure?: boolean;
+}
+
+/** A word that may never reach an argv from user input (NUL, newline) fails here as a last line of defence. */
+function checkArgv(argv: readonly string[]): void {
+  if (argv.length === 0) throw new Error('empty argv');
+  for (const word of argv) {
+    if (/[\0\n\r]/.test(word)) throw new Error(`refusing to run ${JSON.stringify(argv)}: an argument holds a NUL or newline`);
+  }
+}
+
+/** Runs a command and waits for it. */
+export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  checkArgv(argv);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      reject(new CommandError(argv, null, '', '', missing ? `${argv[0]} is not installed (run the install command in README.md)` : e.message));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const result = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 128 };
+      if (timedOut) reject(new CommandError(argv, code, result.stderr, result.stdout, `timed out after ${timeoutMs} ms`));
+      else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, code, result.stderr, result.stdout, result.stderr.trim() || `exited with ${code ?? signal}`));
+      else resolve(result);
+    });
+    child.stdin.on('error', () => { /* the command may exit before reading its input */ });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs `tasks` with at most `limit` in flight; results in input order. */
+export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next;
+      next += 1;
+      results[i] = await task(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,242 @@
+/**
+ * The topology file (YAML or JSON): parse, then resolve into the model, then
+ * validate; and the reverse, a lab written back as a file.
+ */
+import { Document, isScalar, isSeq, parse as parseYaml, visit, YAMLParseError } from 'yaml';
+import type { core } from 'zod';
+import { canonicalCidr, canonicalIp } from './address';
+import { VXLAN_PORT } from './interface/index';
+import type { NatRule } from './nat';
+import { assertNever } from './nat';
+import type { Problem } from './problem';
+import { pathOf } from './problem';
+import { formatRoute, parseRoute } from './route';
+import type { RawInterface, RawNat, RawTopology } from './schema';
+import { rawTopology } from './schema';
+import type { Endpoint, Interface, Namespace, Topology } from './topology';
+import { linkOf } from './topology';
+import { validate } from './validate';
+
+/** What a topology file says besides the topology: text for people. */
+export interface TopologyMeta {
+  description?: string;
+  /** Commands worth trying in this lab. */
+  try?: string[];
+}
+
+/** The result of reading a file: a topology, or every problem found. */
+export type ParseResult =
+  | { ok: true; topology: Topology; meta: TopologyMeta }
+  | { ok: false; problems: Problem[] };
+
+/** Reads a topology file (YAML or JSON, which is YAML) and validates it. */
+export function parseTopology(text: string): ParseResult {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const dup = /Map keys must be unique/.test(err.message);
+      const line = err.linePos?.[0];
+      const where = line ? ` (line ${line.line}, column ${line.col})` : '';
+      return { ok: false, problems: [{ path: '', message: dup ? `a name is defined twice${where}: every node, interface and key must be unique` : `the file is not valid YAML or JSON${where}: ${err.message.split('\n')[0]}` }] };
+    }
+    throw err;
+  }
+  return parseTopologyData(data);
+}
+
+/** Validates already-decoded data (a JSON body, a socket message) as a topology file. */
+export function parseTopologyData(data: unknown): ParseResult {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return { ok: false, problems: [{ path: '', message: 'a topology is a mapping with at least "name" and "nodes"' }] };
+  }
+  const parsed = rawTopology.safeParse(data);
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(schemaProblem) };
+  const problems: Problem[] = [];
+  const topology = resolve(parsed.data, problems);
+  problems.push(...validate(topology));
+  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
+  const meta: TopologyMeta = {};
+  if (parsed.data.description !== undefined) meta.description = parsed.data.description;
+  if (parsed.data.try !== undefined) meta.try = parsed.data.try;
+  return { ok: true, topology, meta };
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.path}\n${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function schemaProblem(issue: core.$ZodIssue): Problem {
+  const path = pathOf(...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)));
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${path ? ` in ${path}` : ''}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling` };
+    case 'invalid_type':
+      return { path, message: `${path || 'the file'} should be ${article(issue.expected)}${issue.input === undefined ? ' but is missing' : ''}` };
+    case 'invalid_value':
+      return { path, message: `${path} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'invalid_union':
+      return { path, message: `${path} is not a rule nslab knows: "type" must be masquerade, snat, dnat or forward` };
+    case 'too_small':
+    case 'too_big':
+      return { path, message: `${path}: ${issue.message}` };
+    default:
+      return { path, message: `${path}: ${issue.message}` };
+  }
+}
+
+function article(expected: string): string {
+  const words: Record<string, string> = { string: 'text', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping', record: 'a mapping', tuple: 'a pair like [ns1:eth0, ns2:eth0]' };
+  return words[expected] ?? expected;
+}
+
+/** Parses "node:interface". */
+export function parseEndpoint(text: string): Endpoint | undefined {
+  const i = text.indexOf(':');
+  if (i <= 0 || i === text.length - 1 || text.indexOf(':', i + 1) >= 0) return undefined;
+  return { node: text.slice(0, i), interface: text.slice(i + 1) };
+}
+
+function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Interface {
+  const kind = raw.kind ?? (name === 'lo' ? 'loopback' : inLink ? 'veth' : 'other');
+  const iface: Interface = {
+    kind,
+    up: raw.up ?? true,
+    addresses: (raw.addresses ?? []).map((a) => canonicalCidr(a) ?? a),
+  };
+  if (raw.master !== undefined) iface.master = raw.master;
+  if (raw.mtu !== undefined) iface.mtu = raw.mtu;
+  if (kind === 'vxlan' || raw.vni !== undefined) {
+    iface.vxlan = { vni: raw.vni ?? -1, port: raw.port ?? VXLAN_PORT };
+    if (raw.remote !== undefined) iface.vxlan.remote = canonicalIp(raw.remote) ?? raw.remote;
+    if (raw.group !== undefined) iface.vxlan.group = canonicalIp(raw.group) ?? raw.group;
+    if (raw.local !== undefined) iface.vxlan.local = canonicalIp(raw.local) ?? raw.local;
+    if (raw.dev !== undefined) iface.vxlan.dev = raw.dev;
+  }
+  return iface;
+}
+
+function resolveNat(raw: RawNat): NatRule {
+  const prefix = (v: string | undefined) => (v === undefined ? undefined : canonicalCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`) ?? v);
+  const opt = <K extends string>(key: K, v: string | undefined) => (v === undefined ? {} : ({ [key]: v } as Record<K, string>));
+  switch (raw.type) {
+    case 'masquerade':
+      return { type: 'masquerade', ...opt('source', prefix(raw.source)), ...opt('destination', prefix(raw.destination)), ...opt('out', raw.out) };
+    case 'snat':
+      return { type: 'snat', ...opt('source', prefix(raw.source)), ...opt('destination', prefix(raw.destination)), ...opt('out', raw.out), to: raw.to };
+    case 'dnat':
+      return {
+        type: 'dnat', proto: raw.proto ?? 'tcp', port: raw.port, to: raw.to,
+        ...opt('in', raw.in), ...opt('destination', prefix(raw.destination)), ...(raw.local ? { local: true } : {}),
+      };
+    case 'forward':
+      return { type: 'forward', action: raw.action, ...opt('source', prefix(raw.source)), ...opt('destination', prefix(raw.destination)), ...opt('in', raw.in), ...opt('out', raw.out) };
+    default:
+      return assertNever(raw);
+  }
+}
+
+/** Builds the model from the file's shape; syntax problems (routes, endpoints) go to `problems`. */
+export function resolve(raw: RawTopology, problems: Problem[]): Topology {
+  const topology: Topology = { name: raw.name, nodes: {}, links: [] };
+  (raw.links ?? []).forEach((pair, i) => {
+    const ends = pair.map((text, j) => {
+      const e = parseEndpoint(text);
+      if (!e) problems.push({ path: pathOf('links', i, j), message: `"${text}" is not an endpoint: write NODE:INTERFACE, e.g. ns1:eth0` });
+      return e;
+    });
+    const [a, b] = ends;
+    if (a && b) topology.links.push({ a, b });
+  });
+  for (const [name, rawNode] of Object.entries(raw.nodes ?? {})) {
+    const node: Namespace = { forwarding: rawNode?.forwarding ?? false, interfaces: {}, routes: [], nat: [] };
+    for (const [ifname, rawIf] of Object.entries(rawNode?.interfaces ?? {})) {
+      node.interfaces[ifname] = resolveInterface(rawIf, linkOf(topology, name, ifname) !== undefined, ifname);
+    }
+    (rawNode?.routes ?? []).forEach((text, i) => {
+      const r = parseRoute(text);
+      if (r.ok) node.routes.push(r.route);
+      else problems.push({ path: pathOf('nodes', name, 'routes', i), message: r.message });
+    });
+    node.nat = (rawNode?.nat ?? []).map(resolveNat);
+    topology.nodes[name] = node;
+  }
+  // An endpoint named only in a link is a veth with no addresses.
+  for (const link of topology.links) {
+    for (const e of [link.a, link.b]) {
+      const node = topology.nodes[e.node];
+      if (node && !node.interfaces[e.interface]) node.interfaces[e.interface] = { kind: 'veth', up: true, addresses: [] };
+    }
+  }
+  return topology;
+}
+
+/** The lab as a topology file's data: defaults left out, VXLAN keys flat, veth kinds implied by links. */
+export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology {
+  const out: RawTopology = { name: topology.name };
+  if (meta.description) out.description = meta.description;
+  if (meta.try && meta.try.length > 0) out.try = meta.try;
+  out.nodes = {};
+  for (const [name, node] of Object.entries(topology.nodes)) {
+    const rawNode: NonNullable<NonNullable<RawTopology['nodes']>[string]> = {};
+    if (node.forwarding) rawNode.forwarding = true;
+    const ifaces: Record<string, RawInterface> = {};
+    for (const [ifname, iface] of Object.entries(node.interfaces)) {
+      if (iface.kind === 'loopback' && iface.addresses.length === 0) continue;
+      if (iface.kind === 'other') continue;
+      const r: RawInterface = {};
+      const linked = linkOf(topology, name, ifname) !== undefined;
+      if (!(iface.kind === 'veth' && linked) && !(iface.kind === 'loopback' && ifname === 'lo')) r.kind = iface.kind;
+      if (iface.addresses.length > 0) r.addresses = [...iface.addresses];
+      if (!iface.up) r.up = false;
+      if (iface.master) r.master = iface.master;
+      if (iface.mtu !== undefined && iface.mtu !== 1500 && iface.kind !== 'loopback') r.mtu = iface.mtu;
+      if (iface.vxlan) {
+        r.vni = iface.vxlan.vni;
+        if (iface.vxlan.remote) r.remote = iface.vxlan.remote;
+        if (iface.vxlan.group) r.group = iface.vxlan.group;
+        if (iface.vxlan.local) r.local = iface.vxlan.local;
+        if (iface.vxlan.dev) r.dev = iface.vxlan.dev;
+        if (iface.vxlan.port !== VXLAN_PORT) r.port = iface.vxlan.port;
+      }
+      if (iface.kind === 'veth' && !linked) continue; // a veth whose peer is outside the lab cannot be rebuilt
+      ifaces[ifname] = r;
+    }
+    if (Object.keys(ifaces).length > 0) rawNode.interfaces = ifaces;
+    if (node.routes.length > 0) rawNode.routes = node.routes.map(formatRoute);
+    const nat = node.nat.filter((r) => r.type !== 'other');
+    if (nat.length > 0) rawNode.nat = nat.map((r) => ({ ...r }) as RawNat);
+    out.nodes[name] = rawNode;
+  }
+  if (topology.links.length > 0) out.links = topology.links.map((l) => [`${l.a.node}:${l.a.interface}`, `${l.b.node}:${l.b.interface}`]);
+  return out;
+}
+
+/** The lab as YAML text, in the topology file's shape. */
+export function toYaml(topology: Topology, meta: TopologyMeta = {}): string {
+  return formatYaml(toFile(topology, meta));
+}
+
+/** YAML as the examples write it: lists of plain values inline (`[192.168.1.1/24]`), the rest in blocks. */
+export function formatYaml(data: unknown): string {
+  const doc = new Document(data);
+  visit(doc, {
+    Seq(_key, node) {
+      if (node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+    Map(_key, node) {
+      // An interface with only short lists reads best on one line: { addresses: [10.0.0.1/24] }.
+      if (node.items.length <= 3 && node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.items.every(isScalar) && p.value.items.length <= 2))) {
+        node.flow = node.items.length > 0;
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: true });
+}

@@ -1,0 +1,137 @@
+/**
+ * Ops: the steps of a plan, as data. Each op names what it changes, says why it
+ * exists, and renders the exact argv that carries it out, so a plan can be shown
+ * before it runs (a dry run) and logged as it runs.
+ */
+import { KINDS } from './interface/index';
+import type { Interface } from './topology';
+import type { Route } from './route';
+import { formatRoute } from './route';
+import type { NatRule, RuleSpec } from './nat';
+import { assertNever, describeNat } from './nat';
+
+/** Where an op acts: a node of the lab and its kernel namespace name. */
+export interface Where { node: string; netns: string }
+
+/** Every kind of step a plan can hold. */
+export type Op = (
+  | { kind: 'netns.add' } & Where
+  | { kind: 'netns.del' } & Where
+  | { kind: 'netns.mark'; marker: string } & Where
+  | { kind: 'veth.add'; a: Where & { interface: string }; b: Where & { interface: string } }
+  | { kind: 'link.add'; interface: string; device: Interface } & Where
+  | { kind: 'link.del'; interface: string } & Where
+  | { kind: 'link.enslave'; interface: string; master: string } & Where
+  | { kind: 'link.release'; interface: string } & Where
+  | { kind: 'link.mtu'; interface: string; mtu: number } & Where
+  | { kind: 'link.up'; interface: string } & Where
+  | { kind: 'link.down'; interface: string } & Where
+  | { kind: 'addr.add'; interface: string; address: string } & Where
+  | { kind: 'addr.del'; interface: string; address: string } & Where
+  | { kind: 'route.add'; route: Route } & Where
+  | { kind: 'route.del'; route: Route } & Where
+  | { kind: 'sysctl.set'; key: 'net.ipv4.ip_forward'; value: '0' | '1' } & Where
+  | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
+  | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
+) & { reason: string };
+
+/** The kinds of op. */
+export type OpKind = Op['kind'];
+
+/**
+ * The order ops run in: removals (inner things first) and then creations
+ * (outer things first). Ops of equal rank are independent of each other.
+ */
+export const OP_RANK: Record<OpKind, number> = {
+  'nat.del': 0,
+  'route.del': 1,
+  'addr.del': 2,
+  'link.release': 3,
+  'link.down': 4,
+  'link.del': 5,
+  'netns.del': 6,
+  'netns.add': 10,
+  'veth.add': 11,
+  'netns.mark': 12,
+  'link.add': 13,
+  'link.enslave': 14,
+  'link.mtu': 15,
+  'addr.add': 16,
+  'link.up': 17,
+  'route.add': 18,
+  'sysctl.set': 19,
+  'nat.add': 20,
+};
+
+function routeArgs(route: Route): string[] {
+  const args = [route.dst];
+  if (route.gateway) args.push('via', route.gateway);
+  if (route.dev) args.push('dev', route.dev);
+  if (route.metric !== undefined) args.push('metric', String(route.metric));
+  if (route.src) args.push('src', route.src);
+  return args;
+}
+
+/** The exact command line an op runs, as an argv array (never a shell string). */
+export function opArgv(op: Op): string[] {
+  switch (op.kind) {
+    case 'netns.add': return ['ip', 'netns', 'add', op.netns];
+    case 'netns.del': return ['ip', 'netns', 'del', op.netns];
+    case 'netns.mark': return ['ip', '-n', op.netns, 'link', 'set', 'lo', 'alias', op.marker];
+    case 'veth.add': return ['ip', 'link', 'add', op.a.interface, 'netns', op.a.netns, 'type', 'veth', 'peer', 'name', op.b.interface, 'netns', op.b.netns];
+    case 'link.add': {
+      const create = KINDS[op.device.kind].create;
+      if (!create) throw new Error(`a ${op.device.kind} device cannot be created alone`);
+      return ['ip', '-n', op.netns, ...create(op.interface, op.device)];
+    }
+    case 'link.del': return ['ip', '-n', op.netns, 'link', 'del', op.interface];
+    case 'link.enslave': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'master', op.master];
+    case 'link.release': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'nomaster'];
+    case 'link.mtu': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'mtu', String(op.mtu)];
+    case 'link.up': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'up'];
+    case 'link.down': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'down'];
+    case 'addr.add': return ['ip', '-n', op.netns, 'addr', 'add', op.address, 'dev', op.interface];
+    case 'addr.del': return ['ip', '-n', op.netns, 'addr', 'del', op.address, 'dev', op.interface];
+    case 'route.add': return ['ip', '-n', op.netns, 'route', 'add', ...routeArgs(op.route)];
+    case 'route.del': return ['ip', '-n', op.netns, 'route', 'del', ...routeArgs(op.route)];
+    case 'sysctl.set': return ['ip', 'netns', 'exec', op.netns, 'sysctl', '-qw', `${op.key}=${op.value}`];
+    case 'nat.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-A', op.spec.chain, ...op.spec.args];
+    case 'nat.del': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-D', op.spec.chain, ...op.spec.args];
+    default: return assertNever(op);
+  }
+}
+
+/** One line for people: what the op does, in the lab's own names. */
+export function describeOp(op: Op): string {
+  switch (op.kind) {
+    case 'netns.add': return `create namespace ${op.node}`;
+    case 'netns.del': return `delete namespace ${op.node}`;
+    case 'netns.mark': return `mark ${op.node} as owned by this lab`;
+    case 'veth.add': return `create veth pair ${op.a.node}:${op.a.interface} <-> ${op.b.node}:${op.b.interface}`;
+    case 'link.add': return `create ${op.device.kind} ${op.interface} in ${op.node}`;
+    case 'link.del': return `delete ${op.node}:${op.interface}`;
+    case 'link.enslave': return `attach ${op.node}:${op.interface} to bridge ${op.master}`;
+    case 'link.release': return `detach ${op.node}:${op.interface} from its bridge`;
+    case 'link.mtu': return `set mtu ${op.mtu} on ${op.node}:${op.interface}`;
+    case 'link.up': return `bring ${op.node}:${op.interface} up`;
+    case 'link.down': return `bring ${op.node}:${op.interface} down`;
+    case 'addr.add': return `add ${op.address} to ${op.node}:${op.interface}`;
+    case 'addr.del': return `remove ${op.address} from ${op.node}:${op.interface}`;
+    case 'route.add': return `add route ${formatRoute(op.route)} in ${op.node}`;
+    case 'route.del': return `remove route ${formatRoute(op.route)} in ${op.node}`;
+    case 'sysctl.set': return `${op.value === '1' ? 'enable' : 'disable'} IPv4 forwarding in ${op.node}`;
+    case 'nat.add': return `add ${describeNat(op.rule)} in ${op.node}`;
+    case 'nat.del': return `remove ${describeNat(op.rule)} in ${op.node}`;
+    default: return assertNever(op);
+  }
+}
+
+/** The nodes an op touches (for showing an error at the right place on the canvas). */
+export function opNodes(op: Op): string[] {
+  return op.kind === 'veth.add' ? [op.a.node, op.b.node] : [op.node];
+}
+
+/** Renders an argv as one command line for display (quoting words that need it). */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

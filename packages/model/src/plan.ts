@@ -1,0 +1,168 @@
+/**
+ * plan(desired, observed): the ops that turn the observed kernel state into the
+ * desired one. Pure: it reads two topologies and returns data. `plan(x, x)` is empty;
+ * one changed address is one `addr.del` and one `addr.add`, not a rebuild.
+ */
+import { KINDS } from './interface/index';
+import { netnsName, ownerMarker } from './names';
+import { natKey, ruleSpecs } from './nat';
+import type { Op } from './op';
+import { OP_RANK } from './op';
+import { formatRoute, routeSatisfies } from './route';
+import type { Interface, Namespace, Topology } from './topology';
+import { formatEndpoint, linkKey, linkOf } from './topology';
+
+/** How plan names kernel namespaces: nslab's own names by default, plain node names for a standalone script. */
+export interface PlanOptions { netns?: (lab: string, node: string) => string }
+
+/** Builds the plan. `observed` is the lab as the kernel has it (empty when it does not exist). */
+export function plan(desired: Topology, observed: Topology, options: PlanOptions = {}): Op[] {
+  const lab = desired.name;
+  const ops: Op[] = [];
+  const naming = options.netns ?? netnsName;
+  const where = (node: string) => ({ node, netns: naming(lab, node) });
+
+  const removedNodes = new Set(Object.keys(observed.nodes).filter((n) => !(n in desired.nodes)));
+  const addedNodes = new Set(Object.keys(desired.nodes).filter((n) => !(n in observed.nodes)));
+  for (const node of removedNodes) ops.push({ kind: 'netns.del', ...where(node), reason: `${node} is not in the topology` });
+  for (const node of addedNodes) {
+    ops.push({ kind: 'netns.add', ...where(node), reason: `${node} is in the topology but not in the kernel` });
+    ops.push({ kind: 'netns.mark', ...where(node), marker: ownerMarker(lab, node), reason: `record in the kernel that ${node} belongs to lab ${lab}` });
+  }
+
+  // Interfaces that are deleted (or recreated), per node: their addresses and routes go with them.
+  const gone = new Map<string, Set<string>>();
+  const isGone = (node: string, iface: string) => removedNodes.has(node) || (gone.get(node)?.has(iface) ?? false);
+  const markGone = (node: string, iface: string) => {
+    let s = gone.get(node);
+    if (!s) gone.set(node, (s = new Set()));
+    s.add(iface);
+  };
+
+  const desiredLinks = new Map(desired.links.map((l) => [linkKey(l), l]));
+  const observedLinks = new Map(observed.links.map((l) => [linkKey(l), l]));
+
+  // Pass 1: decide which observed interfaces must go.
+  for (const [node, obsNs] of Object.entries(observed.nodes)) {
+    if (removedNodes.has(node)) continue;
+    const desNs = desired.nodes[node];
+    for (const [name, obs] of Object.entries(obsNs.interfaces)) {
+      if (obs.kind === 'loopback') continue;
+      const des = desNs?.interfaces[name];
+      let reason: string | undefined;
+      if (!des) reason = `${node}:${name} is not in the topology`;
+      else if (des.kind !== obs.kind) reason = `${node}:${name} is a ${obs.kind} in the kernel but a ${des.kind} in the topology`;
+      else if (KINDS[des.kind].differs?.(des, obs)) reason = `${node}:${name} has other ${des.kind} settings than the topology`;
+      else if (des.kind === 'veth') {
+        const dLink = linkOf(desired, node, name);
+        const oLink = linkOf(observed, node, name);
+        if (!oLink || !dLink || linkKey(oLink.link) !== linkKey(dLink.link)) {
+          reason = `${node}:${name} is not joined to ${dLink ? formatEndpoint(dLink.peer) : 'what the topology says'}`;
+        }
+      }
+      if (!reason) continue;
+      if (isGone(node, name)) continue; // already removed with its veth peer
+      ops.push({ kind: 'link.del', ...where(node), interface: name, reason });
+      markGone(node, name);
+      const peer = obs.kind === 'veth' ? linkOf(observed, node, name)?.peer : undefined;
+      if (peer) markGone(peer.node, peer.interface);
+    }
+  }
+
+  // Pass 2: veth pairs to create.
+  for (const [key, link] of desiredLinks) {
+    const exists = observedLinks.has(key) && !isGone(link.a.node, link.a.interface) && !isGone(link.b.node, link.b.interface);
+    if (exists) continue;
+    ops.push({
+      kind: 'veth.add',
+      a: { ...where(link.a.node), interface: link.a.interface },
+      b: { ...where(link.b.node), interface: link.b.interface },
+      reason: `link ${formatEndpoint(link.a)} <-> ${formatEndpoint(link.b)} is in the topology but not in the kernel`,
+    });
+  }
+
+  // Pass 3: each desired node's contents.
+  for (const [node, desNs] of Object.entries(desired.nodes)) {
+    const obsNs: Namespace | undefined = addedNodes.has(node) ? undefined : observed.nodes[node];
+    const w = where(node);
+    const fresh = (name: string) => !obsNs || !obsNs.interfaces[name] || isGone(node, name);
+    const lo = desNs.interfaces['lo'];
+    const loObs = obsNs?.interfaces['lo'];
+    if (!loObs?.up) ops.push({ kind: 'link.up', ...w, interface: 'lo', reason: `every namespace needs lo up to reach itself` });
+    if (lo) diffAddresses(ops, w, 'lo', lo, loObs);
+
+    for (const [name, des] of Object.entries(desNs.interfaces)) {
+      if (des.kind === 'loopback' || name === 'lo') continue;
+      const isFresh = fresh(name);
+      const obs = isFresh ? undefined : obsNs?.interfaces[name];
+      if (isFresh && des.kind !== 'veth') {
+        ops.push({ kind: 'link.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
+      }
+      if ((des.master ?? '') !== (obs?.master ?? '')) {
+        if (des.master) ops.push({ kind: 'link.enslave', ...w, interface: name, master: des.master, reason: `${node}:${name} is a port of bridge ${des.master} in the topology` });
+        else ops.push({ kind: 'link.release', ...w, interface: name, reason: `${node}:${name} is on no bridge in the topology` });
+      }
+      if (des.mtu !== undefined && des.mtu !== obs?.mtu) {
+        ops.push({ kind: 'link.mtu', ...w, interface: name, mtu: des.mtu, reason: `${node}:${name} has mtu ${des.mtu} in the topology` });
+      }
+      diffAddresses(ops, w, name, des, obs);
+      if (des.up && !obs?.up) ops.push({ kind: 'link.up', ...w, interface: name, reason: `${node}:${name} is up in the topology` });
+      if (!des.up && (obs?.up ?? false)) ops.push({ kind: 'link.down', ...w, interface: name, reason: `${node}:${name} is down in the topology` });
+    }
+
+    // Routes: the kernel drops a device's routes with it, so those need no removal.
+    const obsRoutes = (obsNs?.routes ?? []).filter((r) => !(r.dev && isGone(node, r.dev)));
+    for (const r of obsRoutes) {
+      if (!desNs.routes.some((d) => routeSatisfies(r, d))) ops.push({ kind: 'route.del', ...w, route: r, reason: `route ${formatRoute(r)} is not in the topology` });
+    }
+    for (const d of desNs.routes) {
+      if (!obsRoutes.some((r) => routeSatisfies(r, d))) ops.push({ kind: 'route.add', ...w, route: d, reason: `route ${formatRoute(d)} is in the topology but not in the kernel` });
+    }
+
+    if (desNs.forwarding !== (obsNs?.forwarding ?? false)) {
+      ops.push({ kind: 'sysctl.set', ...w, key: 'net.ipv4.ip_forward', value: desNs.forwarding ? '1' : '0', reason: `forwarding is ${desNs.forwarding ? 'on' : 'off'} for ${node} in the topology` });
+    }
+
+    const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
+    const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
+    for (const [key, { rule, spec }] of obsSpecs) {
+      if (!desSpecs.has(key)) ops.push({ kind: 'nat.del', ...w, rule, spec, reason: `this rule is not in the topology` });
+    }
+    for (const [key, { rule, spec }] of desSpecs) {
+      if (!obsSpecs.has(key)) ops.push({ kind: 'nat.add', ...w, rule, spec, reason: `this rule is in the topology but not in the kernel` });
+    }
+  }
+
+  return sortOps(ops);
+}
+
+function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: string, des: Interface, obs: Interface | undefined): void {
+  const have = new Set(obs?.addresses ?? []);
+  const want = new Set(des.addresses);
+  for (const a of have) if (!want.has(a)) ops.push({ kind: 'addr.del', ...w, interface: name, address: a, reason: `${a} is not on ${w.node}:${name} in the topology` });
+  for (const a of want) if (!have.has(a)) ops.push({ kind: 'addr.add', ...w, interface: name, address: a, reason: `${a} is on ${w.node}:${name} in the topology` });
+}
+
+/** Orders ops by rank, keeping the plan's order among equals; bridges before the devices that use them. */
+export function sortOps(ops: Op[]): Op[] {
+  const subRank = (op: Op) => (op.kind === 'link.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
+  return ops
+    .map((op, i) => ({ op, i }))
+    .sort((x, y) => OP_RANK[x.op.kind] - OP_RANK[y.op.kind] || subRank(x.op) - subRank(y.op) || x.i - y.i)
+    .map((x) => x.op);
+}
+
+/** The ops that remove a whole lab: one `netns.del` per namespace (their contents go with them). */
+export function planDestroy(observed: Topology): Op[] {
+  return Object.keys(observed.nodes).map((node) => ({
+    kind: 'netns.del' as const,
+    node,
+    netns: netnsName(observed.name, node),
+    reason: `lab ${observed.name} is being destroyed`,
+  }));
+}
+
+/** An empty lab of the given name: what `observe` returns for a lab that does not exist. */
+export function emptyTopology(name: string): Topology {
+  return { name, nodes: {}, links: [] };
+}

@@ -1,0 +1,70 @@
+/**
+ * The topology file's shape, as schemas: what keys exist and what types they hold.
+ * Unknown keys are errors. Meaning (names, addresses, references) is checked by
+ * `validate`, which sees the resolved model.
+ */
+import { z } from 'zod';
+
+const kind = z.enum(['veth', 'bridge', 'vxlan', 'dummy', 'loopback', 'other']);
+const port = z.number().int();
+
+/** One interface as the file writes it (VXLAN keys flat, as in `ip link add ... type vxlan`). */
+export const rawInterface = z.strictObject({
+  kind: kind.optional(),
+  addresses: z.array(z.string()).optional(),
+  up: z.boolean().optional(),
+  master: z.string().optional(),
+  mtu: z.number().int().min(68).max(65535).optional(),
+  vni: z.number().int().optional(),
+  remote: z.string().optional(),
+  group: z.string().optional(),
+  local: z.string().optional(),
+  dev: z.string().optional(),
+  port: port.optional(),
+});
+
+const masquerade = z.strictObject({ type: z.literal('masquerade'), source: z.string().optional(), destination: z.string().optional(), out: z.string().optional() });
+const snat = z.strictObject({ type: z.literal('snat'), source: z.string().optional(), destination: z.string().optional(), out: z.string().optional(), to: z.string() });
+const dnat = z.strictObject({
+  type: z.literal('dnat'),
+  proto: z.enum(['tcp', 'udp']).optional(),
+  port,
+  to: z.string(),
+  in: z.string().optional(),
+  destination: z.string().optional(),
+  local: z.boolean().optional(),
+});
+const forward = z.strictObject({
+  type: z.literal('forward'),
+  action: z.enum(['accept', 'drop']),
+  source: z.string().optional(),
+  destination: z.string().optional(),
+  in: z.string().optional(),
+  out: z.string().optional(),
+});
+
+/** One firewall rule as the file writes it. */
+export const rawNat = z.discriminatedUnion('type', [masquerade, snat, dnat, forward]);
+
+/** One node (namespace) as the file writes it. */
+export const rawNode = z.strictObject({
+  forwarding: z.boolean().optional(),
+  interfaces: z.record(z.string(), rawInterface).optional(),
+  routes: z.array(z.string()).optional(),
+  nat: z.array(rawNat).optional(),
+});
+
+/** The whole file. */
+export const rawTopology = z.strictObject({
+  name: z.string(),
+  description: z.string().optional(),
+  try: z.array(z.string()).optional(),
+  nodes: z.record(z.string(), rawNode.nullable()).optional(),
+  links: z.array(z.tuple([z.string(), z.string()])).optional(),
+});
+
+/** The file's types, as the schemas infer them. */
+export type RawTopology = z.infer<typeof rawTopology>;
+export type RawNode = z.infer<typeof rawNode>;
+export type RawInterface = z.infer<typeof rawInterface>;
+export type RawNat = z.infer<typeof rawNat>;

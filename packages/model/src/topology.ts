@@ -1,0 +1,94 @@
+/**
+ * The lab model. One set of types describes both the desired topology (from a file
+ * or the canvas) and the observed kernel state, so `plan(desired, observed)` can
+ * compute the difference.
+ */
+import type { NatRule } from './nat';
+import type { Route } from './route';
+
+/** The kinds of network device nslab knows; `other` is anything else the kernel has. */
+export type InterfaceKind = 'veth' | 'bridge' | 'vxlan' | 'dummy' | 'loopback' | 'other';
+
+/** The VXLAN device's parameters (`ip link add ... type vxlan ...`). */
+export interface VxlanParams {
+  vni: number;
+  remote?: string;
+  group?: string;
+  local?: string;
+  dev?: string;
+  /** UDP destination port; the IANA port 4789 when not given. */
+  port: number;
+}
+
+/** A network device inside a namespace. */
+export interface Interface {
+  kind: InterfaceKind;
+  /** Administratively up (`ip link set X up`). */
+  up: boolean;
+  /** Addresses in CIDR form, canonical text. */
+  addresses: string[];
+  /** The bridge this device is a port of. */
+  master?: string;
+  mtu?: number;
+  vxlan?: VxlanParams;
+  /** Observed only: the MAC address. */
+  mac?: string;
+  /** Observed only: the kernel's operstate in lower case ("up", "down", "lowerlayerdown", "unknown"). */
+  state?: string;
+  /** Observed only: the far end of a veth that is not part of a lab link (another lab, or unknown). */
+  peer?: string;
+}
+
+/** A network namespace: a node of the lab. */
+export interface Namespace {
+  /** net.ipv4.ip_forward in this namespace. */
+  forwarding: boolean;
+  interfaces: Record<string, Interface>;
+  routes: Route[];
+  nat: NatRule[];
+}
+
+/** One end of a link: an interface of a node. */
+export interface Endpoint {
+  node: string;
+  interface: string;
+}
+
+/** The cable a user sees: the two ends of a veth pair. */
+export interface Link {
+  a: Endpoint;
+  b: Endpoint;
+}
+
+/** A whole lab. */
+export interface Topology {
+  name: string;
+  nodes: Record<string, Namespace>;
+  links: Link[];
+}
+
+/** An empty namespace with the defaults of the topology file. */
+export function emptyNamespace(): Namespace {
+  return { forwarding: false, interfaces: {}, routes: [], nat: [] };
+}
+
+/** "node:interface", the way the topology file writes an endpoint. */
+export function formatEndpoint(e: Endpoint): string {
+  return `${e.node}:${e.interface}`;
+}
+
+/** A link's identity regardless of the order of its ends. */
+export function linkKey(link: Link): string {
+  const a = formatEndpoint(link.a);
+  const b = formatEndpoint(link.b);
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** The link that has this endpoint, and which end it is. */
+export function linkOf(topology: Topology, node: string, iface: string): { link: Link; peer: Endpoint } | undefined {
+  for (const link of topology.links) {
+    if (link.a.node === node && link.a.interface === iface) return { link, peer: link.b };
+    if (link.b.node === node && link.b.interface === iface) return { link, peer: link.a };
+  }
+  return undefined;
+}
