@@ -1,7 +1,154 @@
-/** The composition root of `nslab serve` (the live server lands here). */
+/**
+ * The composition root of `nslab serve`: config, lab service, live feed, HTTP,
+ * WebSocket. Nothing starts on import; `serve` wires and starts everything, and
+ * stops it all on SIGINT/SIGTERM (labs stay in the kernel for the next start).
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { MAX_MESSAGE_BYTES } from '@nslab/model';
+import { HostPolicy, newToken, requestToken, tokenMatches } from './http/auth';
+import { createApp } from './http/api';
+import { LabFeed } from './live/feed';
+import { LabService } from './labs';
+import { Hub } from './ws/hub';
 
-/** Starts the server; resolves with the exit status when it stops. */
-export async function serve(_args: string[]): Promise<number> {
-  console.error('nslab serve: not built yet');
-  return 1;
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+
+/** Settings of one server, from flags and the environment. */
+export interface ServeConfig {
+  port: number;
+  host: string;
+  token: string;
+  examplesDir: string;
+  webDir: string;
+  /** Lab applied at start when the machine has none (a bundled example's file name). */
+  defaultLab?: string;
+  maxTerminals: number;
+}
+
+/** The port nslab listens on unless told otherwise. */
+export const DEFAULT_PORT = 7300;
+
+/** Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE, --max-terminals N. */
+export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const port = Number(value('--port') ?? env['NSLAB_PORT'] ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535`);
+  const maxTerminals = Number(value('--max-terminals') ?? 16);
+  if (!Number.isInteger(maxTerminals) || maxTerminals < 1) throw new Error('--max-terminals must be a positive number');
+  const token = value('--token') ?? env['NSLAB_TOKEN'] ?? newToken();
+  if (token.length < 16 || !/^[A-Za-z0-9_-]+$/.test(token)) throw new Error('a token must be at least 16 characters of A-Z, a-z, 0-9, _ and -');
+  const config: ServeConfig = {
+    port,
+    host: value('--host') ?? '127.0.0.1',
+    token,
+    examplesDir: resolve(value('--examples') ?? join(repo, 'examples')),
+    webDir: resolve(join(repo, 'apps/web/dist')),
+    maxTerminals,
+  };
+  if (!args.includes('--no-default-lab')) config.defaultLab = value('--default-lab') ?? 'bridge.yaml';
+  return config;
+}
+
+/** A running server, for tests and the CLI. */
+export interface Running {
+  url: string;
+  port: number;
+  http: Server;
+  stop(): Promise<void>;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Wires and starts a server. */
+export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
+  const labs = new LabService(config.examplesDir);
+  let hub: Hub | undefined;
+  const feed = new LabFeed({ patch: (lab, changes) => hub?.patch(lab, changes), labs: (list) => hub?.labList(list) });
+  await feed.start();
+  hub = new Hub(feed, labs, version());
+
+  if (config.defaultLab && feed.labs().length === 0) {
+    const example = (await labs.examples()).find((e) => e.file === config.defaultLab);
+    if (example) {
+      const result = await labs.apply(example.yaml);
+      log(`nslab: no lab was running, so the example "${example.name}" was applied (${result.ran} ops)`);
+      await feed.refreshLabs();
+    }
+  }
+
+  let hosts = new HostPolicy(config.port, config.host);
+  const app = createApp({ token: config.token, get hosts() { return hosts; }, labs, feed, webDir: config.webDir, version: version() });
+  const http = createServer(app);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  http.on('upgrade', (req, socket, head) => {
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
+    if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
+    if (!tokenMatches(requestToken(req), config.token)) return refuse(401, 'Unauthorized');
+    if (path !== '/ws') return refuse(404, 'Not Found');
+    wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws));
+  });
+
+  await new Promise<void>((ok, fail) => {
+    http.once('error', fail);
+    http.listen(config.port, config.host, () => ok());
+  });
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  hosts = new HostPolicy(port, config.host);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${shownHost}:${port}/?token=${config.token}`;
+
+  return {
+    url,
+    port,
+    http,
+    async stop() {
+      hub?.close();
+      feed.stop();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((ok) => http.close(() => ok()));
+    },
+  };
+}
+
+/** `nslab serve`: starts, prints the URL, and runs until SIGINT/SIGTERM. */
+export async function serve(args: string[]): Promise<number> {
+  const config = parseServeArgs(args, process.env);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+    console.warn(`nslab: warning: listening on ${config.host}, not only on this machine. Anyone who can reach it and has the token controls namespaces as root.`);
+  }
+  const running = await startServer(config);
+  console.log(`nslab is running. Open:\n\n  ${running.url}\n`);
+  console.log('Press Ctrl-C to stop (labs stay in the kernel until destroyed).');
+  await new Promise<void>((ok) => {
+    const stop = () => ok();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('nslab: stopping');
+  await running.stop();
+  return 0;
 }

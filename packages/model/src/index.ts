@@ -12,3 +12,6 @@ export * from './schema';
 export * from './file';
 export * from './validate';
 export * from './script';
+export * from './patch';
+export * from './edit';
+export * from './protocol';

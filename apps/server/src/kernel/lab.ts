@@ -22,7 +22,10 @@ export interface ApplyOutcome {
  * nodes but carrying no marker (left by a crash between create and mark) are
  * adopted only when the topology declares them, by marking them.
  */
-export async function applyTopology(desired: Topology, options: { dryRun?: boolean; onEvent?: (e: OpEvent) => void } = {}): Promise<ApplyOutcome> {
+export async function applyTopology(
+  desired: Topology,
+  options: { dryRun?: boolean; onEvent?: (e: OpEvent) => void; onPlan?: (ops: Op[]) => void } = {},
+): Promise<ApplyOutcome> {
   let observed = await observeLab(desired.name);
   const adoptable = observed.unmarked.filter((n) => Object.keys(desired.nodes).some((node) => netnsName(desired.name, node) === n));
   if (adoptable.length > 0 && !options.dryRun) {
@@ -30,6 +33,7 @@ export async function applyTopology(desired: Topology, options: { dryRun?: boole
     observed = await observeLab(desired.name);
   }
   const ops = plan(desired, observed.topology);
+  options.onPlan?.(ops);
   if (options.dryRun) return { ops, ran: 0, foreign: observed.foreign };
   const ran = await applyOps(ops, options.onEvent);
   return { ops, ran, foreign: observed.foreign };

@@ -1,0 +1,127 @@
+/**
+ * The HTTP side: the token exchange on first load, the JSON API over labs, the
+ * bundled examples, and the built web app. Errors are JSON `{error, problems?}`.
+ */
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportScript, MAX_MESSAGE_BYTES, toYaml } from '@nslab/model';
+import type { LabFeed } from '../live/feed';
+import { LabError, LabService } from '../labs';
+import type { HostPolicy } from './auth';
+import { requestToken, TOKEN_COOKIE, tokenMatches } from './auth';
+
+/** What the HTTP app needs. */
+export interface ApiDeps {
+  token: string;
+  hosts: HostPolicy;
+  labs: LabService;
+  feed: LabFeed;
+  webDir: string;
+  version: string;
+  /** Extra routes (terminals, captures) mounted after auth. */
+  extend?: (app: express.Express) => void;
+}
+
+const STATUS: Record<LabError['code'], number> = { invalid: 400, 'not-found': 404, conflict: 409, kernel: 500 };
+
+/** Builds the express app. */
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // DNS rebinding: a page on another name that resolves here must not reach the API.
+  app.use((req, res, next) => {
+    if (!deps.hosts.hostAllowed(req.headers.host)) {
+      res.status(403).json({ error: `host "${req.headers.host ?? ''}" is not this server's name; open the URL nslab printed` });
+      return;
+    }
+    next();
+  });
+
+  // First load: the printed URL's token becomes an HttpOnly cookie and leaves the address bar.
+  app.get('/', (req, res, next) => {
+    const token = typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
+    if (token === undefined) return next();
+    if (!tokenMatches(token, deps.token)) {
+      res.status(401).type('text').send('This link has a wrong or old token: open the URL that `nslab serve` printed.');
+      return;
+    }
+    res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.redirect(302, '/');
+  });
+
+  app.use((req, res, next) => {
+    if (tokenMatches(requestToken(req), deps.token)) return next();
+    if (req.path.startsWith('/api/')) {
+      res.status(401).json({ error: 'missing or wrong token: open the URL that `nslab serve` printed, or send Authorization: Bearer TOKEN' });
+    } else {
+      res.status(401).type('html').send('<!doctype html><title>nslab</title><p>nslab needs its token: open the URL that <code>nslab serve</code> printed (it ends in <code>?token=…</code>).</p>');
+    }
+  });
+
+  app.use('/api', express.json({ limit: MAX_MESSAGE_BYTES }), express.text({ type: ['application/yaml', 'application/x-yaml', 'text/*'], limit: MAX_MESSAGE_BYTES }));
+
+  app.get('/api/version', (_req, res) => { res.json({ server: deps.version }); });
+  app.get('/api/labs', (_req, res) => { res.json({ labs: deps.feed.labs().map((l) => ({ name: l.name, nodes: l.nodes.length })) }); });
+  app.get('/api/examples', async (_req, res, next) => {
+    try { res.json({ examples: await deps.labs.examples() }); } catch (e) { next(e); }
+  });
+  app.get('/api/labs/:lab', async (req, res, next) => {
+    try { res.json(await deps.labs.get(req.params.lab)); } catch (e) { next(e); }
+  });
+  app.get('/api/labs/:lab/export', async (req, res, next) => {
+    try {
+      const topology = await deps.labs.get(req.params.lab);
+      const format = req.query['format'] ?? 'yaml';
+      if (format === 'script') res.type('text/x-shellscript').attachment(`${topology.name}.sh`).send(exportScript(topology));
+      else if (format === 'yaml') res.type('application/yaml').attachment(`${topology.name}.yaml`).send(toYaml(topology, await deps.labs.meta(topology.name)));
+      else throw new LabError('invalid', `format must be yaml or script, not "${String(format)}"`);
+    } catch (e) { next(e); }
+  });
+  app.put('/api/labs/:lab', async (req, res, next) => {
+    try {
+      const body: unknown = req.body;
+      if (body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0 && typeof body !== 'string')) {
+        throw new LabError('invalid', 'send the topology as the body (Content-Type: application/yaml or application/json)');
+      }
+      const dryRun = req.query['dryRun'] === '1' || req.query['dryRun'] === 'true';
+      const result = await deps.labs.apply(body, { dryRun, expectName: req.params.lab });
+      void deps.feed.refreshLabs();
+      res.json({ lab: result.lab, dryRun, ran: result.ran, ops: result.ops });
+    } catch (e) { next(e); }
+  });
+  app.delete('/api/labs/:lab', async (req, res, next) => {
+    try {
+      const removed = await deps.labs.destroy(req.params.lab);
+      void deps.feed.refreshLabs();
+      res.json({ lab: req.params.lab, removed });
+    } catch (e) { next(e); }
+  });
+
+  deps.extend?.(app);
+
+  app.use('/api', (_req, res) => { res.status(404).json({ error: 'no such API endpoint' }); });
+
+  if (existsSync(join(deps.webDir, 'index.html'))) {
+    app.use(express.static(deps.webDir, { index: 'index.html' }));
+    app.get(/^\/(?!api\/|ws).*/, (_req, res) => { res.sendFile(join(deps.webDir, 'index.html')); });
+  } else {
+    app.get('/', (_req, res) => { res.type('html').send('<!doctype html><title>nslab</title><p>The web app is not built: run <code>npm run build</code>, then reload.</p>'); });
+  }
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof LabError) {
+      res.status(STATUS[err.code]).json({ error: err.message, ...(err.problems ? { problems: err.problems } : {}), ...(err.op ? { op: err.op } : {}), ...(err.stderr ? { stderr: err.stderr } : {}) });
+      return;
+    }
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') { res.status(413).json({ error: `the body is larger than ${MAX_MESSAGE_BYTES} bytes` }); return; }
+    if (e.type === 'entity.parse.failed') { res.status(400).json({ error: `the body is not valid JSON: ${e.message ?? ''}` }); return; }
+    res.status(500).json({ error: e.message ?? 'internal error' });
+  });
+  return app;
+}

@@ -1,0 +1,189 @@
+/**
+ * The live state of watched labs: a snapshot read from the kernel when the first
+ * client subscribes, then patches as the kernel changes. Change signals are coalesced:
+ * namespaces marked dirty while a read is in flight are read together in the next
+ * round, so a 100-namespace apply is a handful of patches, not thousands.
+ */
+import type { Change, Topology } from '@nslab/model';
+import { diffTopology, NETNS_PREFIX, netnsName, parseNetnsName } from '@nslab/model';
+import type { NamespaceReading } from '../kernel/iproute';
+import { assemble, listLabs, listNetns, observeLab, readNetns, READ_CONCURRENCY } from '../kernel/observe';
+import type { LabSummary } from '../kernel/observe';
+import { pool } from '../kernel/runner';
+import { KernelMonitor } from './monitor';
+
+/** What the feed tells the server. */
+export interface FeedListener {
+  patch(lab: string, changes: Change[]): void;
+  labs(labs: LabSummary[]): void;
+}
+
+interface Watched {
+  readings: Map<string, NamespaceReading>;
+  topology: Topology;
+  dirty: Set<string>;
+  ready: Promise<void>;
+}
+
+/** How long to gather /run/netns changes before listing labs again: one apply adds many namespaces at once. */
+const LABS_DEBOUNCE_MS = 100;
+
+/** Live lab state for the whole server. */
+export class LabFeed {
+  private readonly monitor: KernelMonitor;
+  private readonly watched = new Map<string, Watched>();
+  private flushing = false;
+  private flushAgain = false;
+  private labsTimer?: NodeJS.Timeout;
+  private labList: LabSummary[] = [];
+  private known = new Set<string>();
+
+  constructor(private readonly listener: FeedListener) {
+    this.monitor = new KernelMonitor({
+      changed: (netns) => this.onChanged(netns),
+      namespacesChanged: () => this.onNamespacesChanged(),
+    });
+  }
+
+  /** Starts the monitors and reads the list of labs. */
+  async start(): Promise<void> {
+    this.monitor.start();
+    this.known = new Set(await listNetns());
+    await Promise.all([...this.known].filter((n) => n.startsWith(NETNS_PREFIX)).map((n) => this.monitor.watchNetns(n).catch(() => undefined)));
+    this.labList = await listLabs();
+  }
+
+  /** The labs on this machine, as last listed. */
+  labs(): LabSummary[] {
+    return this.labList;
+  }
+
+  /** Re-lists labs now (after an apply or destroy) and tells the listener if the list changed. */
+  async refreshLabs(): Promise<LabSummary[]> {
+    const labs = await listLabs();
+    if (JSON.stringify(labs) !== JSON.stringify(this.labList)) {
+      this.labList = labs;
+      this.listener.labs(labs);
+    }
+    return labs;
+  }
+
+  /** Starts watching a lab (idempotent) and resolves with its current state. */
+  async watch(lab: string): Promise<Topology> {
+    let w = this.watched.get(lab);
+    if (!w) {
+      const entry: Watched = { readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), ready: Promise.resolve() };
+      entry.ready = (async () => {
+        const reading = await observeLab(lab);
+        entry.readings = reading.readings;
+        entry.topology = reading.topology;
+        await Promise.all([...reading.readings.keys()].map((node) => this.monitor.watchNetns(netnsName(lab, node))));
+      })();
+      this.watched.set(lab, entry);
+      w = entry;
+    }
+    await w.ready;
+    return w.topology;
+  }
+
+  /** Stops watching a lab: no more reads or firewall monitors for it. */
+  unwatch(lab: string): void {
+    const w = this.watched.get(lab);
+    if (!w) return;
+    this.watched.delete(lab);
+    for (const node of w.readings.keys()) this.monitor.unwatchNetns(netnsName(lab, node));
+  }
+
+  /** The last known state of a watched lab. */
+  current(lab: string): Topology | undefined {
+    return this.watched.get(lab)?.topology;
+  }
+
+  /** Monitor processes running now. */
+  processCount(): number {
+    return this.monitor.processCount();
+  }
+
+  private onChanged(netns: string): void {
+    const parsed = parseNetnsName(netns);
+    if (!parsed) return;
+    const w = this.watched.get(parsed.lab);
+    if (w) {
+      w.dirty.add(parsed.node);
+      this.scheduleFlush();
+    }
+    // A lab not in the list yet (its lo was just marked): list again soon.
+    if (!this.labList.some((l) => l.name === parsed.lab)) this.scheduleLabs();
+  }
+
+  private onNamespacesChanged(): void {
+    void (async () => {
+      const now = new Set(await listNetns());
+      for (const n of now) {
+        if (this.known.has(n)) continue;
+        const parsed = parseNetnsName(n);
+        if (!parsed) continue;
+        await this.monitor.watchNetns(n).catch(() => undefined);
+        this.onChanged(n);
+      }
+      for (const n of this.known) {
+        if (now.has(n)) continue;
+        this.monitor.unwatchNetns(n);
+        this.onChanged(n);
+      }
+      this.known = now;
+      this.scheduleLabs();
+    })();
+  }
+
+  private scheduleLabs(): void {
+    if (this.labsTimer) return;
+    this.labsTimer = setTimeout(() => {
+      this.labsTimer = undefined;
+      void this.refreshLabs().catch(() => undefined);
+    }, LABS_DEBOUNCE_MS);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      for (const [lab, w] of this.watched) {
+        if (w.dirty.size === 0) continue;
+        await w.ready;
+        const nodes = [...w.dirty];
+        w.dirty.clear();
+        const reads = await pool(nodes, READ_CONCURRENCY, (node) => readNetns(netnsName(lab, node)).catch(() => undefined));
+        if (this.watched.get(lab) !== w) continue;
+        nodes.forEach((node, i) => {
+          const r = reads[i];
+          if (r && r.owner?.lab === lab && r.owner.node === node) w.readings.set(node, r);
+          else w.readings.delete(node);
+        });
+        const next = assemble(lab, w.readings);
+        const changes = diffTopology(w.topology, next);
+        w.topology = next;
+        if (changes.length > 0) this.listener.patch(lab, changes);
+      }
+    } finally {
+      this.flushing = false;
+      if (this.flushAgain || [...this.watched.values()].some((w) => w.dirty.size > 0)) {
+        this.flushAgain = false;
+        this.scheduleFlush();
+      }
+    }
+  }
+
+  /** Stops every monitor. */
+  stop(): void {
+    if (this.labsTimer) clearTimeout(this.labsTimer);
+    this.monitor.stop();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The kernel's change feeds, as one stream of "this namespace changed" signals:
+ * one `ip monitor all-nsid` for every lab namespace (each gets an nsid in the root
+ * namespace, `ip netns set NAME auto`), `nft monitor` per watched namespace for
+ * firewall changes, and a watch on /run/netns for namespaces coming and going.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { NETNS_DIR } from '../kernel/observe';
+import { run } from '../kernel/runner';
+
+/** What the monitors report: a namespace (by kernel name) changed, or the set of namespaces did. */
+export interface MonitorSink {
+  changed(netns: string): void;
+  namespacesChanged(): void;
+}
+
+/** The kernel feeds for the whole server: a fixed number of processes plus one `nft monitor` per watched namespace. */
+export class KernelMonitor {
+  private ip?: ChildProcess;
+  private dirWatch?: FSWatcher;
+  private readonly nft = new Map<string, ChildProcess>();
+  private nsids = new Map<number, string>();
+  private refreshingIds?: Promise<void>;
+  private stopped = false;
+
+  constructor(private readonly sink: MonitorSink) {}
+
+  /** Starts `ip monitor all-nsid` and the /run/netns watch. */
+  start(): void {
+    const ip = spawn('ip', ['monitor', 'all-nsid'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.ip = ip;
+    ip.on('error', () => { /* reported by exit */ });
+    ip.on('exit', () => {
+      if (!this.stopped) setTimeout(() => this.start(), 500); // restarted: events must keep flowing
+    });
+    const lines = createInterface({ input: ip.stdout });
+    lines.on('line', (line) => this.onLine(line));
+    if (!this.dirWatch) {
+      try {
+        this.dirWatch = watch(NETNS_DIR, () => this.sink.namespacesChanged());
+      } catch {
+        // /run/netns does not exist until the first `ip netns add`: poll for it rarely.
+        const timer = setInterval(() => {
+          if (this.stopped) return clearInterval(timer);
+          try {
+            this.dirWatch = watch(NETNS_DIR, () => this.sink.namespacesChanged());
+            clearInterval(timer);
+            this.sink.namespacesChanged();
+          } catch { /* not yet */ }
+        }, 1000);
+      }
+    }
+  }
+
+  private onLine(line: string): void {
+    const m = /^\[nsid (\d+)\]/.exec(line);
+    if (!m) return;
+    const nsid = Number(m[1]);
+    const netns = this.nsids.get(nsid);
+    if (netns) this.sink.changed(netns);
+    else void this.refreshNsids().then(() => {
+      const name = this.nsids.get(nsid);
+      if (name) this.sink.changed(name);
+    });
+  }
+
+  private refreshNsids(): Promise<void> {
+    this.refreshingIds ??= run(['ip', '-j', 'netns', 'list-id'], { allowFailure: true })
+      .then((r) => {
+        const list = r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as { nsid: number; name?: string }[]) : [];
+        this.nsids = new Map(list.filter((e) => e.name).map((e) => [e.nsid, e.name as string]));
+      })
+      .finally(() => { this.refreshingIds = undefined; });
+    return this.refreshingIds;
+  }
+
+  /** Makes a namespace's events visible to the monitor and watches its firewall. */
+  async watchNetns(netns: string): Promise<void> {
+    if (this.nft.has(netns) || this.stopped) return;
+    // Give it an nsid in the root namespace so `ip monitor all-nsid` reports it (a no-op if it has one).
+    await run(['ip', 'netns', 'set', netns, 'auto'], { allowFailure: true });
+    await this.refreshNsids();
+    if (this.nft.has(netns) || this.stopped) return;
+    const child = spawn('ip', ['netns', 'exec', netns, 'nft', 'monitor', 'rules'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.nft.set(netns, child);
+    child.on('error', () => { /* nft missing: firewall changes are picked up on the next other event */ });
+    child.on('exit', () => { if (this.nft.get(netns) === child) this.nft.delete(netns); });
+    createInterface({ input: child.stdout }).on('line', () => this.sink.changed(netns));
+  }
+
+  /** Stops watching a namespace's firewall (its lab is no longer watched, or it is gone). */
+  unwatchNetns(netns: string): void {
+    const child = this.nft.get(netns);
+    this.nft.delete(netns);
+    if (child?.pid) child.kill('SIGTERM');
+  }
+
+  /** How many monitor processes run now (for the benchmark's report). */
+  processCount(): number {
+    return (this.ip?.exitCode === null ? 1 : 0) + this.nft.size;
+  }
+
+  /** Ends every monitor process this object started. */
+  stop(): void {
+    this.stopped = true;
+    this.dirWatch?.close();
+    if (this.ip?.pid && this.ip.exitCode === null) this.ip.kill('SIGTERM');
+    for (const netns of [...this.nft.keys()]) this.unwatchNetns(netns);
+  }
+}
