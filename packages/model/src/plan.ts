@@ -62,6 +62,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       }
       if (!reason) continue;
       if (isGone(node, name)) continue; // already removed with its veth peer
+      const oPeer = obs.kind === 'veth' ? linkOf(observed, node, name)?.peer : undefined;
+      if (oPeer && removedNodes.has(oPeer.node)) { markGone(node, name); continue; } // goes with its peer's namespace
       ops.push({ kind: 'link.del', ...where(node), interface: name, reason });
       markGone(node, name);
       const peer = obs.kind === 'veth' ? linkOf(observed, node, name)?.peer : undefined;
