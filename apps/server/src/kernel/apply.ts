@@ -92,23 +92,35 @@ export async function applyOps(ops: Op[], onEvent: (e: OpEvent) => void = () => 
 
 interface Failure { step: Step; stderr: string; notRun: number }
 
+/** A removal that failed because its object is already gone has done its job (the kernel removes a veth's peer, or a namespace's contents, on its own). */
+function alreadyGone(op: Op, stderr: string): boolean {
+  const removal = op.kind === 'link.del' || op.kind === 'addr.del' || op.kind === 'route.del' || op.kind === 'link.release' || op.kind === 'link.down';
+  return removal && /Cannot find device|No such process|Cannot assign requested address|does not exist/.test(stderr);
+}
+
 async function runBatch(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {
   const first = group[0];
   if (!first) return undefined;
-  const lines = group.map((s) => batchLine((s.channel as { line: string[] }).line));
   const argv = first.channel.type === 'ns' ? ['ip', '-n', first.channel.netns, '-batch', '-'] : ['ip', '-batch', '-'];
-  const result = await run(argv, { input: lines.join('\n') + '\n', allowFailure: true });
-  // ip -batch stops at the first failing line and says "Command failed -:N".
-  const failedLine = result.code === 0 ? 0 : Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 1);
-  for (let i = 0; i < group.length; i += 1) {
-    const step = group[i] as Step;
-    if (failedLine === 0 || i + 1 < failedLine) {
-      onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: '' });
-    } else if (i + 1 === failedLine) {
-      const stderr = result.stderr.replace(/Command failed -:\d+\s*$/, '').trim();
-      onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'failed', code: result.code, stdout: result.stdout, stderr });
-      return { step, stderr, notRun: group.length - i };
+  let start = 0;
+  while (start < group.length) {
+    const rest = group.slice(start);
+    const lines = rest.map((s) => batchLine((s.channel as { line: string[] }).line));
+    const result = await run(argv, { input: lines.join('\n') + '\n', allowFailure: true });
+    // ip -batch stops at the first failing line and says "Command failed -:N".
+    const failedLine = result.code === 0 ? 0 : Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 1);
+    const done = failedLine === 0 ? rest.length : failedLine - 1;
+    for (const step of rest.slice(0, done)) onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: '' });
+    if (failedLine === 0) return undefined;
+    const step = rest[done] as Step;
+    const stderr = result.stderr.replace(/Command failed -:\d+\s*$/, '').trim();
+    if (alreadyGone(step.op, stderr)) {
+      onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: `${stderr} (already gone: nothing to do)` });
+      start += done + 1;
+      continue;
     }
+    onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'failed', code: result.code, stdout: result.stdout, stderr });
+    return { step, stderr, notRun: rest.length - done };
   }
   return undefined;
 }
@@ -117,7 +129,7 @@ async function runEach(group: Step[], onEvent: (e: OpEvent) => void): Promise<Fa
   for (let i = 0; i < group.length; i += 1) {
     const step = group[i] as Step;
     const result = await run(step.argv, { allowFailure: true });
-    const status = result.code === 0 ? 'done' : 'failed';
+    const status = result.code === 0 || alreadyGone(step.op, result.stderr) ? 'done' : 'failed';
     onEvent({ index: step.index, op: step.op, argv: step.argv, status, code: result.code, stdout: result.stdout, stderr: result.stderr });
     if (status === 'failed') return { step, stderr: result.stderr, notRun: group.length - i };
   }
