@@ -6,8 +6,8 @@ import type { Op, Topology } from '@nslab/model';
 import { netnsName, ownerMarker, parseNetnsName, plan } from '@nslab/model';
 import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
-import { observeLab } from './observe';
-import { run } from './runner';
+import { listNetns, observeLab, readOwner, READ_CONCURRENCY } from './observe';
+import { pool, run } from './runner';
 
 /** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
 export interface ApplyOutcome {
@@ -49,8 +49,12 @@ async function adoptNetns(lab: string, names: string[]): Promise<void> {
 
 /** Removes every namespace the lab owns (their devices, routes and rules go with them), and nothing else. */
 export async function destroyLab(lab: string): Promise<string[]> {
-  const observed = await observeLab(lab, { firewall: false });
-  const nodes = Object.keys(observed.topology.nodes);
+  // Only namespaces whose lo carries this lab's marker: a name alone proves nothing.
+  const names = (await listNetns()).filter((n) => parseNetnsName(n)?.lab === lab);
+  const owners = await pool(names, READ_CONCURRENCY, readOwner);
+  const nodes = names.map((n, i) => ({ n, owner: owners[i], node: parseNetnsName(n)?.node }))
+    .filter((e) => e.owner?.lab === lab && e.owner.node === e.node)
+    .map((e) => e.node as string);
   if (nodes.length === 0) return [];
   const lines = nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]));
   await run(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
