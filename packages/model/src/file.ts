@@ -16,13 +16,20 @@ import { rawTopology } from './schema';
 import type { Endpoint, Interface, Namespace, Topology } from './topology';
 import { linkOf } from './topology';
 import { validate } from './validate';
+import type { ContainerLayer } from './container/expand';
+import { expandContainers } from './container/expand';
 
 /** What a topology file says besides the topology: text for people. */
 export interface TopologyMeta {
   description?: string;
   /** Commands worth trying in this lab. */
   try?: string[];
+  /** Docker's view of the lab (sandboxes, endpoints, networks) when the file used `networks`/`containers`. */
+  containers?: ContainerLayer;
 }
+
+/** Options of parsing: the lab as the kernel has it, so containers keep their addresses. */
+export interface ParseOptions { observed?: Topology }
 
 /** The result of reading a file: a topology, or every problem found. */
 export type ParseResult =
@@ -30,7 +37,7 @@ export type ParseResult =
   | { ok: false; problems: Problem[] };
 
 /** Reads a topology file (YAML or JSON, which is YAML) and validates it. */
-export function parseTopology(text: string): ParseResult {
+export function parseTopology(text: string, options: ParseOptions = {}): ParseResult {
   let data: unknown;
   try {
     data = parseYaml(text, { uniqueKeys: true, prettyErrors: true });
@@ -43,11 +50,11 @@ export function parseTopology(text: string): ParseResult {
     }
     throw err;
   }
-  return parseTopologyData(data);
+  return parseTopologyData(data, options);
 }
 
 /** Validates already-decoded data (a JSON body, a socket message) as a topology file. */
-export function parseTopologyData(data: unknown): ParseResult {
+export function parseTopologyData(data: unknown, options: ParseOptions = {}): ParseResult {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, problems: [{ path: '', message: 'a topology is a mapping with at least "name" and "nodes"' }] };
   }
@@ -55,9 +62,13 @@ export function parseTopologyData(data: unknown): ParseResult {
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(schemaProblem) };
   const problems: Problem[] = [];
   const topology = resolve(parsed.data, problems);
+  const layer = parsed.data.networks || parsed.data.containers
+    ? expandContainers(topology, parsed.data.networks ?? {}, parsed.data.containers ?? {}, options.observed, problems)
+    : undefined;
   problems.push(...validate(topology));
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
   const meta: TopologyMeta = {};
+  if (layer) meta.containers = layer;
   if (parsed.data.description !== undefined) meta.description = parsed.data.description;
   if (parsed.data.try !== undefined) meta.try = parsed.data.try;
   return { ok: true, topology, meta };

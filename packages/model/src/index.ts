@@ -15,3 +15,6 @@ export * from './script';
 export * from './patch';
 export * from './edit';
 export * from './protocol';
+export * from './container/ipam';
+export * from './container/expand';
+export * from './packet/index';

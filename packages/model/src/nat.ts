@@ -44,6 +44,11 @@ export function assertNever(x: never): never {
   throw new Error(`unexpected variant: ${JSON.stringify(x)}`);
 }
 
+/** An interface match: "eth0", or "!eth0" for every interface but eth0 (as Docker writes `! -o docker0`). */
+function ifaceArgs(flag: '-i' | '-o', value: string): string[] {
+  return value.startsWith('!') ? ['!', flag, value.slice(1)] : [flag, value];
+}
+
 /** The iptables table, chain and match/target arguments of a rule (without -A). */
 export function ruleSpecs(rule: NatRule): RuleSpec[] {
   switch (rule.type) {
@@ -52,7 +57,7 @@ export function ruleSpecs(rule: NatRule): RuleSpec[] {
       const args: string[] = [];
       if (rule.source) args.push('-s', rule.source);
       if (rule.destination) args.push('-d', rule.destination);
-      if (rule.out) args.push('-o', rule.out);
+      if (rule.out) args.push(...ifaceArgs('-o', rule.out));
       args.push('-j', rule.type === 'masquerade' ? 'MASQUERADE' : 'SNAT');
       if (rule.type === 'snat') args.push('--to-source', rule.to);
       return [{ table: 'nat', chain: 'POSTROUTING', args }];
@@ -61,7 +66,7 @@ export function ruleSpecs(rule: NatRule): RuleSpec[] {
       const match = (withIn: boolean): string[] => {
         const args: string[] = [];
         if (rule.destination) args.push('-d', rule.destination);
-        if (withIn && rule.in) args.push('-i', rule.in);
+        if (withIn && rule.in) args.push(...ifaceArgs('-i', rule.in));
         args.push('-p', rule.proto, '-m', rule.proto, '--dport', String(rule.port), '-j', 'DNAT', '--to-destination', rule.to);
         return args;
       };
@@ -73,8 +78,8 @@ export function ruleSpecs(rule: NatRule): RuleSpec[] {
       const args: string[] = [];
       if (rule.source) args.push('-s', rule.source);
       if (rule.destination) args.push('-d', rule.destination);
-      if (rule.in) args.push('-i', rule.in);
-      if (rule.out) args.push('-o', rule.out);
+      if (rule.in) args.push(...ifaceArgs('-i', rule.in));
+      if (rule.out) args.push(...ifaceArgs('-o', rule.out));
       args.push('-j', rule.action === 'accept' ? 'ACCEPT' : 'DROP');
       return [{ table: 'filter', chain: 'FORWARD', args }];
     }
@@ -170,14 +175,17 @@ function mergeLocalDnat(rules: NatRule[]): NatRule[] {
   return out.filter((r) => !(r.type === 'other' && used.has(r)));
 }
 
-/** Reads the options of one rule into a map; undefined when an option repeats or is unknown. */
+/** Reads the options of one rule into a map ("! -o X" becomes -o "!X"); undefined when an option repeats or is unknown. */
 function options(args: string[], known: Set<string>): Map<string, string> | undefined {
   const m = new Map<string, string>();
   for (let i = 0; i < args.length; i += 2) {
+    const negated = args[i] === '!';
+    if (negated) i += 1;
     const key = args[i] ?? '';
     const value = args[i + 1];
     if (!known.has(key) || value === undefined || m.has(key)) return undefined;
-    m.set(key, value);
+    if (negated && key !== '-i' && key !== '-o') return undefined;
+    m.set(key, negated ? `!${value}` : value);
   }
   return m;
 }

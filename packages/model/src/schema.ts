@@ -54,6 +54,26 @@ export const rawNode = z.strictObject({
   nat: z.array(rawNat).optional(),
 });
 
+/** A Docker-style network: nslab builds it the way Docker's bridge (or overlay) driver does. */
+export const rawNetwork = z.strictObject({
+  driver: z.enum(['bridge', 'overlay']).optional(),
+  subnet: z.string(),
+  gateway: z.string().optional(),
+  internal: z.boolean().optional(),
+  vni: z.number().int().optional(),
+  /** Overlay only: the hosts' underlay interface the VXLAN devices send through. */
+  dev: z.string().optional(),
+});
+
+/** A Docker-style container: a namespace joined to networks, or sharing the host's (host mode). */
+export const rawContainer = z.strictObject({
+  networks: z.array(z.string()).optional(),
+  network_mode: z.enum(['bridge', 'host', 'none']).optional(),
+  publish: z.array(z.string()).optional(),
+  /** The node playing the machine this container runs on; "host" unless given. */
+  host: z.string().optional(),
+});
+
 /** The whole file. */
 export const rawTopology = z.strictObject({
   name: z.string(),
@@ -61,6 +81,8 @@ export const rawTopology = z.strictObject({
   try: z.array(z.string()).optional(),
   nodes: z.record(z.string(), rawNode.nullable()).optional(),
   links: z.array(z.tuple([z.string(), z.string()])).optional(),
+  networks: z.record(z.string(), rawNetwork).optional(),
+  containers: z.record(z.string(), rawContainer.nullable()).optional(),
 });
 
 /** The file's types, as the schemas infer them. */
@@ -68,3 +90,5 @@ export type RawTopology = z.infer<typeof rawTopology>;
 export type RawNode = z.infer<typeof rawNode>;
 export type RawInterface = z.infer<typeof rawInterface>;
 export type RawNat = z.infer<typeof rawNat>;
+export type RawNetwork = z.infer<typeof rawNetwork>;
+export type RawContainer = z.infer<typeof rawContainer>;

@@ -121,8 +121,13 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
   node.nat.forEach((rule, i) => {
     const path = (k?: string) => (k ? pathOf(...base, 'nat', i, k) : pathOf(...base, 'nat', i));
     const ifaceCheck = (k: 'in' | 'out', value: string | undefined) => {
-      if (value === undefined || value.endsWith('+')) return;
-      if (!node.interfaces[value]) add(path(k), `"${k}: ${value}" names no interface of ${name}: the rule would never match (a trailing + matches a prefix, e.g. veth+)`);
+      if (value === undefined) return;
+      const ifname = value.startsWith('!') ? value.slice(1) : value;
+      if (ifname.endsWith('+') || ifnameProblem(ifname) !== undefined) {
+        if (!ifname.endsWith('+')) add(path(k), ifnameProblem(ifname) ?? '');
+        return;
+      }
+      if (!node.interfaces[ifname]) add(path(k), `"${k}: ${value}" names no interface of ${name}: the rule would never match (a trailing + matches a prefix, e.g. veth+)`);
     };
     const cidrCheck = (k: 'source' | 'destination', value: string | undefined) => {
       if (value !== undefined && !parseCidr(value)) add(path(k), `${k} "${value}" is not an address or prefix: write e.g. 192.168.1.0/24`);

@@ -1,0 +1,398 @@
+/**
+ * The terminal manager: opens shells in lab nodes, attaches WebSockets to them, enforces the
+ * per-lab limit, and ends shells when their lab is closed, their namespace disappears, nobody has
+ * been attached for the grace period, or nothing happened for the idle timeout.
+ *
+ * Wiring (apps/server/src/main.ts):
+ *   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
+ *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows })
+ *   upgrade /ws/term/:id (after token and Origin checks; WebSocketServer maxPayload: MAX_CLIENT_FRAME_BYTES)
+ *                                                     ->  terminals.attach(id, ws)
+ *   GET /api/labs/:lab/terminals                      ->  terminals.list(lab)
+ *   DELETE /api/terminals/:id                         ->  await terminals.close(id)
+ *   lab destroyed                                     ->  await terminals.closeLab(lab)  (before deleting its namespaces)
+ *   server stop                                       ->  await terminals.closeAll()
+ * TerminalError.code maps to HTTP: bad-name 400, no-namespace / no-host-node 404, limit 429,
+ * closed 503, command / spawn 500; its message is the sentence to show.
+ *
+ * Nothing starts on construction: the namespace watch timer, the rc file and the lab views are
+ * created by the first `open`.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn as spawnPty } from 'node-pty';
+import { NAME_PATTERN, netnsName as defaultNetnsName, parseNetnsName } from '@nslab/model';
+import { SocketChannel, type TerminalSocket } from './channel';
+import { TerminalError, terminalMessages } from './errors';
+import { LabView, NETNS_DIR, netnsInode } from './labview';
+import { CloseCode, clampSize } from './protocol';
+import { DEFAULT_REPLAY_BYTES } from './replay';
+import { SHELL_RC, SHELL_TERM, shellCommand, shellEnv } from './shell';
+import { DEFAULT_KILL_DELAY_MS, Terminal, type TerminalExit } from './terminal';
+
+/** Default live terminals per lab (the --max-terminals flag): enough for every node of a tutorial lab, few enough that a stuck tab cannot fork-bomb the server. */
+export const DEFAULT_MAX_TERMINALS_PER_LAB = 16;
+
+/** Default time a shell outlives its socket: covers a page reload or a laptop waking up (60 s). */
+export const DEFAULT_GRACE_MS = 60_000;
+
+/** Default idle timeout: a shell with no input and no output for 30 minutes is ended (a forgotten tab). */
+export const DEFAULT_IDLE_MS = 30 * 60_000;
+
+/** How often namespaces are checked for deletion and lab views refreshed (a deleted node is reported within about a second). */
+export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
+
+/** Terminal size when the client does not say (the VT100's 80 x 24). */
+const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
+
+/** Options of a TerminalManager; every one has a default. */
+export interface TerminalManagerOptions {
+  /** Live terminals per lab (default 16). */
+  maxPerLab?: number;
+  /** How long a shell keeps running with no socket attached, in ms (default 60 s). */
+  graceMs?: number;
+  /** No input and no output for this long ends a shell, in ms (default 30 min). */
+  idleMs?: number;
+  /** Output kept for re-attaching sockets, in bytes (default 256 KiB). */
+  replayBytes?: number;
+  /** Delay between SIGHUP and SIGKILL when a shell is ended, in ms (default 2 s). */
+  killDelayMs?: number;
+  /** Period of the namespace watch, in ms (default 1 s). */
+  watchIntervalMs?: number;
+  /** Kernel namespace name of a node (default nslab.<lab>.<node>, from @nslab/model). */
+  netnsName?: (lab: string, node: string) => string;
+  /** The nodes of a lab (default: the nslab.<lab>.* entries of /run/netns). Give it with a custom netnsName. */
+  labNodes?: (lab: string) => string[];
+}
+
+/** What to open a terminal on. */
+export interface OpenRequest {
+  lab: string;
+  /**
+   * A node name, or 'host' for the lab's host terminal. Every lab shell sees the lab's nodes in
+   * `ip netns list` (labview.ts); 'host' says which network it sits in: the node called host when
+   * the lab has one (the tutorials' "host" is played by a lab namespace, never the root namespace),
+   * otherwise `hostFallback`.
+   */
+  node: string;
+  /** For node 'host' in a lab with no node called host: the node whose network to use. */
+  hostFallback?: string;
+  cols?: number;
+  rows?: number;
+}
+
+/** A terminal as listed to the UI. */
+export interface TerminalInfo {
+  id: string;
+  lab: string;
+  /** The node whose network namespace the shell is in. */
+  node: string;
+  pid: number;
+  cols: number;
+  rows: number;
+  attached: boolean;
+  createdAt: number;
+  /** Set once the shell has ended (its record stays until a client has seen the exit or the grace period passes). */
+  exit: TerminalExit | undefined;
+}
+
+/** Owns every lab shell of the server. */
+export class TerminalManager {
+  private readonly maxPerLab: number;
+  private readonly graceMs: number;
+  private readonly idleMs: number;
+  private readonly replayBytes: number;
+  private readonly killDelayMs: number;
+  private readonly watchIntervalMs: number;
+  private readonly netnsName: (lab: string, node: string) => string;
+  private readonly labNodes: (lab: string) => string[];
+
+  private readonly terminals = new Map<string, Terminal>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly pending = new Map<string, number>(); // lab -> opens in progress
+  private readonly views = new Map<string, Promise<LabView>>();
+  private readonly labEpoch = new Map<string, number>(); // bumped by closeLab, so a racing open knows
+  private rcDir: string | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private watching = false;
+  private closed = false;
+
+  constructor(options: TerminalManagerOptions = {}) {
+    this.maxPerLab = options.maxPerLab ?? DEFAULT_MAX_TERMINALS_PER_LAB;
+    this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.replayBytes = options.replayBytes ?? DEFAULT_REPLAY_BYTES;
+    this.killDelayMs = options.killDelayMs ?? DEFAULT_KILL_DELAY_MS;
+    this.watchIntervalMs = options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS;
+    this.netnsName = options.netnsName ?? defaultNetnsName;
+    this.labNodes = options.labNodes ?? labNodesFromRunDir;
+  }
+
+  /**
+   * Starts a shell in a node of a lab and returns its id (for `/ws/term/:id`). Throws TerminalError:
+   * bad-name, limit, no-namespace, no-host-node, closed, command, spawn. The shell runs for the
+   * grace period even if no socket ever attaches.
+   */
+  async open(request: OpenRequest): Promise<{ id: string; node: string; pid: number }> {
+    const { lab } = request;
+    if (this.closed) throw new TerminalError('closed', terminalMessages.closed(), { lab });
+    for (const [what, name] of [['lab', lab], ['node', request.node], ['node', request.hostFallback]] as const) {
+      if (name !== undefined && !NAME_PATTERN.test(name)) throw new TerminalError('bad-name', terminalMessages.badName(what, name), { lab });
+    }
+    if (this.liveCount(lab) + (this.pending.get(lab) ?? 0) >= this.maxPerLab) {
+      throw new TerminalError('limit', terminalMessages.limit(lab, this.maxPerLab), { lab });
+    }
+    this.pending.set(lab, (this.pending.get(lab) ?? 0) + 1);
+    try {
+      return await this.start(request);
+    } finally {
+      const left = (this.pending.get(lab) ?? 1) - 1;
+      if (left > 0) this.pending.set(lab, left);
+      else this.pending.delete(lab);
+    }
+  }
+
+  /**
+   * Attaches a WebSocket (from `ws`, after the server's own auth and Origin checks) to terminal
+   * `id`. The socket then speaks protocol.ts; an unknown id gets `error` and close 4404. Never throws.
+   */
+  attach(id: string, ws: TerminalSocket): void {
+    const channel = new SocketChannel(ws, {
+      resolve: () => {
+        const terminal = this.terminals.get(id);
+        if (!terminal) return terminalMessages.notFound(id);
+        this.clearGrace(id);
+        return terminal;
+      },
+      detached: (terminal) => this.startGrace(terminal),
+      exitDelivered: (terminal) => this.forget(terminal),
+    });
+    if (this.closed) channel.fail(CloseCode.serverStopping, terminalMessages.closed());
+    else if (!this.terminals.has(id)) channel.fail(CloseCode.notFound, terminalMessages.notFound(id));
+  }
+
+  /** Closes terminal `id`'s socket, if any; the shell keeps running for the grace period. */
+  detach(id: string): void {
+    const terminal = this.terminals.get(id);
+    const sink = terminal?.release();
+    if (!terminal || !sink) return;
+    sink.dropped(CloseCode.ended, terminalMessages.detached());
+    this.startGrace(terminal);
+  }
+
+  /** Ends terminal `id` (the learner closed it). Resolves when the shell has exited. */
+  async close(id: string): Promise<void> {
+    const terminal = this.terminals.get(id);
+    if (!terminal) return;
+    await terminal.kill(terminalMessages.closedByUser());
+    if (!terminal.attached) this.forget(terminal);
+  }
+
+  /** Ends every shell of `lab` and its lab view; resolves when they have exited. Call it when the lab is destroyed. */
+  async closeLab(lab: string): Promise<void> {
+    this.labEpoch.set(lab, (this.labEpoch.get(lab) ?? 0) + 1);
+    const mine = [...this.terminals.values()].filter((t) => t.identity.lab === lab);
+    await Promise.all(mine.map((t) => t.kill(terminalMessages.labClosed(lab))));
+    for (const t of mine) this.forget(t);
+    await this.closeView(lab);
+  }
+
+  /** Ends every shell and lab view and stops the watch timer; resolves when all shells have exited. Call it on server stop. */
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    if (this.watchTimer !== undefined) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    const all = [...this.terminals.values()];
+    await Promise.all(all.map((t) => t.kill(terminalMessages.serverStopping())));
+    for (const t of all) this.forget(t);
+    await Promise.all([...this.views.keys()].map((lab) => this.closeView(lab)));
+    if (this.rcDir !== undefined) rmSync(this.rcDir, { recursive: true, force: true });
+    this.rcDir = undefined;
+  }
+
+  /** The terminals of `lab` (or of every lab), including ended ones whose exit nobody has seen yet. */
+  list(lab?: string): TerminalInfo[] {
+    return [...this.terminals.values()]
+      .filter((t) => lab === undefined || t.identity.lab === lab)
+      .map((t) => ({
+        id: t.identity.id,
+        lab: t.identity.lab,
+        node: t.identity.node,
+        pid: t.pid,
+        cols: t.cols,
+        rows: t.rows,
+        attached: t.attached,
+        createdAt: t.createdAt,
+        exit: t.exit,
+      }));
+  }
+
+  /** The Terminal object itself, for tests and diagnostics. */
+  get(id: string): Terminal | undefined {
+    return this.terminals.get(id);
+  }
+
+  private liveCount(lab: string): number {
+    let n = 0;
+    for (const t of this.terminals.values()) if (t.identity.lab === lab && t.exit === undefined) n++;
+    return n;
+  }
+
+  private async start(request: OpenRequest): Promise<{ id: string; node: string; pid: number }> {
+    const { lab } = request;
+    const epoch = this.labEpoch.get(lab) ?? 0;
+    const nodes = new Map(this.labNodes(lab).map((node) => [node, this.netnsName(lab, node)] as const));
+    let node = request.node;
+    if (node === 'host' && !nodes.has('host')) {
+      if (request.hostFallback === undefined) throw new TerminalError('no-host-node', terminalMessages.noHostNode(lab), { lab, node });
+      node = request.hostFallback;
+    }
+    const netns = this.netnsName(lab, node);
+    const inode = netnsInode(`${NETNS_DIR}/${netns}`);
+    if (!nodes.has(node) || inode === undefined) throw new TerminalError('no-namespace', terminalMessages.noNamespace(lab, node), { lab, node });
+
+    const view = await this.viewFor(lab);
+    const failures = await view.sync(nodes);
+    const failure = failures.get(node);
+    if (failure) throw failure;
+    this.startWatch();
+
+    const { cols, rows } = clampSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
+    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath());
+    let pty;
+    try {
+      // encoding: null gives raw bytes, so output is passed on byte for byte (terminal.ts frames it).
+      pty = spawnPty(file, args, { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node), encoding: null });
+    } catch (cause) {
+      throw new TerminalError('spawn', terminalMessages.spawn(lab, node, String(cause)), { lab, node, argv: [file, ...args], cause });
+    }
+    const id = randomUUID();
+    const terminal = new Terminal({ id, lab, node, netns, netnsInode: inode }, pty, {
+      replayBytes: this.replayBytes,
+      killDelayMs: this.killDelayMs,
+      cols,
+      rows,
+    });
+    this.terminals.set(id, terminal);
+    this.startGrace(terminal); // nobody is attached yet
+    if (this.closed || (this.labEpoch.get(lab) ?? 0) !== epoch) {
+      // closeLab or closeAll ran while we were starting: do not leave this shell behind.
+      await terminal.kill(this.closed ? terminalMessages.serverStopping() : terminalMessages.labClosed(lab));
+      this.forget(terminal);
+      throw this.closed
+        ? new TerminalError('closed', terminalMessages.closed(), { lab, node })
+        : new TerminalError('closed', terminalMessages.labClosed(lab), { lab, node });
+    }
+    return { id, node, pid: terminal.pid };
+  }
+
+  private viewFor(lab: string): Promise<LabView> {
+    const existing = this.views.get(lab);
+    const made = existing
+      ? existing.then((view) => (view.alive ? view : LabView.create(lab)))
+      : LabView.create(lab);
+    this.views.set(lab, made);
+    made.catch(() => {
+      if (this.views.get(lab) === made) this.views.delete(lab);
+    });
+    return made;
+  }
+
+  private async closeView(lab: string): Promise<void> {
+    const view = this.views.get(lab);
+    this.views.delete(lab);
+    if (view) await (await view.catch(() => undefined))?.close();
+  }
+
+  private rcPath(): string {
+    if (this.rcDir === undefined) {
+      this.rcDir = mkdtempSync(join(tmpdir(), 'nslab-term-'));
+      writeFileSync(join(this.rcDir, 'bashrc'), SHELL_RC, { mode: 0o644 });
+    }
+    return join(this.rcDir, 'bashrc');
+  }
+
+  private startGrace(terminal: Terminal): void {
+    const { id } = terminal.identity;
+    this.clearGrace(id);
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(id);
+      if (terminal.attached) return;
+      if (terminal.exit) return this.forget(terminal);
+      void terminal.kill(terminalMessages.grace(this.graceMs)).then(() => {
+        if (!terminal.attached) this.forget(terminal);
+      });
+    }, this.graceMs);
+    timer.unref();
+    this.graceTimers.set(id, timer);
+  }
+
+  private clearGrace(id: string): void {
+    const timer = this.graceTimers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.graceTimers.delete(id);
+  }
+
+  private forget(terminal: Terminal): void {
+    const { id } = terminal.identity;
+    if (this.terminals.get(id) !== terminal) return;
+    this.clearGrace(id);
+    this.terminals.delete(id);
+  }
+
+  private startWatch(): void {
+    if (this.watchTimer !== undefined || this.closed) return;
+    this.watchTimer = setInterval(() => void this.watch(), this.watchIntervalMs);
+    this.watchTimer.unref();
+  }
+
+  /** One round of the watch: deleted namespaces, idle shells, lab views to refresh or drop. */
+  private async watch(): Promise<void> {
+    if (this.watching) return; // a slow round (many binds) is never overlapped
+    this.watching = true;
+    try {
+      const now = Date.now();
+      for (const t of this.terminals.values()) {
+        if (t.exit) continue;
+        const { lab, node, netns, netnsInode: inode } = t.identity;
+        if (netnsInode(`${NETNS_DIR}/${netns}`) !== inode) void t.kill(terminalMessages.gone(lab, node));
+        else if (now - t.lastActivity > this.idleMs) void t.kill(terminalMessages.idle(this.idleMs));
+      }
+      for (const [lab, viewPromise] of [...this.views]) {
+        const inUse = (this.pending.get(lab) ?? 0) > 0 || [...this.terminals.values()].some((t) => t.identity.lab === lab);
+        if (!inUse) {
+          if (this.views.get(lab) === viewPromise) await this.closeView(lab);
+          continue;
+        }
+        const view = await viewPromise.catch(() => undefined);
+        if (!view?.alive) continue;
+        const nodes = new Map(this.labNodes(lab).map((node) => [node, this.netnsName(lab, node)] as const));
+        await view.sync(nodes).catch(() => undefined);
+      }
+      if (this.terminals.size === 0 && this.views.size === 0 && this.watchTimer !== undefined) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = undefined;
+      }
+    } finally {
+      this.watching = false;
+    }
+  }
+}
+
+/** The nodes of a lab as the kernel has them: /run/netns entries named nslab.<lab>.<node>. */
+function labNodesFromRunDir(lab: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(NETNS_DIR);
+  } catch {
+    return [];
+  }
+  const nodes: string[] = [];
+  for (const entry of entries) {
+    const parsed = parseNetnsName(entry);
+    if (parsed?.lab === lab) nodes.push(parsed.node);
+  }
+  return nodes;
+}

@@ -1,0 +1,66 @@
+/**
+ * How a lab shell is started: its argv, environment and rc file. Pure functions, no I/O.
+ *
+ * The shell runs as
+ *   nsenter --mount=/proc/<holder>/ns/mnt --wd=/root -- ip netns exec <node> bash --noprofile --rcfile <rc>
+ * i.e. inside the lab's private mount namespace (labview.ts), where /run/netns holds exactly the
+ * lab's nodes under their topology names, then `ip netns exec` moves it into the node's network
+ * namespace and remounts /sys for it, exactly as a tutorial's `ip netns exec ns1 bash` would.
+ * Neither nsenter (no --pid, no --fork) nor `ip netns exec` (outside batch mode) forks, so the
+ * pid node-pty reports is the shell's own `$$`.
+ */
+
+/** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
+export const SHELL_CWD = '/root';
+
+/** TERM for lab shells: what xterm.js implements. */
+export const SHELL_TERM = 'xterm-256color';
+
+/** PATH for lab shells: Debian's default for root (/etc/login.defs ENV_SUPATH). */
+const SHELL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The rc file every lab shell reads instead of ~/.bashrc. It is constant (names reach it only
+ * through the environment, and names are validated against NAME_PATTERN, so they can hold no
+ * prompt escapes). It sets the prompt last, so nothing the machine's bash setup does changes it.
+ */
+export const SHELL_RC = `# Written by the nslab server: the rc file of lab shells (bash --rcfile).
+# The prompt names the lab and node, e.g. "demo:ns1# ".
+PS1="\${NSLAB_LAB}:\${NSLAB_NODE}# "
+unset PROMPT_COMMAND
+# Lab history is not kept in /root/.bash_history: shells come and go with labs.
+unset HISTFILE
+shopt -s checkwinsize
+# On Linux, output still in the pty when the session leader exits is lost (node-pty issue 726):
+# a short pause on exit lets the server read the last output of "cmd; exit" before the hangup.
+trap 'sleep 0.05' EXIT
+alias ls='ls --color=auto' grep='grep --color=auto'
+`;
+
+/** The program and argv of a lab shell (never a shell string). */
+export function shellCommand(mountNamespace: string, node: string, rcPath: string): { file: string; args: string[] } {
+  return {
+    file: 'nsenter',
+    args: [`--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', 'ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath],
+  };
+}
+
+/**
+ * The whole environment of a lab shell. Nothing is inherited from the server, whose environment
+ * may hold its token. PS1 is also set here for shells that do not read the rc file (sh, nested bash).
+ */
+export function shellEnv(lab: string, node: string): Record<string, string> {
+  return {
+    TERM: SHELL_TERM,
+    COLORTERM: 'truecolor',
+    LANG: 'C.UTF-8',
+    HOME: SHELL_CWD,
+    USER: 'root',
+    LOGNAME: 'root',
+    SHELL: '/bin/bash',
+    PATH: SHELL_PATH,
+    NSLAB_LAB: lab,
+    NSLAB_NODE: node,
+    PS1: `${lab}:${node}# `,
+  };
+}

@@ -1,0 +1,260 @@
+/**
+ * The container layer: `networks` and `containers` in a topology file, expanded into
+ * namespaces, veths, bridges, addresses, routes and NAT exactly as Docker's bridge
+ * driver builds them (and VXLAN for `driver: overlay`). The expansion is plain model
+ * data, so `nslab apply --dry-run` and the UI show every command it produces.
+ */
+import type { Cidr } from '../address';
+import { formatCidr, formatIp, parseCidr, networkOf } from '../address';
+import type { NatRule } from '../nat';
+import type { Problem } from '../problem';
+import { pathOf } from '../problem';
+import type { RawContainer, RawNetwork } from '../schema';
+import type { Interface, Namespace, Topology } from '../topology';
+import { emptyNamespace } from '../topology';
+import { VXLAN_PORT } from '../interface/index';
+import { Ipam } from './ipam';
+
+/** The node that plays the container host unless a container names another. */
+export const DEFAULT_HOST = 'host';
+
+/** VXLAN adds 50 bytes of headers (outer Ethernet, IP, UDP, VXLAN), so overlay endpoints use 1500 - 50, as Docker does. */
+export const OVERLAY_MTU = 1450;
+
+/** First VNI Docker's overlay driver hands out (libnetwork's vxlanIDStart). */
+const FIRST_VNI = 4096;
+
+/** One endpoint: a container's interface on a network and the veth end that implements it. */
+export interface EndpointInfo { network: string; interface: string; address?: string; peer: { node: string; interface: string } }
+
+/** What the container view shows of one container. */
+export interface ContainerInfo { mode: 'bridge' | 'host' | 'none'; host: string; node?: string; endpoints: EndpointInfo[]; publish: string[] }
+
+/** What the container view shows of one network. */
+export interface NetworkInfo { driver: 'bridge' | 'overlay'; subnet: string; gateway?: string; internal: boolean; bridges: Record<string, string>; vni?: number }
+
+/** Docker's model of a lab: sandboxes (containers), endpoints and networks. */
+export interface ContainerLayer { networks: Record<string, NetworkInfo>; containers: Record<string, ContainerInfo> }
+
+/** A short stable hash (FNV-1a, 32 bits) in hex: Docker names host-side veths veth + 7 hex digits too. */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0').slice(0, 7);
+}
+
+/** The host-side veth name of a container's endpoint on a network. */
+export function hostVethName(container: string, network: string): string {
+  return `veth${shortHash(`${container}/${network}`)}`;
+}
+
+/** The bridge that implements a network on a host: docker0 for "bridge", br-NAME otherwise (at most 15 bytes). */
+export function bridgeName(network: string): string {
+  return network === 'bridge' ? 'docker0' : `br-${network}`.slice(0, 15);
+}
+
+function vxlanName(network: string): string {
+  return `vx-${network}`.slice(0, 15);
+}
+
+/** The address a host uses on the underlay: its first address on an interface that is not a bridge port or bridge. */
+function underlayOf(ns: Namespace, dev: string | undefined): { dev: string; address: string } | undefined {
+  for (const [name, iface] of Object.entries(ns.interfaces)) {
+    if (dev !== undefined && name !== dev) continue;
+    if (iface.kind === 'bridge' || iface.kind === 'vxlan' || iface.master) continue;
+    const v4 = iface.addresses.find((a) => parseCidr(a)?.family === 4);
+    if (v4) return { dev: name, address: v4.slice(0, v4.indexOf('/')) };
+  }
+  return undefined;
+}
+
+/**
+ * Expands the container layer into `topology` (which holds the file's own nodes and
+ * links). `observed` is the lab as the kernel has it, so containers keep the
+ * addresses they already have.
+ */
+export function expandContainers(
+  topology: Topology,
+  networks: Record<string, RawNetwork>,
+  containers: Record<string, RawContainer | null>,
+  observed: Topology | undefined,
+  problems: Problem[],
+): ContainerLayer {
+  const layer: ContainerLayer = { networks: {}, containers: {} };
+  const fail = (path: string, message: string) => problems.push({ path, message });
+  const nodeOf = (name: string): Namespace => (topology.nodes[name] ??= emptyNamespace());
+  const subnets = new Map<string, Cidr>();
+
+  for (const [name, net] of Object.entries(networks)) {
+    const path = (k: string) => pathOf('networks', name, k);
+    const subnet = parseCidr(net.subnet);
+    if (!subnet || subnet.family !== 4) { fail(path('subnet'), `subnet "${net.subnet}" is not an IPv4 prefix like 172.17.0.0/16`); continue; }
+    if (networkOf(subnet).value !== subnet.value) fail(path('subnet'), `subnet "${net.subnet}" has host bits set: write ${formatCidr(networkOf(subnet))}`);
+    if (subnet.prefix > 30) { fail(path('subnet'), `subnet ${net.subnet} is too small for a gateway and containers: use /30 or larger`); continue; }
+    if (bridgeName(name) !== (name === 'bridge' ? 'docker0' : `br-${name}`)) fail(pathOf('networks', name), `network name "${name}" is too long for its bridge br-${name} (15 bytes): use at most 12 characters`);
+    for (const [other, cidr] of subnets) {
+      const shorter = Math.min(subnet.prefix, cidr.prefix);
+      if (networkOf({ ...subnet, prefix: shorter }).value === networkOf({ ...cidr, prefix: shorter }).value) {
+        fail(path('subnet'), `subnet ${net.subnet} overlaps network ${other} (${formatCidr(cidr)}): Docker refuses overlapping subnets`);
+      }
+    }
+    subnets.set(name, networkOf(subnet));
+    const driver = net.driver ?? 'bridge';
+    const info: NetworkInfo = { driver, subnet: formatCidr(networkOf(subnet)), internal: net.internal ?? false, bridges: {} };
+    if (driver === 'bridge') {
+      const gw = net.gateway ?? formatIp({ family: 4, value: networkOf(subnet).value + 1n });
+      if (!new Ipam(networkOf(subnet)).claimText(gw)) fail(path('gateway'), `gateway "${gw}" is not a host address inside ${net.subnet}`);
+      else info.gateway = gw;
+    }
+    if (driver === 'overlay') info.vni = net.vni ?? FIRST_VNI + Object.keys(layer.networks).length;
+    if (info.vni !== undefined && (info.vni < 1 || info.vni > 0xffffff)) fail(path('vni'), `vni must be from 1 to 16777215`);
+    layer.networks[name] = info;
+  }
+
+  // Allocators per (network, host), seeded with gateways.
+  const pools = new Map<string, Ipam>();
+  // A bridge network is local to each host (every host has its own docker0); an overlay spans hosts.
+  const poolOf = (network: string, host: string): Ipam | undefined => {
+    const info = layer.networks[network];
+    const key = info?.driver === 'overlay' ? network : `${network}@${host}`;
+    let pool = pools.get(key);
+    const subnet = subnets.get(network);
+    if (!pool && info && subnet) {
+      pool = new Ipam(subnet);
+      // The gateway address is reserved even on an overlay (Docker's IPAM does the same), so containers start at .2.
+      pool.claimText(info.gateway ?? formatIp({ family: 4, value: subnet.value + 1n }));
+      pools.set(key, pool);
+    }
+    return pool;
+  };
+
+  const specs = Object.entries(containers).map(([name, c]) => ({ name, c: c ?? {} }));
+  // Containers that already have an address keep it: claim those first, in file order.
+  const kept = new Map<string, string>();
+  for (const { name, c } of specs) {
+    const obsNode = observed?.nodes[name];
+    if (!obsNode || (c.network_mode ?? 'bridge') !== 'bridge') continue;
+    (c.networks ?? ['bridge']).forEach((network, i) => {
+      const subnet = subnets.get(network);
+      const address = obsNode.interfaces[`eth${i}`]?.addresses.find((a) => { const p = parseCidr(a); return subnet && p && networkOf({ ...p, prefix: subnet.prefix }).value === subnet.value && p.prefix === subnet.prefix; });
+      const pool = poolOf(network, c.host ?? DEFAULT_HOST);
+      if (address && pool?.claimText(address.slice(0, address.indexOf('/')))) kept.set(`${name}/${network}`, address);
+    });
+  }
+
+  const published = new Map<string, string>();
+  const overlayHosts = new Map<string, Set<string>>();
+  for (const { name, c } of specs) {
+    const path = (k: string) => pathOf('containers', name, k);
+    const mode = c.network_mode ?? 'bridge';
+    const host = c.host ?? DEFAULT_HOST;
+    const info: ContainerInfo = { mode, host, endpoints: [], publish: c.publish ?? [] };
+    layer.containers[name] = info;
+    if (topology.nodes[name]) { fail(pathOf('containers', name), `"${name}" is both a node and a container: rename one`); continue; }
+    if (name === host) { fail(path('host'), `container ${name} cannot run on itself`); continue; }
+    const hostNs = nodeOf(host);
+    if (mode === 'host') {
+      if (c.networks?.length) fail(path('networks'), `a container in host mode shares ${host}'s network namespace: it joins no networks (remove "networks")`);
+      if (c.publish?.length) fail(path('publish'), 'a container in host mode uses the host\'s ports directly: "publish" does not apply');
+      continue;
+    }
+    const node = nodeOf(name);
+    info.node = name;
+    if (mode === 'none') {
+      if (c.networks?.length || c.publish?.length) fail(pathOf('containers', name), 'a container in none mode has only lo: remove "networks" and "publish"');
+      continue;
+    }
+    const joined = c.networks ?? ['bridge'];
+    let defaultVia: string | undefined;
+    joined.forEach((network, i) => {
+      const net = layer.networks[network];
+      if (!net) { fail(pathOf('containers', name, 'networks', i), `network "${network}" is not defined under networks`); return; }
+      if (joined.indexOf(network) !== i) { fail(pathOf('containers', name, 'networks', i), `${name} joins ${network} twice`); return; }
+      const pool = poolOf(network, host);
+      const address = kept.get(`${name}/${network}`) ?? (pool ? ((ip) => (ip ? pool.cidrOf(ip) : undefined))(pool.next()) : undefined);
+      if (!address) { fail(pathOf('containers', name, 'networks', i), `network ${network} has no free address left for ${name}`); return; }
+      const ifname = `eth${i}`;
+      const peer = hostVethName(name, network);
+      const bridge = bridgeName(network);
+      const iface: Interface = { kind: 'veth', up: true, addresses: [address] };
+      if (net.driver === 'overlay') iface.mtu = OVERLAY_MTU;
+      node.interfaces[ifname] = iface;
+      const hostSide: Interface = { kind: 'veth', up: true, addresses: [], master: bridge };
+      if (net.driver === 'overlay') hostSide.mtu = OVERLAY_MTU;
+      hostNs.interfaces[peer] = hostSide;
+      topology.links.push({ a: { node: name, interface: ifname }, b: { node: host, interface: peer } });
+      net.bridges[host] = bridge;
+      if (net.driver === 'overlay') {
+        const hosts = overlayHosts.get(network) ?? new Set<string>();
+        hosts.add(host);
+        overlayHosts.set(network, hosts);
+      }
+      if (net.driver === 'bridge' && !net.internal && defaultVia === undefined) defaultVia = net.gateway;
+      info.endpoints.push({ network, interface: ifname, address, peer: { node: host, interface: peer } });
+    });
+    if (defaultVia) node.routes.push({ dst: 'default', gateway: defaultVia });
+
+    (c.publish ?? []).forEach((text, i) => {
+      const m = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
+      const ppath = pathOf('containers', name, 'publish', i);
+      if (!m) { fail(ppath, `"${text}" is not HOSTPORT:CONTAINERPORT[/tcp|/udp], e.g. "8080:80"`); return; }
+      const hostPort = Number(m[1]);
+      const port = Number(m[2]);
+      const proto = (m[3] ?? 'tcp') as 'tcp' | 'udp';
+      if (hostPort < 1 || hostPort > 65535 || port < 1 || port > 65535) { fail(ppath, `ports in "${text}" must be from 1 to 65535`); return; }
+      const first = info.endpoints.find((e) => layer.networks[e.network]?.driver === 'bridge');
+      if (!first?.address) { fail(ppath, `${name} has no bridge network to publish from`); return; }
+      const key = `${host} ${proto}/${hostPort}`;
+      const taken = published.get(key);
+      if (taken) { fail(ppath, `${host}'s port ${hostPort}/${proto} is already published by ${taken}`); return; }
+      published.set(key, name);
+      const rule: NatRule = { type: 'dnat', proto, port: hostPort, to: `${first.address.slice(0, first.address.indexOf('/'))}:${port}`, in: `!${bridgeName(first.network)}`, local: true };
+      hostNs.nat.push(rule);
+    });
+  }
+
+  // Bridges, gateways, NAT and isolation per network and host.
+  for (const [network, info] of Object.entries(layer.networks)) {
+    const subnet = subnets.get(network);
+    if (!subnet) continue;
+    for (const [host, bridge] of Object.entries(info.bridges)) {
+      const ns = nodeOf(host);
+      const prefix = subnet.prefix;
+      ns.interfaces[bridge] = { kind: 'bridge', up: true, addresses: info.gateway ? [`${info.gateway}/${prefix}`] : [] };
+      if (info.driver !== 'bridge') continue;
+      if (info.internal) {
+        ns.nat.push({ type: 'forward', action: 'drop', in: bridge, out: `!${bridge}` }, { type: 'forward', action: 'drop', in: `!${bridge}`, out: bridge });
+      } else {
+        ns.forwarding = true;
+        ns.nat.push({ type: 'masquerade', source: info.subnet, out: `!${bridge}` });
+      }
+    }
+  }
+
+  // Overlays: a VXLAN device per host, enslaved to the network's bridge, pointed at the other hosts.
+  for (const [network, hosts] of overlayHosts) {
+    const info = layer.networks[network];
+    if (!info) continue;
+    const spec = networks[network];
+    const underlays = new Map<string, { dev: string; address: string }>();
+    for (const host of hosts) {
+      const u = underlayOf(nodeOf(host), spec?.dev);
+      if (!u) fail(pathOf('networks', network), `host ${host} has no underlay address for overlay ${network}: give it an interface with an IPv4 address linked to the other hosts${spec?.dev ? ` (named ${spec.dev})` : ''}`);
+      else underlays.set(host, u);
+    }
+    const list = [...underlays];
+    for (const [host, u] of list) {
+      const others = list.filter(([h]) => h !== host);
+      const ns = nodeOf(host);
+      const vx: Interface = { kind: 'vxlan', up: true, addresses: [], master: bridgeName(network), vxlan: { vni: info.vni ?? FIRST_VNI, port: VXLAN_PORT, dev: u.dev, local: u.address } };
+      // Two hosts: point-to-point. More: a multicast group on the underlay, which the underlay bridge floods.
+      if (others.length === 1 && vx.vxlan) vx.vxlan.remote = others[0]?.[1].address;
+      else if (vx.vxlan) vx.vxlan.group = `239.1.${((info.vni ?? 0) >> 8) & 255}.${(info.vni ?? 0) & 255}`;
+      ns.interfaces[vxlanName(network)] = vx;
+    }
+  }
+  return layer;
+}
