@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import type { Problem } from '@nslab/model';
-import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, parseTopology, toFile, toYaml } from '@nslab/model';
+import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, toFile, toYaml } from '@nslab/model';
 import { ApplyError } from './kernel/apply';
-import { applyTopology, destroyLab } from './kernel/lab';
+import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
 import { listLabs, observeLab } from './kernel/observe';
 import { CommandError } from './kernel/runner';
 
@@ -47,13 +47,14 @@ async function cmdApply(args: string[]): Promise<number> {
   const file = args.find((a) => !a.startsWith('--'));
   if (!file) throw new UsageError('name a topology file: nslab apply FILE');
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`); });
-  const parsed = parseTopology(text);
+  const parsed = await parseWithKernel(text);
   if (!parsed.ok) {
     printProblems(file, parsed.problems);
     return 1;
   }
   const outcome = await applyTopology(parsed.topology, {
     dryRun,
+    meta: parsed.meta,
     onEvent: (e) => {
       if (e.status === 'done') console.log(formatArgv(e.argv));
       else console.log(`FAILED: ${formatArgv(e.argv)}`);

@@ -6,9 +6,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Edit, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
 import { applyEdits, describeOp, nameProblem, opArgv, parseTopology, parseTopologyData, toFile } from '@nslab/model';
+import { readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
 import { ApplyError } from './kernel/apply';
-import { applyTopology, destroyLab } from './kernel/lab';
+import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
 import { observeLab } from './kernel/observe';
 
 /** A failure a client should see: a code for machines and a sentence for people. */
@@ -63,7 +64,7 @@ export class LabService {
 
   /** What is known of a lab beyond the kernel: its description and commands to try. */
   async meta(lab: string): Promise<TopologyMeta> {
-    const known = this.metas.get(lab);
+    const known = this.metas.get(lab) ?? (await readMeta(lab));
     if (known) return known;
     const example = (await this.examples()).find((e) => e.name === lab);
     return example ? { description: example.description, try: example.try } : {};
@@ -71,13 +72,13 @@ export class LabService {
 
   /** Applies a topology given as text (YAML/JSON) or decoded data. */
   async apply(input: string | unknown, options: { dryRun?: boolean; expectName?: string } & ChangeHooks = {}): Promise<ChangeResult> {
-    const parsed = typeof input === 'string' ? parseTopology(input) : parseTopologyData(input);
+    const parsed = await parseWithKernel(input);
     if (!parsed.ok) throw new LabError('invalid', `the topology has ${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'}; nothing was changed`, parsed.problems);
     if (options.expectName && parsed.topology.name !== options.expectName) {
       throw new LabError('invalid', `the topology is named "${parsed.topology.name}" but was sent for lab "${options.expectName}"`, [{ path: 'name', message: `set name: ${options.expectName}` }]);
     }
-    if (parsed.meta.description || parsed.meta.try) this.metas.set(parsed.topology.name, parsed.meta);
-    return this.run(parsed.topology, options);
+    if (Object.keys(parsed.meta).length > 0) this.metas.set(parsed.topology.name, parsed.meta);
+    return this.run(parsed.topology, { ...options, meta: parsed.meta });
   }
 
   /** Applies edits to a lab's current state (read from the kernel). */
@@ -114,13 +115,14 @@ export class LabService {
     if (problem) throw new LabError('invalid', problem, [{ path: 'lab', message: problem }]);
   }
 
-  private async run(topology: Topology, options: { dryRun?: boolean } & ChangeHooks): Promise<ChangeResult> {
+  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta } & ChangeHooks): Promise<ChangeResult> {
     const lab = topology.name;
     return this.exclusive(lab, async () => {
       let planned: PlannedOp[] = [];
       try {
         const outcome = await applyTopology(topology, {
           dryRun: options.dryRun ?? false,
+          ...(options.meta ? { meta: options.meta } : {}),
           onEvent: (e) => options.progress?.(lab, e),
           onPlan: (ops) => {
             planned = ops.map(plannedOp);

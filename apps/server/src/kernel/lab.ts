@@ -2,8 +2,9 @@
  * The engine's entry points: apply a topology, destroy a lab, export it. Each reads
  * the kernel first, so every call converges from whatever state it finds.
  */
-import type { Op, Topology } from '@nslab/model';
-import { netnsName, ownerMarker, parseNetnsName, plan } from '@nslab/model';
+import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
+import { netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
+import { removeMeta, writeMeta } from './meta';
 import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwner, READ_CONCURRENCY } from './observe';
@@ -24,7 +25,7 @@ export interface ApplyOutcome {
  */
 export async function applyTopology(
   desired: Topology,
-  options: { dryRun?: boolean; onEvent?: (e: OpEvent) => void; onPlan?: (ops: Op[]) => void } = {},
+  options: { dryRun?: boolean; onEvent?: (e: OpEvent) => void; onPlan?: (ops: Op[]) => void; meta?: TopologyMeta } = {},
 ): Promise<ApplyOutcome> {
   let observed = await observeLab(desired.name);
   const adoptable = observed.unmarked.filter((n) => Object.keys(desired.nodes).some((node) => netnsName(desired.name, node) === n));
@@ -36,6 +37,7 @@ export async function applyTopology(
   options.onPlan?.(ops);
   if (options.dryRun) return { ops, ran: 0, foreign: observed.foreign };
   const ran = await applyOps(ops, options.onEvent);
+  if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
   return { ops, ran, foreign: observed.foreign };
 }
 
@@ -58,5 +60,18 @@ export async function destroyLab(lab: string): Promise<string[]> {
   if (nodes.length === 0) return [];
   const lines = nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]));
   await run(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  await removeMeta(lab);
   return nodes;
+}
+
+/**
+ * Reads a topology file (text or decoded data). A file with containers is read a
+ * second time against the lab as the kernel has it, so running containers keep
+ * their addresses (IPAM) and only new ones get new ones.
+ */
+export async function parseWithKernel(input: string | unknown): Promise<ParseResult> {
+  const parse = (observed?: Topology) => (typeof input === 'string' ? parseTopology(input, observed ? { observed } : {}) : parseTopologyData(input, observed ? { observed } : {}));
+  const first = parse();
+  if (!first.ok || !first.meta.containers) return first;
+  return parse((await observeLab(first.topology.name, { firewall: false })).topology);
 }

@@ -1,0 +1,124 @@
+/**
+ * The container layer on the real kernel: Docker's bridge/host/none modes, an
+ * internal network, port publishing, a VXLAN overlay and Kubernetes pod routing,
+ * each checked with ping, curl and tcpdump.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { netnsName } from '@nslab/model';
+import { applyTopology, parseWithKernel } from './lab';
+import { cleanup, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
+
+const made: string[] = [];
+after(() => cleanup(...made));
+
+/** The example's text with its lab renamed. */
+function exampleText(file: string, lab: string): string {
+  return readFileSync(`${EXAMPLES}${file}`, 'utf8').replace(/^name: .*$/m, `name: ${lab}`);
+}
+
+async function applyText(text: string): Promise<number> {
+  const parsed = await parseWithKernel(text);
+  assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
+  return (await applyTopology(parsed.topology, { meta: parsed.meta })).ran;
+}
+
+function addrs(lab: string, node: string, dev: string): string[] {
+  const out = execFileSync('ip', ['-n', netnsName(lab, node), '-j', 'addr', 'show', 'dev', dev], { encoding: 'utf8' });
+  return (JSON.parse(out) as { addr_info: { family: string; local: string; prefixlen: number }[] }[])[0]!.addr_info
+    .filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+describe('Docker networks and containers', () => {
+  const lab = uniqueLab('t-docker');
+  made.push(lab);
+  const text = exampleText('docker-modes.yaml', lab);
+
+  test('bridge, host and none modes; internal network; a re-apply runs nothing', async () => {
+    assert.ok((await applyText(text)) > 0);
+    assert.equal(await applyText(text), 0);
+    // web reaches the internet through MASQUERADE; db, on an internal network only, does not.
+    assert.ok(pings(lab, 'web', '203.0.113.1'));
+    assert.ok(!pings(lab, 'db', '203.0.113.1'));
+    // web and db share the backend network.
+    assert.ok(pings(lab, 'web', '10.10.0.3'));
+    // none mode: only lo, reaching nothing.
+    assert.deepEqual(inNode(lab, 'batch', ['ip', '-br', 'link']).out.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['lo']);
+    assert.ok(!pings(lab, 'batch', '172.17.0.1'));
+    // host mode: no namespace of its own.
+    assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(netnsName(lab, 'tool')));
+    // Addresses came from IPAM: gateway .1 on the bridge, containers in order from .2.
+    assert.deepEqual(addrs(lab, 'host', 'docker0'), ['172.17.0.1/16']);
+    assert.deepEqual(addrs(lab, 'web', 'eth0'), ['172.17.0.2/16']);
+    assert.deepEqual(addrs(lab, 'web', 'eth1'), ['10.10.0.2/24']);
+    assert.deepEqual(addrs(lab, 'db', 'eth0'), ['10.10.0.3/24']);
+  });
+
+  test('publish 8080:80: curl from the internet reaches the web server, and so does the host itself', async () => {
+    const server = spawn('ip', ['netns', 'exec', netnsName(lab, 'web'), 'python3', '-m', 'http.server', '80', '--directory', '/usr/share/doc/curl'], { stdio: 'ignore' });
+    try {
+      let body = '';
+      for (let i = 0; i < 50 && !body.includes('Directory listing'); i += 1) {
+        body = inNode(lab, 'internet', ['curl', '-s', '--max-time', '2', 'http://203.0.113.2:8080/']).out;
+        if (!body) await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.match(body, /Directory listing/);
+      assert.match(inNode(lab, 'host', ['curl', '-s', '--max-time', '2', 'http://203.0.113.2:8080/']).out, /Directory listing/);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
+  test('removing a container releases its address; the next new container gets it; the others keep theirs', async () => {
+    const edited = text.replace('  db: { networks: [backend] }\n', '').replace('  tool: { network_mode: host }\n', '  tool: { network_mode: host }\n  cache: { networks: [backend] }\n');
+    assert.ok((await applyText(edited)) > 0);
+    assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(netnsName(lab, 'db')));
+    assert.deepEqual(addrs(lab, 'cache', 'eth0'), ['10.10.0.3/24']);
+    assert.deepEqual(addrs(lab, 'web', 'eth1'), ['10.10.0.2/24']);
+    assert.equal(await applyText(edited), 0);
+  });
+});
+
+describe('overlay and Kubernetes', () => {
+  test('VXLAN overlay: containers on two hosts ping; the underlay carries UDP 4789 with the inner ICMP', async () => {
+    const lab = uniqueLab('t-overlay');
+    made.push(lab);
+    await applyText(exampleText('overlay.yaml', lab));
+    const capture = spawn('ip', ['netns', 'exec', netnsName(lab, 'host1'), 'tcpdump', '-n', '-l', '-c', '6', '-i', 'eth0', 'udp port 4789'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    capture.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
+    const done = new Promise((ok) => capture.on('exit', ok));
+    try {
+      await new Promise<void>((ok) => capture.stderr.on('data', (b: Buffer) => { if (b.toString().includes('listening')) ok(); }));
+      assert.ok(pings(lab, 'c1', '10.0.9.3'));
+      await Promise.race([done, new Promise((ok) => setTimeout(ok, 3000))]);
+    } finally {
+      if (capture.exitCode === null) capture.kill('SIGTERM');
+    }
+    // ARP for c2 crosses the tunnel first, then the echo.
+    assert.match(seen, /IP 192\.0\.2\.1\.\d+ > 192\.0\.2\.2\.4789: VXLAN, flags \[I\] \(0x08\), vni 4096\s+IP 10\.0\.9\.2 > 10\.0\.9\.3: ICMP echo request/);
+  });
+
+  test('Kubernetes pod-to-pod: pods on two nodes reach each other by pod address, without NAT', async () => {
+    const lab = uniqueLab('t-k8s');
+    made.push(lab);
+    await applyText(exampleText('k8s-pods.yaml', lab));
+    const capture = spawn('ip', ['netns', 'exec', netnsName(lab, 'node2'), 'tcpdump', '-n', '-l', '-c', '1', '-i', 'eth0', 'icmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    capture.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
+    const done = new Promise((ok) => capture.on('exit', ok));
+    try {
+      await new Promise<void>((ok) => capture.stderr.on('data', (b: Buffer) => { if (b.toString().includes('listening')) ok(); }));
+      assert.ok(pings(lab, 'pod-a1', '10.244.2.2'));
+      await Promise.race([done, new Promise((ok) => setTimeout(ok, 3000))]);
+    } finally {
+      if (capture.exitCode === null) capture.kill('SIGTERM');
+    }
+    // On the node network the pod addresses themselves travel: no NAT.
+    assert.match(seen, /IP 10\.244\.1\.2 > 10\.244\.2\.2: ICMP echo request/);
+    assert.ok(pings(lab, 'pod-a2', '10.244.2.2'));
+    assert.ok(pings(lab, 'pod-b1', '10.244.1.3'));
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * What a lab's file says beyond the kernel state (its description, commands to try,
+ * and the container layer for Docker's view), kept in /run/nslab beside the
+ * namespaces: like /run/netns it is gone after a reboot, and so are the labs.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopologyMeta } from '@nslab/model';
+import { nameProblem } from '@nslab/model';
+
+/** Where lab metadata lives. */
+export const META_DIR = '/run/nslab/labs';
+
+function pathOf(lab: string): string {
+  const problem = nameProblem(lab, 'lab');
+  if (problem) throw new Error(problem);
+  return join(META_DIR, `${lab}.json`);
+}
+
+/** Saves a lab's metadata (replacing what was there). */
+export async function writeMeta(lab: string, meta: TopologyMeta): Promise<void> {
+  await mkdir(META_DIR, { recursive: true });
+  await writeFile(pathOf(lab), JSON.stringify(meta));
+}
+
+/** A lab's saved metadata, or undefined. */
+export async function readMeta(lab: string): Promise<TopologyMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(pathOf(lab), 'utf8')) as TopologyMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Forgets a lab's metadata (when the lab is destroyed). */
+export async function removeMeta(lab: string): Promise<void> {
+  await rm(pathOf(lab), { force: true });
+}
