@@ -48,7 +48,11 @@ export class LabService {
   private readonly busy = new Set<string>();
   private readonly metas = new Map<string, TopologyMeta>();
 
-  constructor(private readonly examplesDir: string) {}
+  /**
+   * @param examplesDir the bundled example labs
+   * @param beforeDestroy ends what runs inside a lab's namespaces (shells, captures) before they are deleted
+   */
+  constructor(private readonly examplesDir: string, private readonly beforeDestroy: (lab: string) => Promise<void> = async () => {}) {}
 
   /** The bundled example labs, from the examples folder. */
   async examples(): Promise<Example[]> {
@@ -96,6 +100,7 @@ export class LabService {
   async destroy(lab: string): Promise<string[]> {
     this.checkName(lab);
     return this.exclusive(lab, async () => {
+      await this.beforeDestroy(lab);
       const removed = await destroyLab(lab);
       if (removed.length === 0) throw new LabError('not-found', `no lab named "${lab}"`);
       return removed;

@@ -14,6 +14,9 @@ import { HostPolicy, newToken, requestToken, tokenMatches } from './http/auth';
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
 import { LabService } from './labs';
+import { PacketService } from './packets';
+import { MAX_CLIENT_FRAME_BYTES, TerminalManager } from './terminal/index';
+import { mountLiveRoutes } from './http/live-routes';
 import { Hub } from './ws/hub';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,11 +82,15 @@ function version(): string {
 
 /** Wires and starts a server. */
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
-  const labs = new LabService(config.examplesDir);
+  const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
+  const packets = new PacketService();
+  const labs = new LabService(config.examplesDir, async (lab) => {
+    await Promise.all([terminals.closeLab(lab), packets.stop(lab)]);
+  });
   let hub: Hub | undefined;
   const feed = new LabFeed({ patch: (lab, changes) => hub?.patch(lab, changes), labs: (list) => hub?.labList(list) });
   await feed.start();
-  hub = new Hub(feed, labs, version());
+  hub = new Hub(feed, labs, packets, version());
 
   if (config.defaultLab && feed.labs().length === 0) {
     const example = (await labs.examples()).find((e) => e.file === config.defaultLab);
@@ -95,9 +102,13 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   }
 
   let hosts = new HostPolicy(config.port, config.host);
-  const app = createApp({ token: config.token, get hosts() { return hosts; }, labs, feed, webDir: config.webDir, version: version() });
+  const app = createApp({
+    token: config.token, get hosts() { return hosts; }, labs, feed, webDir: config.webDir, version: version(),
+    extend: (a) => mountLiveRoutes(a, terminals, packets),
+  });
   const http = createServer(app);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const termWss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
   http.on('upgrade', (req, socket, head) => {
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -106,6 +117,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
     if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
     if (!tokenMatches(requestToken(req), config.token)) return refuse(401, 'Unauthorized');
+    const term = /^\/ws\/term\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+    if (term) return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
     if (path !== '/ws') return refuse(404, 'Not Found');
     wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws));
   });
@@ -127,7 +140,9 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     async stop() {
       hub?.close();
       feed.stop();
+      await Promise.all([terminals.closeAll(), packets.stop()]);
       wss.close();
+      termWss.close();
       http.closeAllConnections();
       await new Promise<void>((ok) => http.close(() => ok()));
     },

@@ -14,6 +14,11 @@ import type { Op } from './op';
 import type { Problem } from './problem';
 import type { Topology } from './topology';
 import type { TopologyMeta } from './file';
+import type { NodePacketEvent, PacketProtocol } from './packet/event';
+import type { PingTraceResult } from './packet/trace';
+
+/** Packets held back in one interval because a client's rate was exceeded, per node, interface and protocol. */
+export interface PacketCount { node: string; interface: string; protocol: PacketProtocol; packets: number; bytes: number }
 
 /** Bumped on every incompatible change; a client that differs is told so and stops. */
 export const PROTOCOL_VERSION = 1;
@@ -31,6 +36,9 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('apply'), id: requestId, topology: z.unknown(), dryRun: z.boolean().optional() }),
   z.strictObject({ type: z.literal('edit'), id: requestId, lab: labName, edits: z.array(editSchema).min(1).max(500), dryRun: z.boolean().optional() }),
   z.strictObject({ type: z.literal('destroy'), id: requestId, lab: labName }),
+  z.strictObject({ type: z.literal('watch-packets'), lab: labName }),
+  z.strictObject({ type: z.literal('unwatch-packets'), lab: labName }),
+  z.strictObject({ type: z.literal('trace'), id: requestId, lab: labName, node: z.string().min(1).max(24), destination: z.string().min(1).max(64) }),
   z.strictObject({ type: z.literal('ping'), id: requestId }),
 ]);
 
@@ -56,7 +64,11 @@ export type ServerMessage =
   | { type: 'progress'; id?: string; lab: string; index: number; argv: string[]; status: 'done' | 'failed'; code: number; stdout: string; stderr: string }
   | { type: 'result'; id?: string; lab: string; ok: boolean; ran: number; message?: string }
   | { type: 'error'; id?: string; lab?: string; code: ErrorCode; message: string; problems?: Problem[]; op?: PlannedOp; stderr?: string }
-  | { type: 'pong'; id?: string };
+  | { type: 'pong'; id?: string }
+  | { type: 'packets'; lab: string; packets: NodePacketEvent[] }
+  | { type: 'aggregate'; lab: string; since: number; until: number; counts: PacketCount[]; dropped: number; passed: number; ratePerSecond: number }
+  | { type: 'capture'; lab: string; node: string; state: 'started' | 'ended'; message?: string }
+  | { type: 'trace'; id?: string; lab: string; result: PingTraceResult };
 
 /** Parses a client message from text; the error says what is wrong in words. */
 export function parseClientMessage(text: string): { ok: true; message: ClientMessage } | { ok: false; error: string } {

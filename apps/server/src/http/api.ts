@@ -66,7 +66,10 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/api', express.json({ limit: MAX_MESSAGE_BYTES }), express.text({ type: ['application/yaml', 'application/x-yaml', 'text/*'], limit: MAX_MESSAGE_BYTES }));
 
   app.get('/api/version', (_req, res) => { res.json({ server: deps.version }); });
-  app.get('/api/labs', (_req, res) => { res.json({ labs: deps.feed.labs().map((l) => ({ name: l.name, nodes: l.nodes.length })) }); });
+  // Listed afresh, not from the feed's debounced cache: a GET right after a PUT or DELETE must see it.
+  app.get('/api/labs', async (_req, res, next) => {
+    try { res.json({ labs: (await deps.feed.refreshLabs()).map((l) => ({ name: l.name, nodes: l.nodes.length })) }); } catch (e) { next(e); }
+  });
   app.get('/api/examples', async (_req, res, next) => {
     try { res.json({ examples: await deps.labs.examples() }); } catch (e) { next(e); }
   });

@@ -5,7 +5,7 @@
  * round, so a 100-namespace apply is a handful of patches, not thousands.
  */
 import type { Change, Topology } from '@nslab/model';
-import { diffTopology, NETNS_PREFIX, netnsName, parseNetnsName } from '@nslab/model';
+import { diffTopology, netnsName, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from '../kernel/iproute';
 import { assemble, listLabs, listNetns, observeLab, readNetns, READ_CONCURRENCY } from '../kernel/observe';
 import type { LabSummary } from '../kernel/observe';
@@ -49,7 +49,6 @@ export class LabFeed {
   async start(): Promise<void> {
     this.monitor.start();
     this.known = new Set(await listNetns());
-    await Promise.all([...this.known].filter((n) => n.startsWith(NETNS_PREFIX)).map((n) => this.monitor.watchNetns(n).catch(() => undefined)));
     this.labList = await listLabs();
   }
 
@@ -123,7 +122,8 @@ export class LabFeed {
         if (this.known.has(n)) continue;
         const parsed = parseNetnsName(n);
         if (!parsed) continue;
-        await this.monitor.watchNetns(n).catch(() => undefined);
+        // Firewall monitors only for watched labs; every lab namespace gets an nsid so its marker shows up.
+        await (this.watched.has(parsed.lab) ? this.monitor.watchNetns(n) : this.monitor.assignNsid(n)).catch(() => undefined);
         this.onChanged(n);
       }
       for (const n of this.known) {

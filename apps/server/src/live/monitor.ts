@@ -78,12 +78,18 @@ export class KernelMonitor {
     return this.refreshingIds;
   }
 
-  /** Makes a namespace's events visible to the monitor and watches its firewall. */
-  async watchNetns(netns: string): Promise<void> {
-    if (this.nft.has(netns) || this.stopped) return;
-    // Give it an nsid in the root namespace so `ip monitor all-nsid` reports it (a no-op if it has one).
+  /** Makes a namespace's link, address, route and netconf events visible to `ip monitor all-nsid`. */
+  async assignNsid(netns: string): Promise<void> {
+    if (this.stopped) return;
+    // An nsid in the root namespace is what all-nsid reports by (a no-op if it has one).
     await run(['ip', 'netns', 'set', netns, 'auto'], { allowFailure: true });
     await this.refreshNsids();
+  }
+
+  /** Watches a namespace's firewall with `nft monitor` (only for labs someone watches). */
+  async watchNetns(netns: string): Promise<void> {
+    if (this.nft.has(netns) || this.stopped) return;
+    await this.assignNsid(netns);
     if (this.nft.has(netns) || this.stopped) return;
     const child = spawn('ip', ['netns', 'exec', netns, 'nft', 'monitor', 'rules'], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.nft.set(netns, child);

@@ -6,24 +6,31 @@
  */
 import type { WebSocket } from 'ws';
 import type { Change, ClientMessage, LabInfo, PlannedOp, ServerMessage } from '@nslab/model';
-import { nameProblem, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
+import { nameProblem, netnsName, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
 import type { OpEvent } from '../kernel/apply';
 import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
 import type { LabService } from '../labs';
+import type { PacketService } from '../packets';
+import { pingTrace, PingTraceError } from '../capture/index';
 import { LabError } from '../labs';
 
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
 const MAX_BUFFERED = 1024 * 1024;
 
-interface Client { ws: WebSocket; labs: Set<string> }
+interface Client { ws: WebSocket; labs: Set<string>; packets: Map<string, () => void> }
 
 /** Fans lab state out to sockets and runs their requests. */
 export class Hub {
   private readonly clients = new Set<Client>();
   private readonly resync = new Set<Client>();
 
-  constructor(private readonly feed: LabFeed, private readonly labs: LabService, private readonly version: string) {}
+  constructor(
+    private readonly feed: LabFeed,
+    private readonly labs: LabService,
+    private readonly packets: PacketService,
+    private readonly version: string,
+  ) {}
 
   /** Lab list in the protocol's shape. */
   static labInfo(labs: LabSummary[]): LabInfo[] {
@@ -32,7 +39,7 @@ export class Hub {
 
   /** Takes a new authenticated socket. */
   connect(ws: WebSocket): void {
-    const client: Client = { ws, labs: new Set() };
+    const client: Client = { ws, labs: new Set(), packets: new Map() };
     this.clients.add(client);
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
@@ -45,6 +52,8 @@ export class Hub {
 
   private disconnect(client: Client): void {
     if (!this.clients.delete(client)) return;
+    for (const stop of client.packets.values()) stop();
+    client.packets.clear();
     for (const lab of client.labs) this.release(lab);
   }
 
@@ -115,6 +124,32 @@ export class Hub {
         if (!result.dryRun) void this.feed.refreshLabs();
         return;
       }
+      case 'watch-packets': {
+        const topology = await this.feed.watch(message.lab);
+        if (client.packets.has(message.lab) || !this.clients.has(client)) return;
+        client.packets.set(message.lab, this.packets.watch(message.lab, Object.keys(topology.nodes), (m) => this.send(client, m)));
+        return;
+      }
+      case 'unwatch-packets':
+        client.packets.get(message.lab)?.();
+        client.packets.delete(message.lab);
+        return;
+      case 'trace': {
+        const topology = await this.feed.watch(message.lab);
+        if (!topology.nodes[message.node]) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" to ping from`);
+        try {
+          const result = await pingTrace({
+            namespaces: Object.keys(topology.nodes).map((node) => ({ node, netns: netnsName(message.lab, node) })),
+            source: message.node,
+            destination: message.destination,
+          });
+          this.send(client, { type: 'trace', lab: message.lab, result, ...(message.id ? { id: message.id } : {}) });
+        } catch (err) {
+          if (err instanceof PingTraceError) throw new LabError('invalid', err.message);
+          throw err;
+        }
+        return;
+      }
       case 'destroy': {
         await this.labs.destroy(message.lab);
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...(message.id ? { id: message.id } : {}) });
@@ -126,6 +161,8 @@ export class Hub {
 
   /** A watched lab changed: send the patch to its subscribers (a snapshot to any that fell behind). */
   patch(lab: string, changes: Change[]): void {
+    const topology = this.feed.current(lab);
+    if (topology && changes.some((c) => c.path.length === 2 && c.path[0] === 'nodes')) this.packets.sync(lab, Object.keys(topology.nodes));
     for (const client of this.clients) {
       if (!client.labs.has(lab)) continue;
       if (client.ws.bufferedAmount > MAX_BUFFERED) {

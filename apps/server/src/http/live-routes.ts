@@ -1,0 +1,89 @@
+/**
+ * HTTP routes of the live parts: terminals (open, list, close) and .pcap downloads
+ * of running captures. Mounted after the token check.
+ */
+import express from 'express';
+import type { Request, Response, NextFunction } from 'express';
+import { ifnameProblem, MAX_MESSAGE_BYTES, nameProblem } from '@nslab/model';
+import type { PacketService } from '../packets';
+import type { TerminalManager } from '../terminal/index';
+import { TerminalError } from '../terminal/index';
+
+/** HTTP status of each terminal error (see terminal/manager.ts). */
+const TERMINAL_STATUS: Record<TerminalError['code'], number> = {
+  'bad-name': 400, 'not-found': 404, 'no-namespace': 404, 'no-host-node': 404, limit: 429, closed: 503, command: 500, spawn: 500,
+};
+
+function checkName(value: string, what: 'lab' | 'node', res: Response): boolean {
+  const problem = nameProblem(value, what);
+  if (problem) res.status(400).json({ error: problem });
+  return !problem;
+}
+
+/** A route parameter as one string. */
+function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return typeof v === 'string' ? v : '';
+}
+
+function seconds(value: unknown): number | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Adds the terminal and capture routes. */
+export function mountLiveRoutes(app: express.Express, terminals: TerminalManager, packets: PacketService): void {
+  const json = express.json({ limit: MAX_MESSAGE_BYTES });
+
+  app.post('/api/labs/:lab/terminals', json, async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const lab = param(req, 'lab');
+      const body = (req.body ?? {}) as { node?: unknown; cols?: unknown; rows?: unknown };
+      const node = typeof body.node === 'string' ? body.node : '';
+      if (!checkName(lab, 'lab', res) || !checkName(node, 'node', res)) return;
+      const size = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+      const cols = size(body.cols);
+      const rows = size(body.rows);
+      const opened = await terminals.open({ lab, node, ...(cols ? { cols } : {}), ...(rows ? { rows } : {}) });
+      res.status(201).json(opened);
+    } catch (err) {
+      if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });
+      else next(err);
+    }
+  });
+
+  app.get('/api/labs/:lab/terminals', (req, res) => {
+    const lab = param(req, 'lab');
+    if (checkName(lab, 'lab', res)) res.json({ terminals: terminals.list(lab) });
+  });
+
+  app.delete('/api/terminals/:id', async (req, res, next) => {
+    try {
+      await terminals.close(param(req, 'id'));
+      res.status(204).end();
+    } catch (err) {
+      if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });
+      else next(err);
+    }
+  });
+
+  app.get('/api/labs/:lab/pcap', (req, res) => {
+    const lab = param(req, 'lab');
+    const node = typeof req.query['node'] === 'string' ? req.query['node'] : '';
+    if (!checkName(lab, 'lab', res) || !checkName(node, 'node', res)) return;
+    const iface = typeof req.query['iface'] === 'string' && req.query['iface'] !== '' ? req.query['iface'] : undefined;
+    if (iface !== undefined && ifnameProblem(iface)) {
+      res.status(400).json({ error: ifnameProblem(iface) });
+      return;
+    }
+    const since = seconds(req.query['since']);
+    const until = seconds(req.query['until']);
+    const bytes = packets.exportPcap(lab, node, { ...(iface ? { iface } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+    if (!bytes) {
+      res.status(404).json({ error: `nothing is being captured in ${lab}:${node}: open the packet view of the lab first, then download` });
+      return;
+    }
+    res.type('application/vnd.tcpdump.pcap').attachment(`${lab}-${node}${iface ? `-${iface}` : ''}.pcap`).send(Buffer.from(bytes));
+  });
+}
