@@ -50,10 +50,11 @@ const IMPLICIT_LO = new Set(['127.0.0.1/8', '::1/128']);
 
 /**
  * Splits the output of `ip -j -batch -`, which prints one JSON document per command,
- * into those documents.
+ * into those documents: at most `limit` of them, and the text after the last one.
  */
-export function splitJsonDocuments(text: string): unknown[] {
+export function splitJsonDocuments(text: string, limit = Infinity): { docs: unknown[]; rest: string } {
   const docs: unknown[] = [];
+  let end = 0;
   let depth = 0;
   let start = -1;
   let inString = false;
@@ -73,14 +74,25 @@ export function splitJsonDocuments(text: string): unknown[] {
       if (depth === 0 && start >= 0) {
         docs.push(JSON.parse(text.slice(start, i + 1)));
         start = -1;
+        end = i + 1;
+        if (docs.length >= limit) break;
       }
     }
   }
-  return docs;
+  return { docs, rest: text.slice(end) };
 }
 
-/** The batch lines whose output `readNamespace` expects, in order. */
+/** The batch lines whose JSON output `readNamespace` expects, in order. */
 export const READ_BATCH = ['addr show', 'route show table main', 'netconf show', 'netns list-id'];
+
+/**
+ * The whole read of one namespace as one `ip -batch`: the JSON reads, then the firewall
+ * through `netns exec ... iptables-save`, which ip forks itself after flushing its own
+ * output, so one process from Node reads everything (half the spawns of two commands).
+ */
+export function readBatch(netns: string, firewall: boolean): string[] {
+  return firewall ? [...READ_BATCH, `netns exec ${netns} iptables-save`] : READ_BATCH;
+}
 
 function toInterface(link: IpLink): Interface {
   const kind = kindFromKernel(link.linkinfo?.info_kind, link.link_type);

@@ -7,7 +7,8 @@ import { readdir } from 'node:fs/promises';
 import type { Link, Topology } from '@nslab/model';
 import { linkKey, NETNS_PREFIX, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
-import { READ_BATCH, readNamespace, splitJsonDocuments } from './iproute';
+import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
+import { batchLine } from './apply';
 import { CommandError, pool, run } from './runner';
 
 /** Where iproute2 keeps named namespaces. */
@@ -26,15 +27,17 @@ export async function listNetns(): Promise<string[]> {
   }
 }
 
-/** Reads one namespace; undefined when it vanished while being read. */
+/** Reads one namespace (one process: see readBatch); undefined when it vanished while being read. */
 export async function readNetns(netns: string, withFirewall = true): Promise<NamespaceReading | undefined> {
   try {
-    const [ip, fw] = await Promise.all([
-      run(['ip', '-n', netns, '-j', '-d', '-batch', '-'], { input: READ_BATCH.join('\n') + '\n' }),
-      withFirewall ? run(['ip', 'netns', 'exec', netns, 'iptables-save'], { allowFailure: true }) : undefined,
-    ]);
-    const reading = readNamespace(splitJsonDocuments(ip.stdout));
-    if (fw && fw.code === 0) reading.namespace.nat = parseIptablesSave(fw.stdout);
+    const lines = readBatch(netns, withFirewall).map((words) => batchLine(words.split(' ')));
+    const argv = ['ip', '-n', netns, '-j', '-d', '-batch', '-'];
+    const out = await run(argv, { input: lines.join('\n') + '\n', allowFailure: true });
+    const { docs, rest } = splitJsonDocuments(out.stdout, READ_BATCH.length);
+    // The firewall line may fail alone (no iptables here): the JSON reads must not.
+    if (docs.length < READ_BATCH.length) throw new CommandError(argv, out.code, out.stderr, out.stdout, out.stderr.trim() || 'incomplete read');
+    const reading = readNamespace(docs);
+    if (withFirewall) reading.namespace.nat = parseIptablesSave(rest);
     return reading;
   } catch (err) {
     if (err instanceof CommandError && /Cannot open network namespace|No such file/.test(err.stderr)) return undefined;
