@@ -1,8 +1,12 @@
 /**
  * Packets for clients: while at least one client watches a lab, every namespace of
- * it is captured (tcpdump in immediate mode, for live tracing); each client gets the
- * decoded events through its own rate limiter, batched per event-loop turn, and an
- * aggregate statement when a flood exceeds its rate. Captures stop when nobody watches.
+ * it is captured; each client gets the decoded events through its own rate limiter,
+ * batched per event-loop turn, and an aggregate statement when a flood exceeds its
+ * rate. Captures stop when nobody watches.
+ *
+ * Captures adapt to the traffic (DESIGN.md section 6): immediate mode (0.1 ms to the
+ * reader) while a namespace is quiet, for live ping tracing; buffered mode when it
+ * floods, since immediate mode hands packets over one by one and drops under load.
  */
 import type { ExportFilter } from './capture/index';
 import { NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
@@ -25,7 +29,19 @@ class Watcher {
     this.stopTicking = startTicking(this.limiter);
   }
 }
-interface LabCaptures { captures: Map<string, NetnsCapture>; watchers: Set<Watcher> }
+/** Packets a second above which a namespace's capture switches to buffered mode: the client limiter's default rate. */
+export const FLOOD_RATE = 2_000;
+/** Packets a second below which, for CALM_SECONDS, it switches back to immediate mode. */
+export const CALM_RATE = 200;
+const CALM_SECONDS = 3;
+/** Kernel buffer for immediate-mode captures (KiB): 8 MiB holds about 900 frames of IMMEDIATE_SNAPLEN, absorbing bursts until the switch. */
+const IMMEDIATE_BUFFER_KIB = 8192;
+/** Kernel buffer for buffered captures (KiB): 16 MiB, a few hundred ms of a flood. */
+const BUFFERED_BUFFER_KIB = 16384;
+
+/** One node's capture and its recent rate. */
+interface Slot { capture: NetnsCapture; count: number; calm: number; switching: boolean }
+interface LabCaptures { captures: Map<string, Slot>; watchers: Set<Watcher>; timer: NodeJS.Timeout }
 
 /** Captures per lab, shared by every client watching it. */
 export class PacketService {
@@ -35,14 +51,16 @@ export class PacketService {
   watch(lab: string, nodes: string[], sink: PacketSink): () => void {
     let entry = this.labs.get(lab);
     if (!entry) {
-      entry = { captures: new Map(), watchers: new Set() };
+      const created: LabCaptures = { captures: new Map(), watchers: new Set(), timer: setInterval(() => this.adapt(lab, created), 1000) };
+      created.timer.unref();
+      entry = created;
       this.labs.set(lab, entry);
     }
     const watcher = new Watcher(sink, (w, e) => this.deliver(lab, w, e));
     entry.watchers.add(watcher);
     this.sync(lab, nodes);
     // Captures already running say so now; new ones say so when tcpdump is listening.
-    for (const [node, capture] of entry.captures) if (capture.pid !== undefined && entry.watchers.size > 1) sink({ type: 'capture', lab, node, state: 'started' });
+    for (const [node, slot] of entry.captures) if (slot.capture.pid !== undefined && entry.watchers.size > 1) sink({ type: 'capture', lab, node, state: 'started' });
     return () => this.unwatch(lab, watcher);
   }
 
@@ -52,28 +70,52 @@ export class PacketService {
     watcher.stopTicking();
     if (entry.watchers.size > 0) return;
     this.labs.delete(lab);
-    for (const capture of entry.captures.values()) void capture.stop();
+    clearInterval(entry.timer);
+    for (const slot of entry.captures.values()) void slot.capture.stop();
   }
 
   /** The lab's nodes changed: capture new namespaces too (gone ones end by themselves). */
   sync(lab: string, nodes: string[]): void {
     const entry = this.labs.get(lab);
     if (!entry) return;
-    for (const node of nodes) {
-      if (entry.captures.has(node)) continue;
-      const capture = new NetnsCapture(netnsName(lab, node), node, { immediate: true });
-      entry.captures.set(node, capture);
-      capture.subscribe((e) => {
-        if (e.kind === 'packet') for (const w of entry.watchers) w.limiter.offer(e.packet);
-        else if (e.kind === 'ended') {
-          if (entry.captures.get(node) === capture) entry.captures.delete(node);
-          for (const w of entry.watchers) w.sink({ type: 'capture', lab, node, state: 'ended', message: e.end.message });
-        }
+    for (const node of nodes) if (!entry.captures.has(node)) this.capture(lab, entry, node, true);
+  }
+
+  private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean): Slot {
+    const capture = new NetnsCapture(netnsName(lab, node), node, { immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB });
+    const slot: Slot = { capture, count: 0, calm: 0, switching: false };
+    entry.captures.set(node, slot);
+    capture.subscribe((e) => {
+      if (e.kind === 'packet') {
+        slot.count += 1;
+        for (const w of entry.watchers) w.limiter.offer(e.packet);
+      } else if (e.kind === 'ended' && !slot.switching) {
+        if (entry.captures.get(node) === slot) entry.captures.delete(node);
+        for (const w of entry.watchers) w.sink({ type: 'capture', lab, node, state: 'ended', message: e.end.message });
+      }
+    });
+    capture.start().then(
+      () => { if (!slot.switching) for (const w of entry.watchers) w.sink({ type: 'capture', lab, node, state: 'started' }); },
+      () => { /* reported through the 'ended' event */ },
+    );
+    return slot;
+  }
+
+  /** Once a second: flooding immediate captures go buffered, calm buffered ones go back. */
+  private adapt(lab: string, entry: LabCaptures): void {
+    for (const [node, slot] of entry.captures) {
+      const rate = slot.count;
+      slot.count = 0;
+      if (slot.switching || slot.capture.pid === undefined) continue;
+      slot.calm = rate < CALM_RATE ? slot.calm + 1 : 0;
+      const toBuffered = slot.capture.immediate && rate > FLOOD_RATE;
+      const toImmediate = !slot.capture.immediate && slot.calm >= CALM_SECONDS;
+      if (!toBuffered && !toImmediate) continue;
+      // Stop first, then start: no packet is delivered twice; the few in the gap are lost, which a flood's counts absorb.
+      slot.switching = true;
+      void slot.capture.stop().then(() => {
+        if (this.labs.get(lab) === entry && entry.captures.get(node) === slot) this.capture(lab, entry, node, toImmediate);
       });
-      capture.start().then(
-        () => { for (const w of entry.watchers) w.sink({ type: 'capture', lab, node, state: 'started' }); },
-        () => { /* reported through the 'ended' event */ },
-      );
     }
   }
 
@@ -96,7 +138,7 @@ export class PacketService {
 
   /** A .pcap of what a node's running capture kept; undefined when nobody watches that node. */
   exportPcap(lab: string, node: string, filter: ExportFilter): Uint8Array | undefined {
-    return this.labs.get(lab)?.captures.get(node)?.exportPcap(filter);
+    return this.labs.get(lab)?.captures.get(node)?.capture.exportPcap(filter);
   }
 
   /** Capture processes running now. */
@@ -112,8 +154,9 @@ export class PacketService {
     if (lab) this.labs.delete(lab);
     else this.labs.clear();
     await Promise.all(entries.flatMap((e) => {
+      clearInterval(e.timer);
       for (const w of e.watchers) w.stopTicking();
-      return [...e.captures.values()].map((c) => c.stop());
+      return [...e.captures.values()].map((slot) => slot.capture.stop());
     }));
   }
 }
