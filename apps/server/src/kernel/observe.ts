@@ -98,6 +98,10 @@ export function assemble(lab: string, readings: Map<string, NamespaceReading>): 
       }
     }
   }
+  // A side that could not name its peer (e.g. a long nsid list) is still joined if the other side could.
+  for (const link of topology.links) {
+    for (const e of [link.a, link.b]) delete topology.nodes[e.node]?.interfaces[e.interface]?.peer;
+  }
   return topology;
 }
 
