@@ -1,9 +1,55 @@
+/**
+ * The composition root of the page: connects the socket (messages to `dispatch`,
+ * state to the connection store), opens the lab named in the address or the
+ * first one the server has, and renders the app.
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import './live.css';
+import { App } from './App';
+import { client } from './client';
+import { dispatch } from './dispatch';
+import { elkInWorker } from './elk-worker';
+import { setElkFactory, warmLayout } from './layout';
+import { freshLabName } from './naming';
+import { installPacketFeed } from './packets/feed';
+import { labFromHash, openLab, resubscribe } from './session';
+import { useConnection } from './store/connection';
+import { useLab } from './store/lab';
+import { installTraces } from './trace';
 
-function App() {
-  return <h1>nslab</h1>;
-}
+// Layouts in a worker, warmed up while the socket connects.
+setElkFactory(elkInWorker);
+void warmLayout().catch((err: unknown) => console.error('layout engine failed to start', err));
+
+// Packets and traces listen to the socket's messages from the start.
+installPacketFeed();
+installTraces();
+
+const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+
+openLab(labFromHash(location.hash));
+window.addEventListener('hashchange', () => {
+  const lab = labFromHash(location.hash);
+  if (lab) openLab(lab);
+});
+
+client.start(wsUrl, {
+  message: dispatch,
+  ready() {
+    // With no lab in the address, open the first lab the server has, or a new one.
+    const labs = useLab.getState().labs;
+    if (!useLab.getState().lab) openLab(labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
+    else resubscribe();
+  },
+  down(reason, retryIn) {
+    useConnection.getState().set(retryIn === undefined
+      ? { status: 'incompatible', detail: reason, retryAt: undefined }
+      : { status: 'reconnecting', detail: reason, retryAt: Date.now() + retryIn });
+  },
+});
 
 const root = document.getElementById('root');
 if (root) createRoot(root).render(<StrictMode><App /></StrictMode>);

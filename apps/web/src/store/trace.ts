@@ -1,0 +1,64 @@
+/**
+ * The ping trace store: the source and destination being traced, the request in
+ * flight, and the last result (or why it could not run). The canvas highlights the
+ * result's path while `shown` is on.
+ */
+import { create } from 'zustand';
+import type { PingTraceResult } from '@nslab/model';
+
+/** The prefix of trace request ids: errors answering them belong to the trace panel, not the edit pipeline. */
+export const TRACE_ID_PREFIX = 'trace';
+
+/** The state of the trace store. */
+export interface TraceState {
+  lab: string | undefined;
+  source: string;
+  destination: string;
+  /** The id of the trace request in flight. */
+  running: string | undefined;
+  result: PingTraceResult | undefined;
+  /** Why the last trace could not run, in words. */
+  error: string | undefined;
+  /** Highlight the result's path on the canvas. */
+  shown: boolean;
+  follow(lab: string | undefined): void;
+  setSource(source: string): void;
+  setDestination(destination: string): void;
+  start(id: string): void;
+  finish(id: string, result: PingTraceResult): void;
+  fail(id: string, error: string): void;
+  setShown(shown: boolean): void;
+}
+
+/** The one trace store. */
+export const useTrace = create<TraceState>()((set, get) => ({
+  lab: undefined,
+  source: '',
+  destination: '',
+  running: undefined,
+  result: undefined,
+  error: undefined,
+  shown: true,
+  follow(lab) {
+    if (get().lab === lab) return;
+    set({ lab, source: '', destination: '', running: undefined, result: undefined, error: undefined });
+  },
+  setSource(source) {
+    set({ source });
+  },
+  setDestination(destination) {
+    set({ destination });
+  },
+  start(id) {
+    set({ running: id, error: undefined, result: undefined, shown: true });
+  },
+  finish(id, result) {
+    if (get().running === id) set({ running: undefined, result });
+  },
+  fail(id, error) {
+    if (get().running === id) set({ running: undefined, error });
+  },
+  setShown(shown) {
+    set({ shown });
+  },
+}));

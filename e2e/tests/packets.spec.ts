@@ -1,0 +1,114 @@
+/**
+ * Packets (issue 7) and the lab guide (issue 8): the guide's command runs in a
+ * terminal on its node; with packets watched, the list fills, a filter narrows it,
+ * and a selected packet shows its headers and every place it was seen.
+ */
+import { expect, openApp, test } from '../fixtures';
+import { node } from './helpers';
+import { setTheme, terminal } from './live-helpers';
+
+const LAB = `name: x
+description: Three namespaces on one bridge, like containers on docker0.
+try:
+  - ip netns exec ns1 ping -c 3 10.63.0.3
+  - ip netns exec host bridge link
+nodes:
+  host:
+    interfaces:
+      br0: { kind: bridge }
+      veth-ns1: { master: br0 }
+      veth-ns2: { master: br0 }
+      veth-ns3: { master: br0 }
+  ns1:
+    interfaces:
+      eth0: { addresses: [10.63.0.1/24] }
+  ns2:
+    interfaces:
+      eth0: { addresses: [10.63.0.2/24] }
+  ns3:
+    interfaces:
+      eth0: { addresses: [10.63.0.3/24] }
+links:
+  - [ns1:eth0, host:veth-ns1]
+  - [ns2:eth0, host:veth-ns2]
+  - [ns3:eth0, host:veth-ns3]
+`;
+
+test('the guide runs a ping in ns1; the packets are listed, filtered and traced on the canvas', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(LAB);
+  await openApp(page, server, lab);
+  await expect(node(page, 'ns3')).toBeVisible();
+  const guide = page.getByRole('region', { name: 'Lab guide' });
+  await expect(guide).toContainText('like containers on docker0');
+
+  await page.getByRole('tab', { name: 'Packets' }).click();
+  await page.getByRole('button', { name: 'Watch packets' }).click();
+  await expect(page.getByRole('button', { name: 'Watch packets' })).toHaveAttribute('aria-pressed', 'true');
+  // Give the captures a moment to start in every namespace.
+  await page.waitForTimeout(1500);
+
+  await guide.getByRole('button', { name: 'Run ip netns exec ns1 ping -c 3 10.63.0.3' }).click();
+  const pane = terminal(page, 'ns1');
+  await expect(pane.locator('.xterm-rows')).toContainText('3 received', { timeout: 20_000 });
+
+  await page.getByRole('tab', { name: 'Packets' }).click();
+  const rows = page.locator('.pkt-body .pkt-row');
+  await expect(rows.first()).toBeVisible();
+  await page.getByLabel('Packet filter').fill('icmp node:ns1 out');
+  await expect(rows).toHaveCount(3);
+  await rows.first().click();
+  const detail = page.getByRole('complementary', { name: 'Packet detail' });
+  await expect(detail).toContainText('Internet Control Message Protocol');
+  await expect(detail).toContainText('Identifier');
+  await expect(detail.getByRole('region', { name: 'Seen at' })).toContainText('ns3:eth0');
+  // Every place the same echo was seen is marked on the canvas, numbered.
+  await expect(page.locator('.port-mark.tone-packet')).toHaveCount(4);
+  await expect(page.locator('.react-flow__edge.hl-packet')).toHaveCount(2);
+  await page.getByLabel('Packet filter').fill('icmp|arp');
+  await shot('packets-1-list-light');
+  await setTheme(page, 'dark');
+  await shot('packets-2-list-dark');
+  await setTheme(page, 'light');
+
+  // A bad filter word says why.
+  await page.getByLabel('Packet filter').fill('port:99999');
+  await expect(page.getByRole('alert').filter({ hasText: 'port is a number' })).toBeVisible();
+});
+
+test('a flood is aggregated: the list stays bounded, the canvas shows counts, the .pcap downloads', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(LAB);
+  await openApp(page, server, lab);
+  await expect(node(page, 'ns3')).toBeVisible();
+  await page.getByRole('tab', { name: 'Packets' }).click();
+  await page.getByRole('button', { name: 'Watch packets' }).click();
+  await page.waitForTimeout(1500);
+
+  await node(page, 'ns1').locator('.ns-header').dblclick();
+  const pane = terminal(page, 'ns1');
+  await expect(pane).toHaveAttribute('data-status', 'live', { timeout: 15_000 });
+  await pane.locator('.xterm-screen').click();
+  await page.keyboard.type('ping -f -c 30000 10.63.0.3');
+  await page.keyboard.press('Enter');
+
+  await page.getByRole('tab', { name: 'Packets' }).click();
+  await expect(page.getByRole('status', { name: 'Flood' })).toContainText(/flood: [\d,]+ packets\/s aggregated/, { timeout: 20_000 });
+  await expect(page.locator('.flood-label').first()).toBeVisible();
+  // The page stays responsive and the list bounded.
+  const t0 = Date.now();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+  expect(Date.now() - t0).toBeLessThan(1000);
+  await shot('packets-3-flood');
+
+  const download = page.waitForEvent('download');
+  await page.getByLabel('Capture to download').selectOption('ns1/eth0');
+  await page.getByRole('link', { name: 'Download pcap' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`${lab}-ns1-eth0.pcap`);
+  const stream = await file.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  const bytes = Buffer.concat(chunks);
+  expect(bytes.length).toBeGreaterThan(24);
+  // pcap magic (microsecond or nanosecond), either byte order.
+  expect([0xa1b2c3d4, 0xa1b23c4d].includes(bytes.readUInt32LE(0)) || [0xa1b2c3d4, 0xa1b23c4d].includes(bytes.readUInt32BE(0))).toBe(true);
+});
