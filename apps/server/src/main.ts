@@ -155,14 +155,15 @@ export async function serve(args: string[]): Promise<number> {
   if (!['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     console.warn(`nslab: warning: listening on ${config.host}, not only on this machine. Anyone who can reach it and has the token controls namespaces as root.`);
   }
+  // Listen for Ctrl-C from the start: a signal during start-up still stops every child cleanly.
+  const stopped = new Promise<void>((ok) => {
+    process.once('SIGINT', () => ok());
+    process.once('SIGTERM', () => ok());
+  });
   const running = await startServer(config);
   console.log(`nslab is running. Open:\n\n  ${running.url}\n`);
   console.log('Press Ctrl-C to stop (labs stay in the kernel until destroyed).');
-  await new Promise<void>((ok) => {
-    const stop = () => ok();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   console.log('nslab: stopping');
   await running.stop();
   return 0;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -25,8 +25,12 @@ import { applyTopology, destroyLab } from './kernel/lab';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOKEN = `tsrv${randomBytes(16).toString('hex')}`;
 
-/** How long any one awaited event may take. A patch arrives in milliseconds; 5 s only bounds a failure. */
-const EVENT_TIMEOUT_MS = 5_000;
+/**
+ * How long any one awaited event may take. A patch arrives in tens of milliseconds; this only bounds a
+ * failure, and is generous because the machine is shared (another run building a 300-namespace lab
+ * made a subscribe take several seconds here).
+ */
+const EVENT_TIMEOUT_MS = 15_000;
 
 // ---------------------------------------------------------------------------------------------
 // Kernel helpers: `ip` itself, with argv arrays.
@@ -54,6 +58,20 @@ function labNetns(lab: string, list = netnsList()): string[] {
 function addresses(netns: string, dev: string): string[] {
   const links = ipJson<Array<{ addr_info?: Array<{ local: string; prefixlen: number; scope?: string }> }>>(['-n', netns, 'addr', 'show', 'dev', dev]);
   return links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`)).sort();
+}
+
+/**
+ * What an edit could change in a namespace, read with `ip -j`: each device's name, master, admin state
+ * and global addresses (not carrier or link-local addresses, which the kernel changes by itself).
+ */
+function kernelState(netns: string): Array<{ ifname: string; master?: string; up: boolean; addresses: string[] }> {
+  const links = ipJson<Array<{ ifname: string; master?: string; flags?: string[]; addr_info?: Array<{ local: string; prefixlen: number; scope?: string }> }>>(['-n', netns, 'addr']);
+  return links.map((l) => ({
+    ifname: l.ifname,
+    ...(l.master ? { master: l.master } : {}),
+    up: (l.flags ?? []).includes('UP'),
+    addresses: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`).sort(),
+  }));
 }
 
 /** The ownership marker on a namespace's lo, read directly. */
@@ -227,7 +245,7 @@ class Peer {
 
 const samePath = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** A patch predicate: some change sets (or, with test undefined and gone true, removes) the object at `path`. */
+/** A patch predicate: some change at exactly `path` whose value (undefined for a removal) passes `test`. */
 function touches(lab: string, path: string[], test: (value: unknown) => boolean) {
   return (m: Msg<'patch'>) => m.lab === lab && m.changes.some((c: Change) => samePath(c.path, path) && test(c.value));
 }
@@ -259,12 +277,14 @@ function upgradeStatus(port: number, options: { headers?: Record<string, string>
 // ---------------------------------------------------------------------------------------------
 // HTTP with node:http, so that the Host header is ours to set.
 
-interface Reply { status: number; headers: IncomingHttpHeaders; text: string; json: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+/** An HTTP answer; `json` is loose on purpose: each test asserts the fields it reads. */
+interface Reply { status: number; headers: IncomingHttpHeaders; text: string; json: any }
 
 function http(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: string; auth?: boolean; timeoutMs?: number } = {}): Promise<Reply> {
   const headers: Record<string, string> = { host: `127.0.0.1:${port}`, ...(options.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }), ...options.headers };
   return new Promise((ok, fail) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: options.timeoutMs ?? 60_000 }, (res) => {
+    // A fresh connection per request (agent: false): a kept-alive socket the server is closing would reset.
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false, timeout: options.timeoutMs ?? 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (b: Buffer) => chunks.push(b));
       res.on('end', () => {
@@ -420,7 +440,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
       try {
         await makeLab(pairYaml(lab));
         const ns1 = netnsName(lab, 'ns1');
-        const before = ip(['-n', ns1, '-j', 'addr']);
+        const before = kernelState(ns1);
         const peer = await open();
         await peer.subscribe(lab);
         const from = peer.messages.length;
@@ -437,7 +457,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
 
         await peer.alive();
         assert.ok(!peer.messages.slice(from).some((m) => m.type === 'plan' || m.type === 'progress' || m.type === 'result'), 'nothing was planned or run');
-        assert.equal(ip(['-n', ns1, '-j', 'addr']), before);
+        assert.deepEqual(kernelState(ns1), before);
       } finally {
         await removeLab(lab);
       }

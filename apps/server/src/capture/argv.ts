@@ -45,7 +45,9 @@ export function snaplenOf(settings: TcpdumpSettings): number {
  * is stopped are lost (measured: a ping 0.1 s before SIGTERM was not written).
  */
 export function tcpdumpArgv(netns: string, settings: TcpdumpSettings): string[] {
-  const argv = ['ip', 'netns', 'exec', netns, 'tcpdump', '-i', 'any', '-U', '-w', '-', '-n', '-s', String(snaplenOf(settings)), '--time-stamp-precision=nano'];
+  // -Z root: tcpdump would switch to its own user after opening the capture, and the kernel
+  // clears the parent-death signal (runner.ts dieWithParent) on a change of user.
+  const argv = ['ip', 'netns', 'exec', netns, 'tcpdump', '-Z', 'root', '-i', 'any', '-U', '-w', '-', '-n', '-s', String(snaplenOf(settings)), '--time-stamp-precision=nano'];
   if (settings.immediate) argv.push('--immediate-mode');
   if (settings.bufferKiB !== undefined) argv.push('-B', String(Math.max(1, Math.floor(settings.bufferKiB))));
   return argv;

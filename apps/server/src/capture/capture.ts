@@ -17,6 +17,7 @@ import {
 } from '@nslab/model';
 import { NETNS_DIR } from '../kernel/observe';
 import { snaplenOf, tcpdumpArgv, type TcpdumpSettings } from './argv';
+import { dieWithParent } from '../kernel/runner';
 import { InterfaceNames, type InterfaceReader } from './interfaces';
 import { PacketRing, RING_MAX_BYTES, RING_MAX_PACKETS, type ExportFilter } from './ring';
 
@@ -136,7 +137,7 @@ export class NetnsCapture {
     if (options.snaplen !== undefined) settings.snaplen = options.snaplen;
     this.snaplen = snaplenOf(settings);
     this.immediate = settings.immediate;
-    this.argv = tcpdumpArgv(netns, settings);
+    this.argv = dieWithParent(tcpdumpArgv(netns, settings));
     this.names = new InterfaceNames(netns, options.readInterfaces);
     this.ring = new PacketRing(options.ringPackets ?? RING_MAX_PACKETS, options.ringBytes ?? RING_MAX_BYTES);
     this.ended = new Promise((resolve) => {

@@ -66,10 +66,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/api', express.json({ limit: MAX_MESSAGE_BYTES }), express.text({ type: ['application/yaml', 'application/x-yaml', 'text/*'], limit: MAX_MESSAGE_BYTES }));
 
   app.get('/api/version', (_req, res) => { res.json({ server: deps.version }); });
-  // Listed afresh, not from the feed's debounced cache: a GET right after a PUT or DELETE must see it.
-  app.get('/api/labs', async (_req, res, next) => {
-    try { res.json({ labs: (await deps.feed.refreshLabs()).map((l) => ({ name: l.name, nodes: l.nodes.length })) }); } catch (e) { next(e); }
-  });
+  app.get('/api/labs', (_req, res) => { res.json({ labs: deps.feed.labs().map((l) => ({ name: l.name, nodes: l.nodes.length })) }); });
   app.get('/api/examples', async (_req, res, next) => {
     try { res.json({ examples: await deps.labs.examples() }); } catch (e) { next(e); }
   });
@@ -93,14 +90,15 @@ export function createApp(deps: ApiDeps): express.Express {
       }
       const dryRun = req.query['dryRun'] === '1' || req.query['dryRun'] === 'true';
       const result = await deps.labs.apply(body, { dryRun, expectName: req.params.lab });
-      void deps.feed.refreshLabs();
+      // Listed again before answering, so that a GET /api/labs after this answer sees the change.
+      if (!dryRun) await deps.feed.refreshLabs().catch(() => undefined);
       res.json({ lab: result.lab, dryRun, ran: result.ran, ops: result.ops });
     } catch (e) { next(e); }
   });
   app.delete('/api/labs/:lab', async (req, res, next) => {
     try {
       const removed = await deps.labs.destroy(req.params.lab);
-      void deps.feed.refreshLabs();
+      await deps.feed.refreshLabs().catch(() => undefined); // as after PUT: the answer comes after the list has changed
       res.json({ lab: req.params.lab, removed });
     } catch (e) { next(e); }
   });

@@ -90,3 +90,13 @@ export async function pool<T, R>(items: readonly T[], limit: number, task: (item
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * The argv of a long-running child (a monitor, a capture) wrapped so that it dies with
+ * the server even when the server is killed with SIGKILL: util-linux's setpriv sets
+ * PR_SET_PDEATHSIG, and the kernel sends SIGTERM to the child when its parent exits.
+ * Without it, orphaned `nft monitor`s were seen keeping deleted namespaces alive.
+ */
+export function dieWithParent(argv: readonly string[]): string[] {
+  return ['setpriv', '--pdeathsig', 'SIGTERM', '--', ...argv];
+}

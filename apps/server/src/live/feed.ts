@@ -22,8 +22,17 @@ interface Watched {
   readings: Map<string, NamespaceReading>;
   topology: Topology;
   dirty: Set<string>;
+  /** Failed reads in a row, by node. */
+  failures: Map<string, number>;
   ready: Promise<void>;
 }
+
+/** A namespace read that failed: not the same as one that found the namespace gone. */
+const FAILED = 'failed' as const;
+/** Reads of one namespace that may fail in a row before it is dropped from the lab's view. */
+const READ_RETRIES = 5;
+/** Wait before reading a namespace again after a failed read: long enough not to spin on a busy machine. */
+const READ_RETRY_MS = 200;
 
 /** How long to gather /run/netns changes before listing labs again: one apply adds many namespaces at once. */
 const LABS_DEBOUNCE_MS = 100;
@@ -34,6 +43,12 @@ export class LabFeed {
   private readonly watched = new Map<string, Watched>();
   private flushing = false;
   private flushAgain = false;
+  private scanning = false;
+  private scanAgain = false;
+  private stopped = false;
+  /** Listings started and the latest one applied: an older listing that finishes late must not overwrite a newer one. */
+  private listingsStarted = 0;
+  private listingApplied = 0;
   private labsTimer?: NodeJS.Timeout;
   private labList: LabSummary[] = [];
   private known = new Set<string>();
@@ -59,7 +74,10 @@ export class LabFeed {
 
   /** Re-lists labs now (after an apply or destroy) and tells the listener if the list changed. */
   async refreshLabs(): Promise<LabSummary[]> {
+    const started = (this.listingsStarted += 1);
     const labs = await listLabs();
+    if (started < this.listingApplied) return this.labList;
+    this.listingApplied = started;
     if (JSON.stringify(labs) !== JSON.stringify(this.labList)) {
       this.labList = labs;
       this.listener.labs(labs);
@@ -71,7 +89,7 @@ export class LabFeed {
   async watch(lab: string): Promise<Topology> {
     let w = this.watched.get(lab);
     if (!w) {
-      const entry: Watched = { readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), ready: Promise.resolve() };
+      const entry: Watched = { readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(), ready: Promise.resolve() };
       entry.ready = (async () => {
         const reading = await observeLab(lab);
         entry.readings = reading.readings;
@@ -115,25 +133,43 @@ export class LabFeed {
     if (!this.labList.some((l) => l.name === parsed.lab)) this.scheduleLabs();
   }
 
+  /**
+   * /run/netns fires once per namespace added or removed, so an apply of 300 namespaces is 300 calls:
+   * one scan runs at a time and changes during it are picked up by one more scan after it. (Concurrent
+   * scans that each handled every namespace not yet known made hundreds of thousands of `ip` spawns.)
+   */
   private onNamespacesChanged(): void {
-    void (async () => {
-      const now = new Set(await listNetns());
-      for (const n of now) {
-        if (this.known.has(n)) continue;
-        const parsed = parseNetnsName(n);
-        if (!parsed) continue;
-        // Firewall monitors only for watched labs; every lab namespace gets an nsid so its marker shows up.
-        await (this.watched.has(parsed.lab) ? this.monitor.watchNetns(n) : this.monitor.assignNsid(n)).catch(() => undefined);
-        this.onChanged(n);
+    if (this.scanning) {
+      this.scanAgain = true;
+      return;
+    }
+    this.scanning = true;
+    void this.scanNamespaces().catch(() => undefined).finally(() => {
+      this.scanning = false;
+      if (this.scanAgain) {
+        this.scanAgain = false;
+        this.onNamespacesChanged();
       }
-      for (const n of this.known) {
-        if (now.has(n)) continue;
-        this.monitor.unwatchNetns(n);
-        this.onChanged(n);
-      }
-      this.known = now;
-      this.scheduleLabs();
-    })();
+    });
+  }
+
+  private async scanNamespaces(): Promise<void> {
+    const now = new Set(await listNetns());
+    const before = this.known;
+    this.known = now;
+    for (const n of before) {
+      if (now.has(n)) continue;
+      this.monitor.unwatchNetns(n);
+      this.onChanged(n);
+    }
+    const added = [...now].filter((n) => !before.has(n) && parseNetnsName(n) !== undefined);
+    await pool(added, READ_CONCURRENCY, async (n) => {
+      const lab = parseNetnsName(n)?.lab ?? '';
+      // Firewall monitors only for watched labs; every lab namespace gets an nsid so its marker shows up.
+      await (this.watched.has(lab) ? this.monitor.watchNetns(n) : this.monitor.assignNsid(n)).catch(() => undefined);
+      this.onChanged(n);
+    });
+    this.scheduleLabs();
   }
 
   private scheduleLabs(): void {
@@ -160,13 +196,33 @@ export class LabFeed {
         await w.ready;
         const nodes = [...w.dirty];
         w.dirty.clear();
-        const reads = await pool(nodes, READ_CONCURRENCY, (node) => readNetns(netnsName(lab, node)).catch(() => undefined));
+        const reads = await pool(nodes, READ_CONCURRENCY, (node) => readNetns(netnsName(lab, node)).then((r) => ({ r }), () => FAILED));
         if (this.watched.get(lab) !== w) continue;
+        const retry: string[] = [];
         nodes.forEach((node, i) => {
-          const r = reads[i];
+          const read = reads[i];
+          // A read that failed (a timeout on a busy machine) is not a namespace that vanished:
+          // keep what was known and read it again soon, rather than remove the node from every client.
+          if (read === FAILED || read === undefined) {
+            const failures = (w.failures.get(node) ?? 0) + 1;
+            w.failures.set(node, failures);
+            if (failures <= READ_RETRIES) {
+              retry.push(node);
+              return;
+            }
+          }
+          w.failures.delete(node);
+          const r = read === FAILED ? undefined : read?.r;
           if (r && r.owner?.lab === lab && r.owner.node === node) w.readings.set(node, r);
           else w.readings.delete(node);
         });
+        if (retry.length > 0) {
+          setTimeout(() => {
+            if (this.stopped || this.watched.get(lab) !== w) return;
+            for (const node of retry) w.dirty.add(node);
+            this.scheduleFlush();
+          }, READ_RETRY_MS).unref();
+        }
         const next = assemble(lab, w.readings);
         const changes = diffTopology(w.topology, next);
         w.topology = next;
@@ -183,6 +239,7 @@ export class LabFeed {
 
   /** Stops every monitor. */
   stop(): void {
+    this.stopped = true;
     if (this.labsTimer) clearTimeout(this.labsTimer);
     this.monitor.stop();
   }

@@ -10,7 +10,7 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { NETNS_DIR } from '../kernel/observe';
-import { run } from '../kernel/runner';
+import { dieWithParent, run } from '../kernel/runner';
 
 /** What the monitors report: a namespace (by kernel name) changed, or the set of namespaces did. */
 export interface MonitorSink {
@@ -25,13 +25,16 @@ export class KernelMonitor {
   private readonly nft = new Map<string, ChildProcess>();
   private nsids = new Map<number, string>();
   private refreshingIds?: Promise<void>;
+  /** Bumped whenever the kernel gives out or frees an nsid, so a read of the ids that raced with it is redone. */
+  private nsidEpoch = 0;
   private stopped = false;
 
   constructor(private readonly sink: MonitorSink) {}
 
   /** Starts `ip monitor all-nsid` and the /run/netns watch. */
   start(): void {
-    const ip = spawn('ip', ['monitor', 'all-nsid'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const [cmd, ...args] = dieWithParent(['ip', 'monitor', 'all-nsid']);
+    const ip = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.ip = ip;
     ip.on('error', () => { /* reported by exit */ });
     ip.on('exit', () => {
@@ -57,6 +60,13 @@ export class KernelMonitor {
   }
 
   private onLine(line: string): void {
+    // The kernel hands a freed nsid to the next namespace that needs one: forget an id as soon as it changes hands.
+    const idChange = /^\[nsid current\](?:Deleted )?nsid (\d+)/.exec(line);
+    if (idChange) {
+      this.nsids.delete(Number(idChange[1]));
+      this.nsidEpoch += 1;
+      return;
+    }
     const m = /^\[nsid (\d+)\]/.exec(line);
     if (!m) return;
     const nsid = Number(m[1]);
@@ -68,13 +78,21 @@ export class KernelMonitor {
     });
   }
 
+  /**
+   * Reads nsid -> name with `ip netns list`, which asks the id of each named namespace. Not `ip netns
+   * list-id`: that is one kernel dump, and here it stops after about a page (134 of 331 ids), so the ids
+   * of later namespaces were never found and their events were dropped.
+   */
   private refreshNsids(): Promise<void> {
-    this.refreshingIds ??= run(['ip', '-j', 'netns', 'list-id'], { allowFailure: true })
-      .then((r) => {
-        const list = r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as { nsid: number; name?: string }[]) : [];
-        this.nsids = new Map(list.filter((e) => e.name).map((e) => [e.nsid, e.name as string]));
-      })
-      .finally(() => { this.refreshingIds = undefined; });
+    this.refreshingIds ??= (async () => {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const epoch = this.nsidEpoch;
+        const r = await run(['ip', '-j', 'netns', 'list'], { allowFailure: true });
+        const list = r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as { name: string; id?: number }[]) : [];
+        this.nsids = new Map(list.filter((e) => e.id !== undefined).map((e) => [e.id as number, e.name]));
+        if (epoch === this.nsidEpoch) return;
+      }
+    })().finally(() => { this.refreshingIds = undefined; });
     return this.refreshingIds;
   }
 
@@ -91,7 +109,8 @@ export class KernelMonitor {
     if (this.nft.has(netns) || this.stopped) return;
     await this.assignNsid(netns);
     if (this.nft.has(netns) || this.stopped) return;
-    const child = spawn('ip', ['netns', 'exec', netns, 'nft', 'monitor', 'rules'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const [cmd, ...args] = dieWithParent(['ip', 'netns', 'exec', netns, 'nft', 'monitor', 'rules']);
+    const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.nft.set(netns, child);
     child.on('error', () => { /* nft missing: firewall changes are picked up on the next other event */ });
     child.on('exit', () => { if (this.nft.get(netns) === child) this.nft.delete(netns); });

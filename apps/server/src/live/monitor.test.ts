@@ -1,0 +1,115 @@
+// Kernel tests of the change monitor: which namespace an `ip monitor all-nsid` event belongs to.
+// Throwaway namespaces named tmon-<random>-<n> (not nslab.*, so no nslab server adopts them),
+// removed in `finally`. Needs root.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { KernelMonitor } from './monitor';
+
+function ip(args: string[], input?: string): string {
+  return execFileSync('ip', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+function netnsList(): string[] {
+  const out = ip(['-j', 'netns', 'list']).trim();
+  return out ? (JSON.parse(out) as Array<{ name: string }>).map((n) => n.name) : [];
+}
+
+/** A monitor whose sink records which namespaces it reported, and lets a test wait for one. */
+function recorder() {
+  const seen: string[] = [];
+  const waiters = new Set<() => void>();
+  const monitor = new KernelMonitor({
+    changed: (netns) => {
+      seen.push(netns);
+      for (const w of [...waiters]) w();
+    },
+    namespacesChanged: () => {},
+  });
+  const waitChanged = (netns: string, from: number, timeoutMs = 5_000) => new Promise<void>((ok, fail) => {
+    const check = () => {
+      if (!seen.slice(from).includes(netns)) return;
+      clearTimeout(timer);
+      waiters.delete(check);
+      ok();
+    };
+    const timer = setTimeout(() => {
+      waiters.delete(check);
+      fail(new Error(`no change reported for ${netns} in ${timeoutMs} ms; reported: ${[...new Set(seen.slice(from))].join(', ') || 'nothing'}`));
+    }, timeoutMs);
+    waiters.add(check);
+    check();
+  });
+  return { monitor, seen, waitChanged };
+}
+
+describe('kernel monitor (kernel)', { concurrency: false }, () => {
+  it('attributes events of a namespace whose nsid is beyond the first page of `ip netns list-id`', { timeout: 60_000 }, async () => {
+    const prefix = `tmon-${randomBytes(3).toString('hex')}`;
+    // `ip netns list-id` is one kernel dump that stops after about 134 ids here: 150 new ids are past it.
+    const names = Array.from({ length: 150 }, (_, i) => `${prefix}-${i}`);
+    const { monitor, seen, waitChanged } = recorder();
+    try {
+      ip(['-batch', '-'], names.flatMap((n) => [`netns add ${n}`, `netns set ${n} auto`]).join('\n') + '\n');
+      monitor.start();
+      const last = names[names.length - 1] as string;
+      await monitor.watchNetns(last);
+      const from = seen.length;
+      ip(['-n', last, 'link', 'add', 'tmon0', 'type', 'bridge']);
+      await waitChanged(last, from);
+    } finally {
+      monitor.stop();
+      const present = new Set(netnsList());
+      const left = names.filter((n) => present.has(n));
+      if (left.length > 0) ip(['-batch', '-'], left.map((n) => `netns del ${n}`).join('\n') + '\n');
+    }
+  });
+
+  it('an nsid freed and given to another namespace is attributed to the new holder', { timeout: 60_000 }, async () => {
+    const prefix = `tmon-${randomBytes(3).toString('hex')}`;
+    const a = `${prefix}-a`;
+    const b = `${prefix}-b`;
+    // An explicit id far above what `auto` hands out, so nobody else takes it between the two uses.
+    const id = String(50_000 + randomBytes(2).readUInt16BE(0));
+    const { monitor, waitChanged, seen } = recorder();
+    const nsidWatch = spawn('ip', ['monitor', 'nsid'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      ip(['netns', 'add', a]);
+      ip(['netns', 'set', a, id]);
+      monitor.start();
+      await monitor.watchNetns(a); // the monitor now knows id -> a
+      let from = seen.length;
+      ip(['-n', a, 'link', 'add', 'tmon0', 'type', 'bridge']);
+      await waitChanged(a, from);
+
+      // Delete a and wait (on the kernel's own event) until its id is free again.
+      const freed = new Promise<void>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`nsid ${id} was not freed in 30 s`)), 30_000);
+        createInterface({ input: nsidWatch.stdout }).on('line', (line) => {
+          if (new RegExp(`Deleted nsid ${id}\\b`).test(line)) {
+            clearTimeout(timer);
+            ok();
+          }
+        });
+      });
+      monitor.unwatchNetns(a);
+      ip(['netns', 'del', a]);
+      await freed;
+
+      // b takes the same id without this monitor being told (another tool ran `ip netns set`).
+      ip(['netns', 'add', b]);
+      ip(['netns', 'set', b, id]);
+      from = seen.length;
+      ip(['-n', b, 'link', 'add', 'tmon0', 'type', 'bridge']);
+      await waitChanged(b, from);
+      assert.ok(!seen.slice(from).includes(a), `events of ${b} were reported as ${a}`);
+    } finally {
+      nsidWatch.kill('SIGTERM');
+      monitor.stop();
+      const present = new Set(netnsList());
+      for (const n of [a, b]) if (present.has(n)) ip(['netns', 'del', n]);
+    }
+  });
+});
