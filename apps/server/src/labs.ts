@@ -52,7 +52,12 @@ export class LabService {
    * @param examplesDir the bundled example labs
    * @param beforeDestroy ends what runs inside a lab's namespaces (shells, captures) before they are deleted
    */
-  constructor(private readonly examplesDir: string, private readonly beforeDestroy: (lab: string) => Promise<void> = async () => {}) {}
+  constructor(
+    private readonly examplesDir: string,
+    private readonly beforeDestroy: (lab: string) => Promise<void> = async () => {},
+    /** The live feed's state of a watched lab (kept current by the kernel's events), if any. */
+    private readonly live: (lab: string) => Topology | undefined = () => undefined,
+  ) {}
 
   /** The bundled example labs, from the examples folder. */
   async examples(): Promise<Example[]> {
@@ -88,12 +93,13 @@ export class LabService {
   /** Applies edits to a lab's current state (read from the kernel). */
   async edit(lab: string, edits: Edit[], options: { dryRun?: boolean } & ChangeHooks = {}): Promise<ChangeResult> {
     this.checkName(lab);
-    const observed = await observeLab(lab);
-    const edited = applyEdits(toFile(observed.topology), edits);
+    // A watched lab's live state is the kernel's as of its last event: one read fewer on every canvas edit.
+    const observed = this.live(lab) ?? (await observeLab(lab)).topology;
+    const edited = applyEdits(toFile(observed), edits);
     if (!edited.ok) throw new LabError('invalid', edited.problems.map((p) => p.message).join('; '), edited.problems);
     const parsed = parseTopologyData(edited.file);
     if (!parsed.ok) throw new LabError('invalid', parsed.problems.map((p) => p.message).join('; '), parsed.problems);
-    return this.run(parsed.topology, options);
+    return this.run(parsed.topology, { ...options, observed });
   }
 
   /** Removes a lab. */
@@ -120,7 +126,7 @@ export class LabService {
     if (problem) throw new LabError('invalid', problem, [{ path: 'lab', message: problem }]);
   }
 
-  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta } & ChangeHooks): Promise<ChangeResult> {
+  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta; observed?: Topology } & ChangeHooks): Promise<ChangeResult> {
     const lab = topology.name;
     return this.exclusive(lab, async () => {
       let planned: PlannedOp[] = [];
@@ -128,6 +134,7 @@ export class LabService {
         const outcome = await applyTopology(topology, {
           dryRun: options.dryRun ?? false,
           ...(options.meta ? { meta: options.meta } : {}),
+          ...(options.observed ? { observed: options.observed } : {}),
           onEvent: (e) => options.progress?.(lab, e),
           onPlan: (ops) => {
             planned = ops.map(plannedOp);

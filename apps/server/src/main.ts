@@ -84,11 +84,13 @@ function version(): string {
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
   const packets = new PacketService();
-  const labs = new LabService(config.examplesDir, async (lab) => {
-    await Promise.all([terminals.closeLab(lab), packets.stop(lab)]);
-  });
   let hub: Hub | undefined;
   const feed = new LabFeed({ patch: (lab, changes) => hub?.patch(lab, changes), labs: (list) => hub?.labList(list) });
+  const labs = new LabService(
+    config.examplesDir,
+    async (lab) => { await Promise.all([terminals.closeLab(lab), packets.stop(lab)]); },
+    (lab) => feed.current(lab),
+  );
   await feed.start();
   hub = new Hub(feed, labs, packets, version());
 

@@ -25,8 +25,21 @@ export interface ApplyOutcome {
  */
 export async function applyTopology(
   desired: Topology,
-  options: { dryRun?: boolean; onEvent?: (e: OpEvent) => void; onPlan?: (ops: Op[]) => void; meta?: TopologyMeta } = {},
+  options: {
+    dryRun?: boolean;
+    onEvent?: (e: OpEvent) => void;
+    onPlan?: (ops: Op[]) => void;
+    meta?: TopologyMeta;
+    /** The lab as a live feed already knows it: skips the read (an edit on the canvas plans against what the user sees). */
+    observed?: Topology;
+  } = {},
 ): Promise<ApplyOutcome> {
+  if (options.observed) {
+    const ops = plan(desired, options.observed);
+    options.onPlan?.(ops);
+    if (options.dryRun) return { ops, ran: 0, foreign: [] };
+    return { ops, ran: await applyOps(ops, options.onEvent), foreign: [] };
+  }
   let observed = await observeLab(desired.name);
   const adoptable = observed.unmarked.filter((n) => Object.keys(desired.nodes).some((node) => netnsName(desired.name, node) === n));
   if (adoptable.length > 0 && !options.dryRun) {

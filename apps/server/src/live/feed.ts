@@ -25,6 +25,8 @@ interface Watched {
   /** Failed reads in a row, by node. */
   failures: Map<string, number>;
   ready: Promise<void>;
+  /** True once the first reading is in: before that `topology` is an empty placeholder. */
+  loaded: boolean;
 }
 
 /** A namespace read that failed: not the same as one that found the namespace gone. */
@@ -89,11 +91,12 @@ export class LabFeed {
   async watch(lab: string): Promise<Topology> {
     let w = this.watched.get(lab);
     if (!w) {
-      const entry: Watched = { readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(), ready: Promise.resolve() };
+      const entry: Watched = { readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(), ready: Promise.resolve(), loaded: false };
       entry.ready = (async () => {
         const reading = await observeLab(lab);
         entry.readings = reading.readings;
         entry.topology = reading.topology;
+        entry.loaded = true;
         await Promise.all([...reading.readings.keys()].map((node) => this.monitor.watchNetns(netnsName(lab, node))));
       })();
       this.watched.set(lab, entry);
@@ -113,7 +116,8 @@ export class LabFeed {
 
   /** The last known state of a watched lab. */
   current(lab: string): Topology | undefined {
-    return this.watched.get(lab)?.topology;
+    const w = this.watched.get(lab);
+    return w?.loaded ? w.topology : undefined;
   }
 
   /** Monitor processes running now. */
