@@ -5,7 +5,9 @@
  */
 import { benchApply } from './apply';
 import type { Row } from './apply';
+import { runCanvasBench } from './canvas';
 import { runPacketBench } from './packets';
+import { benchSync } from './sync';
 import { printTable, runTerminalBench } from './terminal';
 import type { BenchRow } from './terminal';
 
@@ -18,8 +20,26 @@ function fromApply(rows: Row[]): BenchRow[] {
   }));
 }
 
+/** bench/sync's report as table rows: medians and p95s against the bare ip spawn measured in the same run. */
+async function syncGroup(): Promise<BenchRow[]> {
+  const r = await benchSync();
+  const stat = (figure: string, s: { median: number; p95: number }, anchor = true): BenchRow[] => [
+    { figure: `${figure}, median`, value: `${s.median.toFixed(1)} ms`, anchor: anchor ? 'bare ip spawn' : '', ratio: anchor ? `${(s.median / r.ipSpawn.median).toFixed(2)}x` : '' },
+    { figure: `${figure}, p95`, value: `${s.p95.toFixed(1)} ms`, anchor: '', ratio: 'goal < 25 ms' },
+  ];
+  return [
+    { figure: 'bare ip spawn, spawn -> exit (anchor), median', value: `${r.ipSpawn.median.toFixed(1)} ms`, anchor: '', ratio: '' },
+    ...stat(`change made with ip -> client has the patch (${r.labNamespaces} namespaces)`, r.ipChange),
+    ...stat('edit from the client -> confirming patch', r.edit),
+    { figure: `server RSS, ${r.machineLabNamespaces} lab namespaces observed`, value: `${r.rssMiB.toFixed(0)} MiB`, anchor: 'idle', ratio: `${r.rssIdleMiB.toFixed(0)} MiB idle` },
+    { figure: 'server child processes (ip monitor + nft monitor per watched namespace)', value: String(r.processes), anchor: '', ratio: `${r.monitors.ip} + ${r.monitors.nft}` },
+  ];
+}
+
 const groups: Record<string, () => Promise<BenchRow[]>> = {
   apply: async () => fromApply([...(await benchApply(100)), ...(await benchApply(200))]),
+  sync: syncGroup,
+  canvas: runCanvasBench,
   terminal: runTerminalBench,
   packets: runPacketBench,
 };
