@@ -40,3 +40,20 @@ test('an endpoint selected in the container view is its veth pair in the kernel 
   await expect(page.locator('.port-mark[data-mark="web:eth0"]')).toHaveCount(1);
   await shot('containers-3-kernel-highlight');
 });
+
+test('a plain lab has a container view too, derived from the kernel', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(readFileSync(join(ROOT, 'examples/masquerade.yaml'), 'utf8'));
+  await openApp(page, server, lab);
+  await expect(node(page, 'ns1')).toBeVisible();
+  await page.getByRole('radio', { name: 'Containers' }).click();
+  const view = page.getByRole('region', { name: 'Container view' });
+  await expect(view).toContainText('derived from the kernel');
+  await expect(view.getByRole('article', { name: 'Namespace ns1' })).toBeVisible();
+  await expect(view.getByRole('button', { name: 'Network br0 (host)' })).toContainText('192.168.1.254');
+  await view.getByRole('button', { name: 'Network br0 (host)' }).click();
+  await expect(view.getByRole('button', { name: 'Endpoint ns1 eth0' })).toHaveAttribute('aria-pressed', 'false');
+  await view.getByRole('button', { name: 'Endpoint ns1 eth0' }).click();
+  await shot('containers-4-generic');
+  await page.getByRole('radio', { name: 'Kernel' }).click();
+  await expect(page.locator('.react-flow__edge.hl-select')).toHaveAttribute('aria-label', /ns1:eth0/);
+});

@@ -20,10 +20,11 @@ export async function openTerminalFromCanvas(page: Page, nodeName: string): Prom
   return pane;
 }
 
-/** Types a command line into a terminal (and Enter). */
+/** Types a command line into a terminal (as one input, like a paste of the line), then Enter. */
 export async function typeIn(page: Page, pane: Locator, line: string): Promise<void> {
   await pane.locator('.xterm-screen').click();
-  await page.keyboard.type(line);
+  await page.keyboard.insertText(line);
+  await expect(pane.locator('.xterm-rows')).toContainText(line.slice(-20), { timeout: 15_000 });
   await page.keyboard.press('Enter');
 }
 

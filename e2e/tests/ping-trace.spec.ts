@@ -2,7 +2,10 @@
  * Ping trace (issue 7): traced from the UI on a bridge lab, the echo's journey is
  * listed hop by hop (there and back) and its path highlighted on the canvas.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, openApp, test } from '../fixtures';
+import { ROOT } from '../server';
 import { node } from './helpers';
 import { setTheme } from './live-helpers';
 
@@ -80,4 +83,24 @@ test('a ping that cannot succeed says where it was last seen and why', async ({ 
   await expect(verdict).toContainText('No reply from 10.62.0.99', { timeout: 20_000 });
   await expect(verdict.locator('.trace-cause')).not.toBeEmpty();
   await shot('trace-3-failure');
+});
+
+test('a ping through a MASQUERADE shows the source rewritten on the way out and back', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(readFileSync(join(ROOT, 'examples/masquerade.yaml'), 'utf8'));
+  await openApp(page, server, lab);
+  await expect(node(page, 'internet')).toBeVisible();
+  // From the node's context menu this time.
+  await node(page, 'ns1').locator('.ns-header').click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Trace ping from here' }).click();
+  await expect(page.getByLabel('Trace source')).toHaveValue('ns1');
+  await page.getByLabel('Trace destination').fill('203.0.113.1');
+  await page.getByRole('button', { name: 'Trace ping' }).click();
+  await expect(page.getByRole('status', { name: 'Trace verdict' })).toContainText('ns1 reached 203.0.113.1', { timeout: 20_000 });
+  const rewritten = page.getByRole('list', { name: 'Hops' }).locator('li.rewritten');
+  await expect(rewritten.first()).toContainText('192.168.1.1');
+  await expect(rewritten.first()).toContainText('203.0.113.2');
+  await expect(page.locator('.react-flow__edge.hl-trace')).toHaveCount(2);
+  await page.getByRole('button', { name: 'Maximise dock' }).click();
+  await shot('trace-4-masquerade-maximised');
+  await page.getByRole('button', { name: 'Restore dock' }).click();
 });

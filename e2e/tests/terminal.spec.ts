@@ -66,10 +66,36 @@ test('a terminal whose namespace is deleted says the namespace is gone', async (
   await expect(status).toContainText(/namespace lonely of lab .* no longer exists/, { timeout: 15_000 });
   await expect(page.getByRole('button', { name: 'Restart terminal lonely' })).toBeVisible();
   await shot('terminal-3-namespace-gone');
+  await page.getByRole('button', { name: 'Close terminal lonely' }).click();
 
   // A terminal on a namespace deleted from outside (ip netns del) says so too.
   await node(page, 'ns2').locator('.ns-header').dblclick();
   await expect(terminal(page, 'ns2')).toHaveAttribute('data-status', 'live', { timeout: 15_000 });
   expect((await sh(['ip', 'netns', 'del', netns(lab, 'ns2')])).code).toBe(0);
   await expect(page.getByRole('status', { name: 'Terminal status ns2' })).toContainText(/namespace ns2 of lab .* no longer exists/, { timeout: 15_000 });
+});
+
+test('paste with Ctrl+Shift+V; `yes` cannot stall the tab; a shell that exits says so and restarts', async ({ page, server, lab, applyLab }) => {
+  await applyLab(LAB);
+  await openApp(page, server, lab);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  const pane = await openTerminalFromCanvas(page, 'ns1');
+  await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((6*7))'));
+  await pane.locator('.xterm-screen').click();
+  await page.keyboard.press('Control+Shift+V');
+  await expect(pane.locator('.xterm-rows')).toContainText('echo pasted-$((6*7))');
+  await page.keyboard.press('Enter');
+  await expect(pane.locator('.xterm-rows')).toContainText('pasted-42');
+
+  // A runaway program: the server pauses it while the page has not acknowledged what it drew,
+  // and the page acknowledges as xterm writes, so output keeps flowing and the shell comes back.
+  await typeIn(page, pane, 'timeout 2 yes flowcontrol; echo done-$((1+1))');
+  await expect(pane.locator('.xterm-rows')).toContainText('done-2', { timeout: 20_000 });
+
+  await typeIn(page, pane, 'exit 3');
+  const status = page.getByRole('status', { name: 'Terminal status ns1' });
+  await expect(status).toContainText('the shell exited with status 3');
+  await page.getByRole('button', { name: 'Restart terminal ns1' }).click();
+  await expect(terminal(page, 'ns1')).toHaveAttribute('data-status', 'live', { timeout: 15_000 });
+  await expect(page.getByRole('tab', { name: 'ns1' })).toHaveCount(1);
 });

@@ -39,9 +39,10 @@ window.addEventListener('hashchange', () => {
 client.start(wsUrl, {
   message: dispatch,
   ready() {
-    // With no lab in the address, open the first lab the server has, or a new one.
+    // With no lab in the address, open the first lab the server has, or a new one. The address is
+    // read again here: a hash set just now has its hashchange event still queued behind this message.
     const labs = useLab.getState().labs;
-    if (!useLab.getState().lab) openLab(labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
+    if (!useLab.getState().lab) openLab(labFromHash(location.hash) ?? labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
     else resubscribe();
   },
   down(reason, retryIn) {

@@ -17,6 +17,8 @@ export const SHORTCUTS: readonly { keys: string; what: string }[] = [
   { keys: 'Enter', what: 'run the plan being shown' },
   { keys: 'Escape', what: 'cancel the plan, close search, clear the selection' },
   { keys: '?', what: 'show these shortcuts' },
+  { keys: 'Double-click', what: 'open a terminal in a namespace (right-click: more)' },
+  { keys: 'Ctrl+Shift+C / V', what: 'copy and paste in a terminal' },
 ];
 
 function typing(target: EventTarget | null): boolean {

@@ -75,28 +75,59 @@ function edgePath(root: HTMLElement | null, edge: string): SVGPathElement | null
   return root.querySelector<SVGPathElement>(`.react-flow__edge[data-id="${CSS.escape(edge)}"] path.react-flow__edge-path`);
 }
 
+/** Points sampled along an edge's path: a flight's position is interpolated between them. */
+const SAMPLES = 48;
+
+/** An edge's path sampled once per shape (`d`), so a frame costs no getPointAtLength calls. */
+interface Sampled { d: string; xy: Float32Array }
+
+function sample(el: SVGPathElement): Float32Array {
+  const length = el.getTotalLength();
+  const xy = new Float32Array((SAMPLES + 1) * 2);
+  for (let i = 0; i <= SAMPLES; i += 1) {
+    const p = el.getPointAtLength((i / SAMPLES) * length);
+    xy[i * 2] = p.x;
+    xy[i * 2 + 1] = p.y;
+  }
+  return xy;
+}
+
+function pointAt(xy: Float32Array, t: number): { x: number; y: number } {
+  const f = Math.min(SAMPLES, Math.max(0, t * SAMPLES));
+  const i = Math.min(SAMPLES - 1, Math.floor(f));
+  const k = f - i;
+  return { x: xy[i * 2]! + (xy[i * 2 + 2]! - xy[i * 2]!) * k, y: xy[i * 2 + 1]! + (xy[i * 2 + 3]! - xy[i * 2 + 1]!) * k };
+}
+
 /** Packets in flight: a frame loop moving circles along the edge paths. */
 function useFlights(group: React.RefObject<SVGGElement | null>, root: HTMLElement | null): void {
   useEffect(() => {
     let raf = 0;
     const pool: SVGCircleElement[] = [];
+    const shapes = new Map<string, Sampled>();
     const frame = () => {
       raf = 0;
       const g = group.current;
       if (!g) return;
       const { now, flights, busy } = animator.frame(performance.now());
-      const paths = new Map<string, { el: SVGPathElement; length: number } | null>();
+      const paths = new Map<string, Float32Array | null>();
       let used = 0;
       for (const f of flights) {
         let p = paths.get(f.edge);
         if (p === undefined) {
           const el = edgePath(root, f.edge);
-          p = el ? { el, length: el.getTotalLength() } : null;
+          const d = el?.getAttribute('d') ?? '';
+          let shape = shapes.get(f.edge);
+          if (el && (!shape || shape.d !== d)) {
+            shape = { d, xy: sample(el) };
+            shapes.set(f.edge, shape);
+          }
+          p = el && shape ? shape.xy : null;
           paths.set(f.edge, p);
         }
         const t = progressOf(f, now);
         if (!p || t === undefined) continue;
-        const point = p.el.getPointAtLength(t * p.length);
+        const point = pointAt(p, t);
         let c = pool[used];
         if (!c) {
           c = document.createElementNS(SVG_NS, 'circle');

@@ -17,7 +17,9 @@ import type { Traversal } from './edges';
 /** How long one flight along an edge takes at speed 1 (ms): long enough to follow by eye. */
 export const FLIGHT_MS = 650;
 /** Flights drawn at most; beyond this the oldest go (a burst should not cost frames). */
-export const MAX_FLIGHTS = 240;
+export const MAX_FLIGHTS = 160;
+/** New flights a second at most: beyond this a busy lab's packets are listed but not all drawn (an eye follows far fewer). */
+export const MAX_FLIGHTS_PER_SECOND = 80;
 /** Crossings remembered for the replay (capture-time seconds). */
 export const HISTORY_SECONDS = 10;
 /** Crossings remembered at most for the replay. */
@@ -65,6 +67,9 @@ export class Animator {
   private readonly seen = new Map<string, number>();
   /** Per chain, per node: when the last flight into that node ends (virtual ms). */
   private readonly arrivals = new Map<string, { at: number; nodes: Map<string, number> }>();
+  /** Token bucket of new flights (MAX_FLIGHTS_PER_SECOND), refilled in real time. */
+  private tokens = MAX_FLIGHTS_PER_SECOND;
+  private refilled: number | undefined;
   paused = false;
   speed = 1;
 
@@ -80,7 +85,7 @@ export class Animator {
     return this.virtual;
   }
 
-  /** A captured crossing; returns false when it was a duplicate sighting. */
+  /** A captured crossing; returns false when it was a duplicate sighting or over the rate of flights drawn. */
   offer(c: Crossing, real: number, live = true): boolean {
     const now = this.tick(real);
     const dup = `${c.key}|${c.edge}|${c.forward}`;
@@ -92,6 +97,10 @@ export class Animator {
       this.history.push(c);
       if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
     }
+    this.tokens = Math.min(MAX_FLIGHTS_PER_SECOND, this.tokens + ((real - (this.refilled ?? real)) * MAX_FLIGHTS_PER_SECOND) / 1000);
+    this.refilled = real;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
     this.schedule(c, now);
     return true;
   }

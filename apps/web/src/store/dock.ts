@@ -12,8 +12,9 @@ export type DockTab = 'terminals' | 'packets' | 'trace' | 'log';
 /** The views of the lab: what the kernel has, or Docker's model of it. */
 export type LabView = 'kernel' | 'containers';
 
-/** Heights the dock may take (px): enough for a few terminal lines, never all of a 720-pixel screen. */
+/** The smallest dock (px): a tab row and a few terminal lines. */
 export const DOCK_MIN_HEIGHT = 140;
+/** The dock's first height (px): about 14 terminal lines, leaving 400 px of canvas on a 720-pixel screen. */
 export const DOCK_DEFAULT_HEIGHT = 260;
 
 const HEIGHT_KEY = 'nslab:dock-height';
