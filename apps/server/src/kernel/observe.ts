@@ -3,7 +3,8 @@
  * (`ip -j -d` in one batch per namespace, `iptables-save`), in the model's types.
  * Only namespaces that carry the lab's ownership marker are part of it.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Link, Topology } from '@nslab/model';
 import { linkKey, NETNS_PREFIX, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
@@ -108,10 +109,30 @@ export function assemble(lab: string, readings: Map<string, NamespaceReading>): 
 /** A lab found on this machine. */
 export interface LabSummary { name: string; nodes: string[] }
 
-/** Every lab on this machine, found by the ownership markers in the kernel. */
-export async function listLabs(): Promise<LabSummary[]> {
+/** Owners already read, by "name:inode" of the namespace: a marker never changes while the namespace lives. */
+export type OwnerCache = Map<string, { lab: string; node: string }>;
+
+/**
+ * Every lab on this machine, found by the ownership markers in the kernel. With a
+ * cache (the server keeps one), only namespaces not seen before are read: a long-lived
+ * server lists labs without one `ip` per namespace on the machine each time.
+ */
+export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
   const names = (await listNetns()).filter((n) => parseNetnsName(n) !== undefined);
-  const owners = await pool(names, READ_CONCURRENCY, (n) => readOwner(n));
+  // The namespace's inode tells a recreated namespace of the same name from the one cached.
+  const keys = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => `${n}:${st.ino}`, () => undefined)));
+  const owners = await pool(names, READ_CONCURRENCY, async (n) => {
+    const key = keys[names.indexOf(n)];
+    const cached = key ? cache?.get(key) : undefined;
+    if (cached) return cached;
+    const owner = await readOwner(n);
+    if (owner && key) cache?.set(key, owner);
+    return owner;
+  });
+  if (cache) {
+    const live = new Set(keys);
+    for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
+  }
   const labs = new Map<string, string[]>();
   names.forEach((n, i) => {
     const owner = owners[i];

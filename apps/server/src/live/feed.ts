@@ -8,7 +8,7 @@ import type { Change, Topology } from '@nslab/model';
 import { diffTopology, netnsName, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from '../kernel/iproute';
 import { assemble, listLabs, listNetns, observeLab, readNetns, READ_CONCURRENCY } from '../kernel/observe';
-import type { LabSummary } from '../kernel/observe';
+import type { LabSummary, OwnerCache } from '../kernel/observe';
 import { pool } from '../kernel/runner';
 import { KernelMonitor } from './monitor';
 
@@ -53,6 +53,7 @@ export class LabFeed {
   private listingApplied = 0;
   private labsTimer?: NodeJS.Timeout;
   private labList: LabSummary[] = [];
+  private readonly owners: OwnerCache = new Map();
   private known = new Set<string>();
 
   constructor(private readonly listener: FeedListener) {
@@ -66,7 +67,7 @@ export class LabFeed {
   async start(): Promise<void> {
     this.monitor.start();
     this.known = new Set(await listNetns());
-    this.labList = await listLabs();
+    this.labList = await listLabs(this.owners);
   }
 
   /** The labs on this machine, as last listed. */
@@ -77,7 +78,7 @@ export class LabFeed {
   /** Re-lists labs now (after an apply or destroy) and tells the listener if the list changed. */
   async refreshLabs(): Promise<LabSummary[]> {
     const started = (this.listingsStarted += 1);
-    const labs = await listLabs();
+    const labs = await listLabs(this.owners);
     if (started < this.listingApplied) return this.labList;
     this.listingApplied = started;
     if (JSON.stringify(labs) !== JSON.stringify(this.labList)) {

@@ -121,7 +121,7 @@ export class Hub {
           ? await this.labs.apply(message.topology, { dryRun: message.dryRun ?? false, ...hooks })
           : await this.labs.edit(message.lab, message.edits, { dryRun: message.dryRun ?? false, ...hooks });
         this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(id ? { id } : {}) });
-        if (!result.dryRun) void this.feed.refreshLabs();
+        // Namespaces that came or went are picked up by the feed's watch of /run/netns.
         return;
       }
       case 'watch-packets': {
