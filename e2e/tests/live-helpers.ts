@@ -34,3 +34,20 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   if ((await toggle.getAttribute('aria-pressed')) !== String(theme === 'dark')) await toggle.click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
 }
+
+/** Three namespaces on one bridge in a host namespace (the tutorials' bridge lab) at NET.1-3/24; `head` adds lines after `name:`. */
+export function bridgeLabYaml(net: string, head = ''): string {
+  const ns = [1, 2, 3];
+  return [
+    'name: x',
+    head.trimEnd(),
+    'nodes:',
+    '  host:',
+    '    interfaces:',
+    '      br0: { kind: bridge }',
+    ...ns.map((i) => `      veth-ns${i}: { master: br0 }`),
+    ...ns.flatMap((i) => [`  ns${i}:`, '    interfaces:', `      eth0: { addresses: [${net}.${i}/24] }`]),
+    'links:',
+    ...ns.map((i) => `  - [ns${i}:eth0, host:veth-ns${i}]`),
+  ].filter((l) => l !== '').join('\n') + '\n';
+}

@@ -5,34 +5,12 @@
  */
 import { expect, openApp, test } from '../fixtures';
 import { node } from './helpers';
-import { setTheme, terminal, typeIn } from './live-helpers';
+import { bridgeLabYaml, setTheme, terminal, typeIn } from './live-helpers';
 
-const LAB = `name: x
-description: Three namespaces on one bridge, like containers on docker0.
+const LAB = bridgeLabYaml('10.63.0', `description: Three namespaces on one bridge, like containers on docker0.
 try:
   - ip netns exec ns1 ping -c 3 10.63.0.3
-  - ip netns exec host bridge link
-nodes:
-  host:
-    interfaces:
-      br0: { kind: bridge }
-      veth-ns1: { master: br0 }
-      veth-ns2: { master: br0 }
-      veth-ns3: { master: br0 }
-  ns1:
-    interfaces:
-      eth0: { addresses: [10.63.0.1/24] }
-  ns2:
-    interfaces:
-      eth0: { addresses: [10.63.0.2/24] }
-  ns3:
-    interfaces:
-      eth0: { addresses: [10.63.0.3/24] }
-links:
-  - [ns1:eth0, host:veth-ns1]
-  - [ns2:eth0, host:veth-ns2]
-  - [ns3:eth0, host:veth-ns3]
-`;
+  - ip netns exec host bridge link`);
 
 test('the guide runs a ping in ns1; the packets are listed, filtered and traced on the canvas', async ({ page, server, lab, applyLab, shot }) => {
   await applyLab(LAB);

@@ -7,30 +7,9 @@ import { join } from 'node:path';
 import { expect, openApp, test } from '../fixtures';
 import { ROOT } from '../server';
 import { node } from './helpers';
-import { setTheme } from './live-helpers';
+import { bridgeLabYaml, setTheme } from './live-helpers';
 
-const LAB = `name: x
-nodes:
-  host:
-    interfaces:
-      br0: { kind: bridge }
-      veth-ns1: { master: br0 }
-      veth-ns2: { master: br0 }
-      veth-ns3: { master: br0 }
-  ns1:
-    interfaces:
-      eth0: { addresses: [10.62.0.1/24] }
-  ns2:
-    interfaces:
-      eth0: { addresses: [10.62.0.2/24] }
-  ns3:
-    interfaces:
-      eth0: { addresses: [10.62.0.3/24] }
-links:
-  - [ns1:eth0, host:veth-ns1]
-  - [ns2:eth0, host:veth-ns2]
-  - [ns3:eth0, host:veth-ns3]
-`;
+const LAB = bridgeLabYaml('10.62.0');
 
 test('a ping traced from ns1 to ns3 is listed hop by hop and drawn on the canvas', async ({ page, server, lab, applyLab, shot }) => {
   await applyLab(LAB);

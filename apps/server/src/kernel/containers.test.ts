@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { netnsName } from '@nslab/model';
 import { applyTopology, parseWithKernel } from './lab';
-import { cleanup, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
+import { captureWhile, cleanup, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
 
 const made: string[] = [];
 after(() => cleanup(...made));
@@ -86,17 +86,10 @@ describe('overlay and Kubernetes', () => {
     const lab = uniqueLab('t-overlay');
     made.push(lab);
     await applyText(exampleText('overlay.yaml', lab));
-    const capture = spawn('ip', ['netns', 'exec', netnsName(lab, 'host1'), 'tcpdump', '-n', '-l', '-c', '6', '-i', 'eth0', 'udp port 4789'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = '';
-    capture.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
-    const done = new Promise((ok) => capture.on('exit', ok));
-    try {
-      await new Promise<void>((ok) => capture.stderr.on('data', (b: Buffer) => { if (b.toString().includes('listening')) ok(); }));
+    const seen = await captureWhile(lab, 'host1', 6, ['-i', 'eth0', 'udp port 4789'], () => {
       assert.ok(pings(lab, 'c1', '10.0.9.3'));
-      await Promise.race([done, new Promise((ok) => setTimeout(ok, 3000))]);
-    } finally {
-      if (capture.exitCode === null) capture.kill('SIGTERM');
-    }
+    });
+    // ARP for c2 crosses the tunnel first, then the echo.
     // ARP for c2 crosses the tunnel first, then the echo.
     assert.match(seen, /IP 192\.0\.2\.1\.\d+ > 192\.0\.2\.2\.4789: VXLAN, flags \[I\] \(0x08\), vni 4096\s+IP 10\.0\.9\.2 > 10\.0\.9\.3: ICMP echo request/);
   });
@@ -105,17 +98,9 @@ describe('overlay and Kubernetes', () => {
     const lab = uniqueLab('t-k8s');
     made.push(lab);
     await applyText(exampleText('k8s-pods.yaml', lab));
-    const capture = spawn('ip', ['netns', 'exec', netnsName(lab, 'node2'), 'tcpdump', '-n', '-l', '-c', '1', '-i', 'eth0', 'icmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = '';
-    capture.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
-    const done = new Promise((ok) => capture.on('exit', ok));
-    try {
-      await new Promise<void>((ok) => capture.stderr.on('data', (b: Buffer) => { if (b.toString().includes('listening')) ok(); }));
+    const seen = await captureWhile(lab, 'node2', 1, ['-i', 'eth0', 'icmp'], () => {
       assert.ok(pings(lab, 'pod-a1', '10.244.2.2'));
-      await Promise.race([done, new Promise((ok) => setTimeout(ok, 3000))]);
-    } finally {
-      if (capture.exitCode === null) capture.kill('SIGTERM');
-    }
+    });
     // On the node network the pod addresses themselves travel: no NAT.
     assert.match(seen, /IP 10\.244\.1\.2 > 10\.244\.2\.2: ICMP echo request/);
     assert.ok(pings(lab, 'pod-a2', '10.244.2.2'));

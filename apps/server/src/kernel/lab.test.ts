@@ -9,7 +9,7 @@ import { netnsName, parseTopology, plan, toYaml } from '@nslab/model';
 import { ApplyError } from './apply';
 import { applyTopology, destroyLab } from './lab';
 import { listLabs, observeLab } from './observe';
-import { cleanup, inNode, loadExample, netnsList, pings, uniqueLab } from './testlab';
+import { captureWhile, cleanup, inNode, loadExample, netnsList, pings, uniqueLab } from './testlab';
 
 const made: string[] = [];
 after(() => cleanup(...made));
@@ -52,18 +52,9 @@ describe('tutorial topologies on the real kernel', () => {
     const { lab, topology } = await up('masquerade.yaml', 't-masq');
     // The internet has no route back to 192.168.1.0/24: replies arrive only thanks to NAT.
     assert.doesNotMatch(inNode(lab, 'internet', ['ip', 'route']).out, /192\.168\.1/);
-    const capture = spawn('ip', ['netns', 'exec', netnsName(lab, 'internet'), 'tcpdump', '-n', '-l', '-c', '1', '-i', 'eth0', 'icmp[icmptype] == icmp-echo'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = '';
-    capture.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
-    const done = new Promise((ok) => capture.on('exit', ok));
-    try {
-      // tcpdump prints "listening on" to stderr once its socket is open.
-      await new Promise<void>((ok) => capture.stderr.on('data', (b: Buffer) => { if (b.toString().includes('listening')) ok(); }));
+    const seen = await captureWhile(lab, 'internet', 1, ['-i', 'eth0', 'icmp[icmptype] == icmp-echo'], () => {
       assert.ok(pings(lab, 'ns1', '203.0.113.1'));
-      await Promise.race([done, new Promise((ok) => setTimeout(ok, 3000))]);
-    } finally {
-      if (capture.exitCode === null) capture.kill('SIGTERM');
-    }
+    });
     assert.match(seen, /IP 203\.0\.113\.2 > 203\.0\.113\.1: ICMP echo request/);
     assert.equal((await applyTopology(topology)).ran, 0);
   });

@@ -2,7 +2,7 @@
  * Helpers for kernel tests: load a bundled example under a unique lab name, run
  * commands inside a lab's namespaces with the kernel's own tools, and clean up.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,4 +44,24 @@ export function netnsList(): string[] {
 /** Destroys labs, ignoring ones already gone: for after-hooks that must run even when a test failed. */
 export async function cleanup(...labs: string[]): Promise<void> {
   for (const lab of labs) await destroyLab(lab).catch(() => undefined);
+}
+
+/**
+ * What `tcpdump -n -l -c COUNT ARGS...` prints inside a node while `action` runs: it
+ * waits for tcpdump to listen, runs the action, then for COUNT packets or 3 s.
+ */
+export async function captureWhile(lab: string, node: string, count: number, args: string[], action: () => void): Promise<string> {
+  const capture = spawn('ip', ['netns', 'exec', netnsName(lab, node), 'tcpdump', '-n', '-l', '-c', String(count), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  capture.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
+  const done = new Promise((ok) => capture.on('exit', ok));
+  try {
+    // tcpdump prints "listening on" to stderr once its socket is open.
+    await new Promise<void>((ok) => capture.stderr.on('data', (b: Buffer) => { if (b.toString().includes('listening')) ok(); }));
+    action();
+    await Promise.race([done, new Promise((ok) => setTimeout(ok, 3000))]);
+  } finally {
+    if (capture.exitCode === null) capture.kill('SIGTERM');
+  }
+  return seen;
 }
