@@ -27,6 +27,16 @@ function suggestName(name: string): string {
   return s.length > 0 ? s : 'ns1';
 }
 
+/**
+ * Words `ip` reads as keywords where a device name may stand (`ip link set up up` does
+ * not name a device called "up"): the kernel would take them, the commands would not.
+ */
+const IP_KEYWORDS = new Set([
+  'up', 'down', 'dev', 'name', 'master', 'nomaster', 'type', 'peer', 'netns', 'alias', 'mtu', 'address',
+  'broadcast', 'brd', 'txqueuelen', 'qlen', 'link', 'index', 'group', 'vrf', 'help', 'all', 'any', 'default',
+  'via', 'src', 'metric', 'table', 'scope', 'proto', 'label', 'local', 'remote', 'dstport', 'id', 'nexthop',
+]);
+
 /** Why an interface name is unusable by the kernel (or by nslab), or undefined. */
 export function ifnameProblem(name: string): string | undefined {
   const bytes = utf8Length(name);
@@ -38,6 +48,7 @@ export function ifnameProblem(name: string): string | undefined {
   if (name === '.' || name === '..') return `interface name "${name}" is not allowed by the kernel`;
   if (name.startsWith('-')) return `interface name "${name}" starts with '-': start it with a letter or digit`;
   if (!/^[A-Za-z0-9_.@-]+$/.test(name)) return `interface name "${name}" has characters other than letters, digits, '_', '.', '@' and '-'`;
+  if (IP_KEYWORDS.has(name)) return `interface name "${name}" is a word ip reads as a keyword (ip link set ${name} up would not name it): pick another name`;
   return undefined;
 }
 

@@ -48,7 +48,9 @@ nodes:
       "a/b": { kind: bridge }
       "a b": { kind: bridge }
       "a:b": { kind: bridge }
+      up: { kind: bridge }
 `);
+  has(list, 'nodes.a.interfaces.up', /keyword/);
   has(list, 'nodes.a.interfaces.this-name-is-too-long', /21 bytes.*at most 15/);
   has(list, 'nodes.a.interfaces.a/b', /'\/'/);
   has(list, 'nodes.a.interfaces.a b', /whitespace/);
