@@ -53,13 +53,15 @@ export class Hub {
   private disconnect(client: Client): void {
     if (!this.clients.delete(client)) return;
     for (const stop of client.packets.values()) stop();
+    const labs = new Set([...client.labs, ...client.packets.keys()]);
     client.packets.clear();
-    for (const lab of client.labs) this.release(lab);
+    client.labs.clear();
+    for (const lab of labs) this.release(lab);
   }
 
-  /** Stops watching a lab nobody subscribes to any more. */
+  /** Stops watching a lab that no client subscribes to or watches packets of any more. */
   private release(lab: string): void {
-    if (![...this.clients].some((c) => c.labs.has(lab))) this.feed.unwatch(lab);
+    if (![...this.clients].some((c) => c.labs.has(lab) || c.packets.has(lab))) this.feed.unwatch(lab);
   }
 
   private send(client: Client, message: ServerMessage): void {
@@ -89,12 +91,14 @@ export class Hub {
   }
 
   private async handle(client: Client, message: ClientMessage): Promise<void> {
+    if ('lab' in message) {
+      const problem = nameProblem(message.lab, 'lab');
+      if (problem) throw new LabError('invalid', problem);
+    }
     switch (message.type) {
       case 'ping':
         return this.send(client, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
       case 'subscribe': {
-        const problem = nameProblem(message.lab, 'lab');
-        if (problem) throw new LabError('invalid', problem);
         await this.feed.watch(message.lab);
         const meta = await this.labs.meta(message.lab);
         // Snapshot and subscription in one tick: every later patch applies on top of this snapshot.
@@ -133,6 +137,7 @@ export class Hub {
       case 'unwatch-packets':
         client.packets.get(message.lab)?.();
         client.packets.delete(message.lab);
+        this.release(message.lab);
         return;
       case 'trace': {
         const topology = await this.feed.watch(message.lab);
@@ -147,6 +152,8 @@ export class Hub {
         } catch (err) {
           if (err instanceof PingTraceError) throw new LabError('invalid', err.message);
           throw err;
+        } finally {
+          this.release(message.lab);
         }
         return;
       }
