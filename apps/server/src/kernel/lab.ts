@@ -34,24 +34,26 @@ export async function applyTopology(
     observed?: Topology;
   } = {},
 ): Promise<ApplyOutcome> {
-  if (options.observed) {
-    const ops = plan(desired, options.observed);
-    options.onPlan?.(ops);
-    if (options.dryRun) return { ops, ran: 0, foreign: [] };
-    return { ops, ran: await applyOps(ops, options.onEvent), foreign: [] };
-  }
+  const { topology: observed, foreign } = options.observed
+    ? { topology: options.observed, foreign: [] }
+    : await readForApply(desired, options.dryRun ?? false);
+  const ops = plan(desired, observed);
+  options.onPlan?.(ops);
+  if (options.dryRun) return { ops, ran: 0, foreign };
+  const ran = await applyOps(ops, options.onEvent);
+  if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
+  return { ops, ran, foreign };
+}
+
+/** Reads the lab, first adopting (unless dry) unmarked namespaces the topology declares. */
+async function readForApply(desired: Topology, dryRun: boolean): Promise<{ topology: Topology; foreign: string[] }> {
   let observed = await observeLab(desired.name);
   const adoptable = observed.unmarked.filter((n) => Object.keys(desired.nodes).some((node) => netnsName(desired.name, node) === n));
-  if (adoptable.length > 0 && !options.dryRun) {
+  if (adoptable.length > 0 && !dryRun) {
     await adoptNetns(desired.name, adoptable);
     observed = await observeLab(desired.name);
   }
-  const ops = plan(desired, observed.topology);
-  options.onPlan?.(ops);
-  if (options.dryRun) return { ops, ran: 0, foreign: observed.foreign };
-  const ran = await applyOps(ops, options.onEvent);
-  if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
-  return { ops, ran, foreign: observed.foreign };
+  return { topology: observed.topology, foreign: observed.foreign };
 }
 
 /** Writes the lab's marker on each namespace's lo. Only called for unmarked names the topology declares. */
