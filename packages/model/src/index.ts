@@ -18,3 +18,4 @@ export * from './protocol';
 export * from './container/ipam';
 export * from './container/expand';
 export * from './packet/index';
+export * from './terminal';

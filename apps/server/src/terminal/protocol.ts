@@ -29,117 +29,42 @@
  * 4404 no such terminal; 4409 another socket attached to this terminal; 4426 incompatible version.
  *
  * Every inbound frame comes from an untrusted peer and goes through `parseClientMessage`.
+ * The messages and constants are defined once in packages/model (terminal.ts), shared with
+ * the page; this file adds what needs Node's Buffer.
  */
 
-/** Protocol version; bump on any incompatible change to the messages below. */
-export const TERMINAL_PROTOCOL_VERSION = 1;
-
-/** Widest terminal accepted: a 4K screen at a small font is about 480 columns (clamp bound). */
-export const MAX_COLS = 500;
-
-/** Tallest terminal accepted: a portrait 4K screen at a small font is about 180 rows (clamp bound). */
-export const MAX_ROWS = 200;
-
-/** Pause the pty above this many unacknowledged output bytes (VS Code FlowControlConstants.HighWatermarkChars, counted in bytes here). */
-export const HIGH_WATER_BYTES = 100_000;
-
-/** Resume the pty below this many unacknowledged output bytes (VS Code FlowControlConstants.LowWatermarkChars). */
-export const LOW_WATER_BYTES = 5_000;
-
-/** The client should ack at least this often (VS Code FlowControlConstants.CharCountAckSize). */
-export const ACK_EVERY_BYTES = 5_000;
-
-/** A socket that has not said hello by then is closed (a browser sends it on open; 10 s covers a slow tab). */
-export const HELLO_TIMEOUT_MS = 10_000;
-
-/** Largest frame the server accepts; pass as `maxPayload` to the WebSocketServer (a paste larger than this is refused by ws). */
-export const MAX_CLIENT_FRAME_BYTES = 1 << 20;
-
-/** Close codes used on the terminal socket (see the header). */
-export const CloseCode = {
-  ended: 1000,
-  serverStopping: 1001,
-  protocol: 4400,
-  notFound: 4404,
-  superseded: 4409,
-  incompatible: 4426,
-} as const;
-
-/** Client -> server control messages (text frames). Input travels in binary frames. */
-export type ClientMessage =
-  | { type: 'hello'; v: number }
-  | { type: 'resize'; cols: number; rows: number }
-  | { type: 'ack'; bytes: number };
-
-/** Server -> client control messages (text frames). Output travels in binary frames. */
-export type ServerMessage =
-  | {
-      type: 'ready';
-      v: number;
-      id: string;
-      lab: string;
-      /** The node whose network namespace the shell is in. */
-      node: string;
-      cols: number;
-      rows: number;
-      /** Bytes of replayed output that follow in binary frames before live output. */
-      replayBytes: number;
-    }
-  | { type: 'exit'; code: number | null; signal: string | null; reason: string | null }
-  | { type: 'error'; message: string };
+export {
+  ACK_EVERY_BYTES,
+  HELLO_TIMEOUT_MS,
+  HIGH_WATER_BYTES,
+  LOW_WATER_BYTES,
+  MAX_CLIENT_FRAME_BYTES,
+  MAX_COLS,
+  MAX_ROWS,
+  TERMINAL_PROTOCOL_VERSION,
+  TerminalCloseCode as CloseCode,
+  clampTerminalSize as clampSize,
+  parseTerminalClientMessage as parseClientMessage,
+} from '@nslab/model';
+export type { TerminalClientMessage as ClientMessage, TerminalServerMessage as ServerMessage } from '@nslab/model';
+import type { TerminalClientMessage, TerminalServerMessage } from '@nslab/model';
+import { parseTerminalClientMessage } from '@nslab/model';
 
 /** A decoded client frame, or why it was refused (the reason is sent back as `error`). */
 export type ParsedClientFrame =
-  | { kind: 'message'; message: ClientMessage }
+  | { kind: 'message'; message: TerminalClientMessage }
   | { kind: 'input'; bytes: Buffer }
   | { kind: 'invalid'; reason: string };
-
-/** Clamps a requested terminal size into 1..MAX_COLS x 1..MAX_ROWS (non-integers are floored). */
-export function clampSize(cols: number, rows: number): { cols: number; rows: number } {
-  const clamp = (n: number, max: number): number => Math.min(max, Math.max(1, Math.floor(n)));
-  return { cols: clamp(cols, MAX_COLS), rows: clamp(rows, MAX_ROWS) };
-}
 
 /** Decodes and validates one inbound frame as `ws` delivers it (data, isBinary). */
 export function parseClientFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): ParsedClientFrame {
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   if (isBinary) return { kind: 'input', bytes };
-  const parsed = parseClientMessage(bytes.toString('utf8'));
+  const parsed = parseTerminalClientMessage(bytes.toString('utf8'));
   return typeof parsed === 'string' ? { kind: 'invalid', reason: parsed } : { kind: 'message', message: parsed };
 }
 
-/** Validates one JSON control message; returns the message or a sentence saying what is wrong. */
-export function parseClientMessage(text: string): ClientMessage | string {
-  if (text.length > 1024) return `control message of ${text.length} characters is too long (at most 1024)`;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'control message is not JSON';
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'control message is not a JSON object';
-  const m = value as Record<string, unknown>;
-  const isInt = (x: unknown, min: number, max: number): x is number =>
-    typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
-  switch (m.type) {
-    case 'hello':
-      if (!isInt(m.v, 0, 1_000_000)) return 'hello needs an integer version "v"';
-      return { type: 'hello', v: m.v };
-    case 'resize':
-      // Out-of-range sizes are clamped, not refused: a huge window should still get a terminal.
-      if (typeof m.cols !== 'number' || typeof m.rows !== 'number' || !Number.isFinite(m.cols) || !Number.isFinite(m.rows)) {
-        return 'resize needs numbers "cols" and "rows"';
-      }
-      return { type: 'resize', ...clampSize(m.cols, m.rows) };
-    case 'ack':
-      if (!isInt(m.bytes, 0, Number.MAX_SAFE_INTEGER)) return 'ack needs a non-negative integer "bytes"';
-      return { type: 'ack', bytes: m.bytes };
-    default:
-      return `unknown control message type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
-  }
-}
-
 /** Serialises a server control message for a text frame. */
-export function encodeServerMessage(message: ServerMessage): string {
+export function encodeServerMessage(message: TerminalServerMessage): string {
   return JSON.stringify(message);
 }
