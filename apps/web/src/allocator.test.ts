@@ -1,15 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseTopology } from '@nslab/model';
-import type { Topology } from '@nslab/model';
 import { bridgeSubnet, freshSubnet, linkAddresses, nextHost } from './allocator';
 import { formatCidr } from '@nslab/model';
-
-function lab(yaml: string): Topology {
-  const r = parseTopology(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.topology;
-}
+import { lab } from './lab-fixture';
 
 const empty = lab('name: t\nnodes: { a: {}, b: {} }');
 

@@ -1,14 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { applyChanges, parseTopology } from '@nslab/model';
-import type { Topology } from '@nslab/model';
+import { applyChanges } from '@nslab/model';
 import { createDataCache, derive, reuse } from './derive';
-
-function lab(yaml: string): Topology {
-  const r = parseTopology(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.topology;
-}
+import { lab } from './lab-fixture';
 
 const bridge = lab(`name: bridge
 nodes:

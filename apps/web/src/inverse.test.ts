@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { linkKey, parseTopology, toFile } from '@nslab/model';
+import { linkKey, toFile } from '@nslab/model';
 import type { Edit, Topology } from '@nslab/model';
 import { afterEdits, invertEdits } from './inverse';
-
-function lab(yaml: string): Topology {
-  const r = parseTopology(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.topology;
-}
+import { lab } from './lab-fixture';
 
 const base = lab(`name: t
 nodes:

@@ -1,16 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseTopology } from '@nslab/model';
 import type { Topology } from '@nslab/model';
 import { layoutLab, orient, placeNew } from './layout';
 import { NODE_WIDTH } from './geometry';
 import { dataHeight, namespaceData } from './derive';
-
-function lab(yaml: string): Topology {
-  const r = parseTopology(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.topology;
-}
+import { lab } from './lab-fixture';
 
 const masq = lab(`name: masq
 nodes:

@@ -1,14 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { applyEdits, parseTopology, parseTopologyData, toFile } from '@nslab/model';
-import type { Topology } from '@nslab/model';
+import { applyEdits, parseTopologyData, toFile } from '@nslab/model';
 import { linkEdits } from './linking';
-
-function lab(yaml: string): Topology {
-  const r = parseTopology(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.topology;
-}
+import { lab } from './lab-fixture';
 
 const t = lab('name: t\nnodes: { ns1: {}, ns2: { interfaces: { eth0: { kind: bridge } } }, host: { interfaces: { br0: { kind: bridge } } } }');
 
