@@ -16,6 +16,7 @@ import { netnsName, PcapStreamParser } from '@nslab/model';
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
 import { loadExample } from '../apps/server/src/kernel/testlab';
 import type { BenchRow } from './terminal';
+import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
 
 /** Packets in the flood: 50,000 echo requests and their replies, as the issue asks. */
 const FLOOD = 50_000;
@@ -38,24 +39,6 @@ function quantile(xs: number[], q: number): number {
 
 function exec(argv: string[]): Promise<void> {
   return new Promise((ok) => spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' }).on('exit', () => ok()));
-}
-
-async function startServer(token: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['apps/server/bin/nslab.mjs', 'serve', '--port', '0', '--token', token, '--no-default-lab'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const port = await new Promise<number>((ok, fail) => {
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) ok(Number(m[1]));
-    });
-    child.on('exit', () => fail(new Error(`server exited: ${out}`)));
-  });
-  return {
-    pid: child.pid as number,
-    port,
-    stop: () => new Promise((ok) => { child.on('exit', () => ok()); child.kill('SIGTERM'); }),
-  };
 }
 
 /** The anchor: tcpdump's pcap of a flood piped to Node and counted, nothing else. */
@@ -81,7 +64,9 @@ export async function runPacketBench(): Promise<BenchRow[]> {
   const lab = `bench-pk-${randomBytes(2).toString('hex')}`;
   const token = randomBytes(16).toString('hex');
   await applyTopology(loadExample('veth-pair.yaml', lab));
-  const server = await startServer(token);
+  const port = await freePort();
+  const child = await startServerProcess(port, token);
+  const server = { pid: child.pid as number, port, stop: () => stopServerProcess(child) };
   try {
     const base = await anchor(lab);
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { Authorization: `Bearer ${token}` } });

@@ -11,7 +11,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -20,6 +19,7 @@ import { applyChanges, netnsName } from '@nslab/model';
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
 import { bridgeLab } from './apply';
 import type { Row } from './apply';
+import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,57 +39,6 @@ function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN; // nearest rank
   return { median: at(0.5), p95: at(0.95), min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => ok(port));
-    });
-  });
-}
-
-/** `nslab serve` as a child process, so that its RSS and children are its own. */
-function startServer(port: number, token: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(repo, 'apps/server/bin/nslab.mjs'), 'serve', '--port', String(port), '--token', token, '--no-default-lab'], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  process.once('exit', () => child.kill('SIGTERM')); // should this process end uncleanly, the server ends too
-  return new Promise((ok, fail) => {
-    let out = '';
-    // Start-up reads every lab on the machine: generous, and the child is ended if it never gets there.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`nslab serve did not start in 60 s: ${out}`));
-    }, 60_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('nslab is running')) {
-        clearTimeout(timer);
-        ok(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (b: Buffer) => { out += b.toString(); });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`nslab serve exited with ${code}: ${out}`));
-    });
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Resident memory of a process in MiB (VmRSS). */
@@ -244,7 +193,9 @@ export async function benchSync(log: (line: string) => void = () => {}): Promise
     await applyTopology(labB);
     const port = await freePort();
     const spawnedAt = performance.now();
-    server = await startServer(port, token);
+    server = await startServerProcess(port, token);
+    const started = server;
+    process.once('exit', () => started.kill('SIGTERM')); // should this process end uncleanly, the server ends too
     const startMs = performance.now() - spawnedAt;
     const pid = server.pid as number;
     const rssIdleMiB = rssMiB(pid);
@@ -317,7 +268,7 @@ export async function benchSync(log: (line: string) => void = () => {}): Promise
     };
   } finally {
     client?.close();
-    if (server) await stopServer(server);
+    if (server) await stopServerProcess(server);
     await destroyLab(labA.name).catch(() => undefined);
     await destroyLab(labB.name).catch(() => undefined);
   }

@@ -12,13 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import type { Change, NatRule, Route, ServerMessage, Topology } from '@nslab/model';
 import { applyChanges, MAX_MESSAGE_BYTES, netnsName, parseTopology, PROTOCOL_VERSION } from '@nslab/model';
 import { startServer } from './main';
+import { freePort, startServerProcess, stopServerProcess } from './child-server';
 import type { Running } from './main';
 import { applyTopology, destroyLab } from './kernel/lab';
 
@@ -643,7 +643,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
       const orphans: Array<{ pid: number; cmd: string }> = [];
       try {
         const p = await freePort();
-        const first = await startChild(p);
+        const first = await startServerProcess(p, TOKEN, 20_000);
         servers.push(first);
 
         // A subscriber sees the lab's nodes appear as the apply marks them: the first such patch
@@ -680,7 +680,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         const marked = created.filter((n) => marker(n) === `nslab:v1:${lab}:${n.split('.')[2]}`).map((n) => n.split('.')[2] as string).sort();
         t.diagnostic(`after the kill: ${created.length} of ${NODES + 1} namespaces exist, ${marked.length} marked`);
 
-        const second = await startChild(p);
+        const second = await startServerProcess(p, TOKEN, 20_000);
         servers.push(second);
         const got = await http(p, 'GET', `/api/labs/${lab}`);
         if (marked.length === 0) {
@@ -709,7 +709,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         const third = await http(p, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
         assert.equal(third.json.ran, 0, third.text);
       } finally {
-        for (const s of servers) await stopChild(s);
+        for (const s of servers) await stopServerProcess(s);
         for (const o of orphans) if (o.cmd && readCmd(o.pid) === o.cmd) process.kill(o.pid, 'SIGKILL'); // only if the pid still runs the same command
         await removeLab(lab);
       }
@@ -725,53 +725,6 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
 
 // ---------------------------------------------------------------------------------------------
 // Child-process servers, for the SIGKILL test.
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createNetServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => ok(port));
-    });
-  });
-}
-
-/** Starts `nslab serve` as a child process and resolves once it prints that it is running. */
-function startChild(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(repo, 'apps/server/bin/nslab.mjs'), 'serve', '--port', String(port), '--token', TOKEN, '--no-default-lab'], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((ok, fail) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => fail(new Error(`nslab serve did not start in 20 s: ${out}${err}`)), 20_000);
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('nslab is running')) {
-        clearTimeout(timer);
-        ok(child);
-      }
-    });
-    child.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`nslab serve exited with ${code}: ${out}${err}`));
-    });
-  });
-}
-
-/** Ends a child server (SIGTERM, then SIGKILL after 10 s) and waits for it. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** The command line of a process, or undefined once it is gone. */
 function readCmd(pid: number): string | undefined {
