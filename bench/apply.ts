@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Topology } from '@nslab/model';
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
+import { listNetns, readNetnsWithIp, reader, READ_CONCURRENCY } from '../apps/server/src/kernel/observe';
 import { pool } from '../apps/server/src/kernel/runner';
 
 /** Timed repetitions per figure; the median is reported. */
@@ -78,6 +79,7 @@ export async function benchApply(n: number): Promise<Row[]> {
   const batchDel: number[] = [];
   const apply: number[] = [];
   const reapply: number[] = [];
+  const ipRead: number[] = [];
   const destroy: number[] = [];
   for (let r = 0; r < RUNS; r += 1) {
     const prefix = `nsb${randomBytes(3).toString('hex')}`;
@@ -94,6 +96,8 @@ export async function benchApply(n: number): Promise<Row[]> {
       let ran = -1;
       reapply.push(await time(async () => { ran = (await applyTopology(lab)).ran; }));
       if (ran !== 0) throw new Error(`re-apply ran ${ran} ops; expected 0`);
+      const names = (await listNetns()).filter((x) => x.startsWith(`nslab.${lab.name}.`));
+      ipRead.push(await time(() => pool(names, READ_CONCURRENCY, (x) => readNetnsWithIp(x))));
       destroy.push(await time(() => destroyLab(lab.name)));
     } finally {
       await destroyLab(lab.name).catch(() => undefined);
@@ -106,7 +110,8 @@ export async function benchApply(n: number): Promise<Row[]> {
     { figure: `plain ip -batch build, 8 in parallel (${n} ns)`, ms: floor },
     { figure: `plain netns del in one batch (${n} ns)`, ms: del },
     { figure: `nslab apply (${n} ns)`, ms: median(apply), anchor: 'parallel build', ratio: median(apply) / floor, goal: '<= 1.2x' },
-    { figure: `nslab re-apply, no-op (${n} ns)`, ms: median(reapply), goal: '< 200 ms' },
+    { figure: `read-back with one ip per namespace, 8 in parallel (${n} ns)`, ms: median(ipRead) },
+    { figure: `nslab re-apply, no-op (${n} ns), reader ${reader()}`, ms: median(reapply), anchor: 'ip read-back', ratio: median(reapply) / median(ipRead), goal: '< 200 ms' },
     { figure: `nslab destroy (${n} ns)`, ms: median(destroy), anchor: 'one netns del batch', ratio: median(destroy) / del, goal: '<= 2x' },
   ];
 }

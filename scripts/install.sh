@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 iptables nftables tcpdump iputils-ping curl procps util-linux python3 traceroute conntrack chromium)
+# gcc, g++, make, libc6-dev, python3: node-pty's native build and nslab-nsread (apps/server/native).
+packages=(iproute2 iptables nftables tcpdump iputils-ping curl procps util-linux python3 gcc g++ make libc6-dev traceroute conntrack chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -22,3 +23,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "nslab: installing npm dependencies"
   npm ci --no-audit --no-fund
 fi
+
+# The namespace reader: one process reads a whole lab (see apps/server/native/nsread.c).
+node apps/server/native/build.mjs

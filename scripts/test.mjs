@@ -41,6 +41,8 @@ if (want('typecheck')) {
 }
 
 if (want('unit')) {
+  // The kernel tests read namespaces with nslab-nsread: build it if its source changed.
+  if ((await run([process.execPath, 'apps/server/native/build.mjs'])) !== 0) failed += 1;
   const files = ['packages', 'apps'].flatMap((d) => findTests(join(root, d))).sort();
   console.log(`\n== unit and kernel tests (${files.length} files)`);
   const dir = mkdtempSync(join(tmpdir(), 'nslab-test-'));

@@ -13,6 +13,7 @@ import { MAX_MESSAGE_BYTES } from '@nslab/model';
 import { HostPolicy, newToken, requestToken, tokenMatches } from './http/auth';
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
+import { reader } from './kernel/observe';
 import { LabService } from './labs';
 import { PacketService } from './packets';
 import { MAX_CLIENT_FRAME_BYTES, TerminalManager } from './terminal/index';
@@ -91,6 +92,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     async (lab) => { await Promise.all([terminals.closeLab(lab), packets.stop(lab)]); },
     (lab) => feed.current(lab),
   );
+  if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
   hub = new Hub(feed, labs, packets, version());
 

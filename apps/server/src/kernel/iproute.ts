@@ -5,8 +5,12 @@
 import type { Interface, Namespace, Route } from '@nslab/model';
 import { canonicalCidr, kindFromKernel, parseOwnerMarker, VXLAN_PORT } from '@nslab/model';
 
-interface IpAddrInfo { family: string; local: string; prefixlen: number; scope?: string }
-interface IpLink {
+// The shapes `ip -j -d` prints (only the fields nslab reads). rtnetlink.ts decodes the
+// kernel's messages into the same shapes, so one mapping below serves both readers.
+/** One entry of `addr_info`. */
+export interface IpAddrInfo { family: string; local: string; prefixlen: number; scope?: string }
+/** One link of `ip -j -d addr show`. */
+export interface IpLink {
   ifindex: number;
   ifname: string;
   flags?: string[];
@@ -22,9 +26,12 @@ interface IpLink {
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
   addr_info?: IpAddrInfo[];
 }
-interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: string; metric?: number; prefsrc?: string; type?: string }
-interface IpNetconf { family: string; interface: string; forwarding?: boolean | string }
-interface IpNsid { nsid: number; name?: string }
+/** One route of `ip -j -d route show`. */
+export interface IpRoute { dst: string; gateway?: string; dev?: string; protocol?: string; metric?: number; prefsrc?: string; type?: string }
+/** One entry of `ip -j netconf show`. */
+export interface IpNetconf { family: string; interface: string; forwarding?: boolean | string }
+/** One entry of `ip -j netns list-id`. */
+export interface IpNsid { nsid: number; name?: string }
 
 /** Where a veth's other end is, in the terms of the namespace that holds it. */
 export interface VethPeer {

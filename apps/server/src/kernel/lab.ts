@@ -7,8 +7,8 @@ import { netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyDat
 import { removeMeta, writeMeta } from './meta';
 import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
-import { listNetns, observeLab, readOwner, READ_CONCURRENCY } from './observe';
-import { pool, run } from './runner';
+import { listNetns, observeLab, readOwners } from './observe';
+import { run } from './runner';
 
 /** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
 export interface ApplyOutcome {
@@ -67,15 +67,19 @@ async function adoptNetns(lab: string, names: string[]): Promise<void> {
 /** Removes every namespace the lab owns (their devices, routes and rules go with them), and nothing else. */
 export async function destroyLab(lab: string): Promise<string[]> {
   // Only namespaces whose lo carries this lab's marker: a name alone proves nothing.
-  const names = (await listNetns()).filter((n) => parseNetnsName(n)?.lab === lab);
-  const owners = await pool(names, READ_CONCURRENCY, readOwner);
-  const nodes = names.map((n, i) => ({ n, owner: owners[i], node: parseNetnsName(n)?.node }))
-    .filter((e) => e.owner?.lab === lab && e.owner.node === e.node)
-    .map((e) => e.node as string);
-  if (nodes.length === 0) return [];
-  const lines = nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]));
-  await run(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
-  await removeMeta(lab);
+  const owned = (async () => {
+    const names = (await listNetns()).filter((n) => parseNetnsName(n)?.lab === lab);
+    const owners = await readOwners(names);
+    return names.map((n, i) => ({ owner: owners[i], node: parseNetnsName(n)?.node }))
+      .filter((e) => e.owner?.lab === lab && e.owner.node === e.node)
+      .map((e) => e.node as string);
+  })();
+  // The batch starts while the markers are read (its start-up is a third of its cost);
+  // it gets its lines only once ownership is known, and none if the read fails.
+  const lines = owned.then((nodes) => nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]) + '\n').join(''));
+  await run(['ip', '-batch', '-'], { input: lines });
+  const nodes = await owned;
+  if (nodes.length > 0) await removeMeta(lab);
   return nodes;
 }
 

@@ -1,7 +1,8 @@
 /**
- * observe(lab): the lab as the kernel has it, read with the kernel's own tools
- * (`ip -j -d` in one batch per namespace, `iptables-save`), in the model's types.
- * Only namespaces that carry the lab's ownership marker are part of it.
+ * observe(lab): the lab as the kernel has it, in the model's types: rtnetlink dumps
+ * of every namespace read by one nslab-nsread process (nsread.ts), or, where that
+ * helper is not built, `ip -j -d` in one batch per namespace; `iptables-save` for the
+ * firewall. Only namespaces that carry the lab's ownership marker are part of it.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { linkKey, NETNS_PREFIX, netnsName, parseIptablesSave, parseNetnsName } f
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
 import { batchLine } from './apply';
+import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
 
 /** Where iproute2 keeps named namespaces. */
@@ -28,8 +30,31 @@ export async function listNetns(): Promise<string[]> {
   }
 }
 
-/** Reads one namespace (one process: see readBatch); undefined when it vanished while being read. */
+/** Which reader observes namespaces: the helper when built (scripts/install.sh builds it), else `ip`. */
+export function reader(): 'nsread' | 'ip' {
+  return process.env['NSLAB_READER'] === 'ip' || !nsreadAvailable() ? 'ip' : 'nsread';
+}
+
+/**
+ * Reads namespaces (kernel names); undefined for one that vanished while being read.
+ * `candidates`: namespaces that veth peers are likely in (the rest of the lab).
+ */
+export async function readNamespaces(
+  names: readonly string[],
+  options: { firewall?: boolean; candidates?: readonly string[] } = {},
+): Promise<(NamespaceReading | undefined)[]> {
+  const firewall = options.firewall ?? true;
+  if (reader() === 'nsread') return readWithHelper(names, { firewall, ...(options.candidates ? { candidates: options.candidates } : {}) });
+  return pool(names, READ_CONCURRENCY, (n) => readNetnsWithIp(n, firewall));
+}
+
+/** Reads one namespace; undefined when it vanished while being read. */
 export async function readNetns(netns: string, withFirewall = true): Promise<NamespaceReading | undefined> {
+  return (await readNamespaces([netns], { firewall: withFirewall }))[0];
+}
+
+/** Reads one namespace with `ip` (one process: see readBatch); undefined when it vanished while being read. */
+export async function readNetnsWithIp(netns: string, withFirewall = true): Promise<NamespaceReading | undefined> {
   try {
     const lines = readBatch(netns, withFirewall).map((words) => batchLine(words.split(' ')));
     const argv = ['ip', '-n', netns, '-j', '-d', '-batch', '-'];
@@ -60,7 +85,7 @@ export interface LabReading {
 export async function observeLab(lab: string, options: { firewall?: boolean } = {}): Promise<LabReading> {
   const prefix = `${NETNS_PREFIX}${lab}.`;
   const names = (await listNetns()).filter((n) => n.startsWith(prefix) && parseNetnsName(n)?.lab === lab);
-  const read = await pool(names, READ_CONCURRENCY, (n) => readNetns(n, options.firewall ?? true));
+  const read = await readNamespaces(names, { firewall: options.firewall ?? true });
   const readings = new Map<string, NamespaceReading>();
   const unmarked: string[] = [];
   const foreign: string[] = [];
@@ -121,13 +146,17 @@ export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
   const names = (await listNetns()).filter((n) => parseNetnsName(n) !== undefined);
   // The namespace's inode tells a recreated namespace of the same name from the one cached.
   const keys = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => `${n}:${st.ino}`, () => undefined)));
-  const owners = await pool(names, READ_CONCURRENCY, async (n) => {
-    const key = keys[names.indexOf(n)];
-    const cached = key ? cache?.get(key) : undefined;
-    if (cached) return cached;
-    const owner = await readOwner(n);
+  const owners = names.map((_, i) => {
+    const key = keys[i];
+    return key ? cache?.get(key) : undefined;
+  });
+  const unknown = names.flatMap((n, i) => (owners[i] ? [] : [i]));
+  const read = await readOwners(unknown.map((i) => names[i] as string));
+  unknown.forEach((i, j) => {
+    const owner = read[j];
+    const key = keys[i];
+    owners[i] = owner;
     if (owner && key) cache?.set(key, owner);
-    return owner;
   });
   if (cache) {
     const live = new Set(keys);
@@ -145,7 +174,13 @@ export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
   return [...labs].sort(([a], [b]) => a.localeCompare(b)).map(([name, nodes]) => ({ name, nodes }));
 }
 
-/** The ownership marker on a namespace's lo, if any. */
+/** The ownership markers on namespaces' lo, if any: one process for all with the helper. */
+export async function readOwners(names: readonly string[]): Promise<({ lab: string; node: string } | undefined)[]> {
+  if (reader() === 'nsread') return ownersWithHelper(names);
+  return pool(names, READ_CONCURRENCY, readOwner);
+}
+
+/** The ownership marker on a namespace's lo, if any, read with `ip`. */
 export async function readOwner(netns: string): Promise<{ lab: string; node: string } | undefined> {
   const result = await run(['ip', '-n', netns, '-j', '-d', 'link', 'show', 'dev', 'lo'], { allowFailure: true });
   if (result.code !== 0) return undefined;

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 /** What a finished command printed. */
 export interface RunResult {
   stdout: string;
+  /** stdout as bytes, for commands whose output is not text. */
+  raw: Buffer;
   stderr: string;
   code: number;
 }
@@ -28,8 +30,12 @@ export class CommandError extends Error {
 
 /** Options of one run. */
 export interface RunOptions {
-  /** Written to the command's standard input, which is then closed. */
-  input?: string;
+  /**
+   * Written to the command's standard input, which is then closed. A promise lets the
+   * process start (and pay its start-up) while the input is still being worked out;
+   * if it rejects, the command gets an empty input and `run` rejects with that error.
+   */
+  input?: string | Promise<string>;
   /** Killed after this long. Default 30 s: the longest a lab command (a 200-namespace batch) takes here is a few seconds. */
   timeoutMs?: number;
   /** Resolve with the result instead of throwing on a non-zero exit. */
@@ -53,6 +59,7 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
+    let inputError: Error | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -66,13 +73,21 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const result = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 128 };
-      if (timedOut) reject(new CommandError(argv, code, result.stderr, result.stdout, `timed out after ${timeoutMs} ms`));
+      const raw = Buffer.concat(out);
+      const result = { stdout: raw.toString('utf8'), raw, stderr: Buffer.concat(err).toString('utf8'), code: code ?? 128 };
+      if (inputError) reject(inputError);
+      else if (timedOut) reject(new CommandError(argv, code, result.stderr, result.stdout, `timed out after ${timeoutMs} ms`));
       else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, code, result.stderr, result.stdout, result.stderr.trim() || `exited with ${code ?? signal}`));
       else resolve(result);
     });
     child.stdin.on('error', () => { /* the command may exit before reading its input */ });
-    child.stdin.end(options.input ?? '');
+    Promise.resolve(options.input ?? '').then(
+      (text) => child.stdin.end(text),
+      (e: unknown) => {
+        inputError = e instanceof Error ? e : new Error(String(e));
+        child.stdin.end('');
+      },
+    );
   });
 }
 

@@ -7,7 +7,7 @@
 import type { Change, Topology } from '@nslab/model';
 import { diffTopology, netnsName, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from '../kernel/iproute';
-import { assemble, listLabs, listNetns, observeLab, readNetns, READ_CONCURRENCY } from '../kernel/observe';
+import { assemble, listLabs, listNetns, observeLab, readNamespaces, READ_CONCURRENCY } from '../kernel/observe';
 import type { LabSummary, OwnerCache } from '../kernel/observe';
 import { pool } from '../kernel/runner';
 import { KernelMonitor } from './monitor';
@@ -201,7 +201,12 @@ export class LabFeed {
         await w.ready;
         const nodes = [...w.dirty];
         w.dirty.clear();
-        const reads = await pool(nodes, READ_CONCURRENCY, (node) => readNetns(netnsName(lab, node)).then((r) => ({ r }), () => FAILED));
+        // One read for every dirty node; veth peers are looked for among the lab's other nodes first.
+        const candidates = [...w.readings.keys()].map((node) => netnsName(lab, node));
+        const reads = await readNamespaces(nodes.map((node) => netnsName(lab, node)), { candidates }).then(
+          (rs) => rs.map((r) => ({ r })),
+          () => nodes.map(() => FAILED),
+        );
         if (this.watched.get(lab) !== w) continue;
         const retry: string[] = [];
         nodes.forEach((node, i) => {
