@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -462,6 +463,13 @@ int main(int argc, char **argv) {
   int reading = strcmp(mode, "read") == 0;
   if (!reading && strcmp(mode, "owner") != 0) return usage();
 
+  /* A read holds one descriptor per namespace named: allow as many as the hard limit does. */
+  struct rlimit files;
+  if (reading && getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   /* The namespaces to read come first, then the extra candidates (read mode only). */
   spaces = calloc((size_t)argc, sizeof *spaces);
   if (!spaces) die("out of memory");
@@ -475,7 +483,8 @@ int main(int argc, char **argv) {
     }
     struct netns *ns = &spaces[space_count++];
     ns->name = argv[i];
-    ns->fd = open_netns(argv[i]);
+    /* A read keeps every namespace open for naming nsids; an owner check needs one at a time. */
+    ns->fd = reading ? open_netns(argv[i]) : -1;
     ns->open_error = errno;
   }
   if (!dashes) read_count = space_count;
@@ -483,6 +492,10 @@ int main(int argc, char **argv) {
   /* Entering one namespace after another: nothing here needs the namespace we started in. */
   for (size_t i = 0; i < read_count; i += 1) {
     struct netns *ns = &spaces[i];
+    if (!reading) {
+      ns->fd = open_netns(ns->name);
+      ns->open_error = errno;
+    }
     if (ns->fd < 0) {
       frame_error((uint32_t)i, ns->open_error, "cannot open the namespace");
     } else if (setns(ns->fd, CLONE_NEWNET) < 0) {
@@ -491,6 +504,10 @@ int main(int argc, char **argv) {
       read_namespace((uint32_t)i);
     } else {
       read_owner((uint32_t)i);
+    }
+    if (!reading && ns->fd >= 0) {
+      close(ns->fd);
+      ns->fd = -1;
     }
     if (out_len >= RECV_BUFFER) out_flush();
   }
