@@ -54,7 +54,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     try {
       await use(lab);
     } finally {
-      await nslab('destroy', lab);
+      // A lab left behind is a failure of this test, not something to notice later.
+      const destroyed = await nslab('destroy', lab);
+      if (destroyed.code !== 0) throw new Error(`nslab destroy ${lab} failed: ${destroyed.stderr}`);
     }
   },
 
