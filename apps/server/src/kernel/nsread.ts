@@ -89,7 +89,8 @@ export async function readWithHelper(
   options: { firewall: boolean; candidates?: readonly string[] },
 ): Promise<(NamespaceReading | undefined)[]> {
   if (names.length === 0) return [];
-  const extra = (options.candidates ?? []).filter((n) => !names.includes(n));
+  const named = new Set(names);
+  const extra = (options.candidates ?? []).filter((n) => !named.has(n));
   const argv = [NSREAD_PATH, 'read', ...names, ...(extra.length > 0 ? ['--', ...extra] : [])];
   const out = await run(argv);
   const grouped = byNamespace(argv, splitFrames(out.raw), names.length);
@@ -122,6 +123,8 @@ export async function readWithHelper(
       const saved = await run(save, { allowFailure: true });
       if (saved.code === 0) reading.namespace.nat = parseIptablesSave(saved.stdout);
       else if (/cannot enter namespace/.test(saved.stderr)) readings[i] = undefined;
+      // No iptables on this machine: no rules can be read, as with the ip reader.
+      else if (saved.code === 127) reading.namespace.nat = [];
       else throw new CommandError(save, saved.code, saved.stderr, saved.stdout, saved.stderr.trim() || `exited with ${saved.code}`);
     });
   }
