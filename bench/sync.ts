@@ -172,7 +172,7 @@ export interface SyncReport {
   rssIdleMiB: number;
   rssMiB: number;
   processes: number;
-  monitors: { ip: number; nft: number };
+  monitors: { ip: number; watch: number; nft: number };
   labNamespaces: number;
   machineLabNamespaces: number;
   /** Patches that removed a node during the run (should be 0: nothing removes one). */
@@ -261,7 +261,11 @@ export async function benchSync(log: (line: string) => void = () => {}): Promise
       rssIdleMiB,
       rssMiB: rssMiB(pid),
       processes: children.length,
-      monitors: { ip: children.filter((x) => x.startsWith('ip monitor')).length, nft: children.filter((x) => x.startsWith('nft monitor')).length },
+      monitors: {
+        ip: children.filter((x) => x.startsWith('ip monitor')).length,
+        watch: children.filter((x) => x.endsWith('nslab-nsread watch')).length,
+        nft: children.filter((x) => x.startsWith('nft monitor')).length,
+      },
       labNamespaces: 2 * (NODES + 1),
       nodeRemovals: c.nodeRemovals,
       machineLabNamespaces,
@@ -300,7 +304,7 @@ export async function main(): Promise<void> {
   for (const [f, s, ratio] of rows) console.log(`${f.padEnd(w)}  ${ms(s.median)}  ${ms(s.p95)}  ${ms(s.max)}  ${ratio}`);
   console.log(`\nserver with ${r.labNamespaces} lab namespaces observed (${r.machineLabNamespaces} nslab namespaces on this machine):`);
   console.log(`  RSS ${r.rssMiB.toFixed(1)} MiB (${r.rssIdleMiB.toFixed(1)} MiB before any subscription); started in ${r.startMs.toFixed(0)} ms`);
-  console.log(`  child processes ${r.processes}: ${r.monitors.ip} ip monitor, ${r.monitors.nft} nft monitor`);
+  console.log(`  child processes ${r.processes}: ${r.monitors.ip} ip monitor, ${r.monitors.watch} nslab-nsread watch, ${r.monitors.nft} nft monitor`);
   console.log(`patches that removed a node although none was removed: ${r.nodeRemovals}`);
 }
 

@@ -19,6 +19,8 @@
  *   nslab-nsread exec NS -- CMD ARG...
  *       Runs CMD inside NS's network namespace (like `ip netns exec`, minus the
  *       mount namespace, which the commands nslab runs this way do not need).
+ *   nslab-nsread watch
+ *       Says when the firewall of a watched namespace changes (see watch_loop).
  *
  * Output: frames of [u32 index][u32 tag][u32 length][length bytes], in host byte
  * order, where index is the position of NS in the list. A namespace that cannot be
@@ -39,6 +41,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -429,12 +432,125 @@ static void read_owner(uint32_t index) {
   close(fd);
 }
 
+/*
+ * watch: one process that tells when the firewall of any watched namespace changes,
+ * instead of one `nft monitor` (two processes, with `ip netns exec`) per namespace.
+ * In each namespace it holds a netfilter socket subscribed to NFNLGRP_NFTABLES (where
+ * iptables-nft's changes are announced). stdin: "+NAME" starts watching, "-NAME" stops
+ * (and closes the socket, which would otherwise keep a deleted namespace alive).
+ * stdout: "NAME" after a change (one line per wake-up, however many messages), and
+ * "!NAME" when a namespace cannot be watched. Ends when stdin closes.
+ */
+struct watched {
+  char name[256];
+  int fd;
+};
+
+/*
+ * Opens the watch socket inside `name`, then goes back `home`: a process that stayed
+ * in the namespace would keep it alive after `ip netns del`, socket closed or not.
+ */
+static int watch_add(struct watched *w, const char *name, int home) {
+  int netns = open_netns(name);
+  if (netns < 0) return -1;
+  int ok = setns(netns, CLONE_NEWNET);
+  close(netns);
+  if (ok < 0) return -1;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
+  if (setns(home, CLONE_NEWNET) < 0) die("setns back");
+  if (fd < 0) return -1;
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  int group = NFNLGRP_NFTABLES;
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0 ||
+      setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
+    close(fd);
+    return -1;
+  }
+  snprintf(w->name, sizeof w->name, "%s", name);
+  w->fd = fd;
+  return 0;
+}
+
+static void say(const char *prefix, const char *name) {
+  out_append(prefix, strlen(prefix));
+  out_append(name, strlen(name));
+  out_append("\n", 1);
+}
+
+static int watch_loop(void) {
+  size_t count = 0, cap = 64;
+  struct watched *list = calloc(cap, sizeof *list);
+  struct pollfd *polls = calloc(cap + 1, sizeof *polls);
+  /* A sign, a name of at most 255 bytes (valid_name), a NUL; longer lines are ignored whole. */
+  char line[257];
+  size_t line_len = 0;
+  int overlong = 0;
+  if (!list || !polls) die("out of memory");
+  int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) die("/proc/self/ns/net");
+  for (;;) {
+    polls[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    for (size_t i = 0; i < count; i += 1) polls[i + 1] = (struct pollfd){.fd = list[i].fd, .events = POLLIN};
+    if (poll(polls, count + 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    for (size_t i = 0; i < count; i += 1) {
+      if (!polls[i + 1].revents) continue;
+      /* Drain: what changed is read again from the kernel; only "something did" matters here. */
+      ssize_t n;
+      while ((n = recv(list[i].fd, recv_buffer, sizeof recv_buffer, 0)) > 0 || (n < 0 && errno == ENOBUFS)) {}
+      say("", list[i].name);
+    }
+    if (polls[0].revents) {
+      char chunk[4096];
+      ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      for (ssize_t k = 0; k < n; k += 1) {
+        if (chunk[k] != '\n') {
+          if (line_len < sizeof line - 1) line[line_len++] = chunk[k];
+          else overlong = 1;
+          continue;
+        }
+        line[line_len] = '\0';
+        if (overlong) {
+          overlong = 0;
+          line_len = 0;
+          continue;
+        }
+        const char *name = line + 1;
+        size_t at = 0;
+        while (at < count && strcmp(list[at].name, name) != 0) at += 1;
+        if (line_len > 1 && line[0] == '+' && valid_name(name) && at == count) {
+          if (count == cap) {
+            cap *= 2;
+            list = realloc(list, cap * sizeof *list);
+            polls = realloc(polls, (cap + 1) * sizeof *polls);
+            if (!list || !polls) die("out of memory");
+          }
+          if (watch_add(&list[count], name, home) == 0) count += 1;
+          else say("!", name);
+        } else if (line_len > 1 && line[0] == '-' && at < count) {
+          close(list[at].fd);
+          list[at] = list[--count];
+        }
+        line_len = 0;
+      }
+    }
+    out_flush();
+  }
+  out_flush();
+  return 0;
+}
+
 static int usage(void) {
-  fprintf(stderr, "usage: nslab-nsread read NS... [-- CANDIDATE...] | owner NS... | exec NS -- CMD ARG...\n");
+  fprintf(stderr, "usage: nslab-nsread read NS... [-- CANDIDATE...] | owner NS... | exec NS -- CMD ARG... | watch\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "watch") == 0) return watch_loop();
   if (argc < 3) return usage();
   const char *mode = argv[1];
   for (int i = 2; i < argc; i += 1) {

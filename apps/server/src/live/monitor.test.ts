@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { reader } from '../kernel/observe';
 import { KernelMonitor } from './monitor';
 
 function ip(args: string[], input?: string): string {
@@ -110,6 +111,47 @@ describe('kernel monitor (kernel)', { concurrency: false }, () => {
       monitor.stop();
       const present = new Set(netnsList());
       for (const n of [a, b]) if (present.has(n)) ip(['netns', 'del', n]);
+    }
+  });
+
+  it('one watcher reports firewall changes of every watched namespace, and lets go of one unwatched', { timeout: 60_000 }, async () => {
+    const prefix = `tmon-${randomBytes(3).toString('hex')}`;
+    const names = [0, 1, 2].map((i) => `${prefix}-fw${i}`);
+    const { monitor, waitChanged, seen } = recorder();
+    const nsidWatch = spawn('ip', ['monitor', 'nsid'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      ip(['-batch', '-'], names.map((n) => `netns add ${n}`).join('\n') + '\n');
+      monitor.start();
+      await Promise.all(names.map((n) => monitor.watchNetns(n)));
+      // With nslab-nsread: ip monitor + one watcher, whatever the number of namespaces.
+      assert.equal(monitor.processCount(), reader() === 'nsread' ? 2 : 1 + names.length);
+      // The last one the watcher entered: the one it would still sit in, had it not gone back.
+      const target = names[names.length - 1] as string;
+      const from = seen.length;
+      execFileSync('ip', ['netns', 'exec', target, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-j', 'MASQUERADE']);
+      await waitChanged(target, from);
+
+      // The nsid the monitor gave it is freed only when nothing holds the namespace any more.
+      const id = (JSON.parse(ip(['-j', 'netns', 'list'])) as Array<{ name: string; id?: number }>).find((e) => e.name === target)?.id;
+      assert.ok(id !== undefined, 'watched namespaces get an nsid');
+      const freed = new Promise<void>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`${target} was not freed in 30 s: something still holds it`)), 30_000);
+        createInterface({ input: nsidWatch.stdout }).on('line', (line) => {
+          if (new RegExp(`Deleted nsid ${id}\\b`).test(line)) {
+            clearTimeout(timer);
+            ok();
+          }
+        });
+      });
+      monitor.unwatchNetns(target);
+      ip(['netns', 'del', target]);
+      await freed;
+    } finally {
+      nsidWatch.kill('SIGTERM');
+      monitor.stop();
+      const present = new Set(netnsList());
+      const left = names.filter((n) => present.has(n));
+      if (left.length > 0) ip(['-batch', '-'], left.map((n) => `netns del ${n}`).join('\n') + '\n');
     }
   });
 });

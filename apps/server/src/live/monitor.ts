@@ -1,15 +1,18 @@
 /**
  * The kernel's change feeds, as one stream of "this namespace changed" signals:
  * one `ip monitor all-nsid` for every lab namespace (each gets an nsid in the root
- * namespace, `ip netns set NAME auto`), `nft monitor` per watched namespace for
- * firewall changes, and a watch on /run/netns for namespaces coming and going.
+ * namespace, `ip netns set NAME auto`), one `nslab-nsread watch` for the firewall of
+ * every watched namespace (or, where the helper is not built, `nft monitor` per
+ * namespace), and a watch on /run/netns for namespaces coming and going.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { NETNS_DIR } from '../kernel/observe';
+import { batchLine } from '../kernel/apply';
+import { NSREAD_PATH } from '../kernel/nsread';
+import { NETNS_DIR, reader } from '../kernel/observe';
 import { dieWithParent, run } from '../kernel/runner';
 
 /** What the monitors report: a namespace (by kernel name) changed, or the set of namespaces did. */
@@ -18,11 +21,18 @@ export interface MonitorSink {
   namespacesChanged(): void;
 }
 
-/** The kernel feeds for the whole server: a fixed number of processes plus one `nft monitor` per watched namespace. */
+/** The kernel feeds for the whole server: a fixed number of processes (plus one `nft monitor` per watched namespace without the helper). */
 export class KernelMonitor {
   private ip?: ChildProcess;
   private dirWatch?: FSWatcher;
+  /** The one firewall watcher (nslab-nsread watch) and the namespaces it watches. */
+  private firewall?: ChildProcess;
+  private readonly firewallWatched = new Set<string>();
+  /** Without the helper: one `nft monitor` per watched namespace. */
   private readonly nft = new Map<string, ChildProcess>();
+  /** Namespaces waiting for an nsid, given out together in one `ip -batch`. */
+  private readonly idQueue = new Set<string>();
+  private idBatch?: Promise<void>;
   private nsids = new Map<number, string>();
   private refreshingIds?: Promise<void>;
   /** Bumped whenever the kernel gives out or frees an nsid, so a read of the ids that raced with it is redone. */
@@ -96,19 +106,36 @@ export class KernelMonitor {
     return this.refreshingIds;
   }
 
-  /** Makes a namespace's link, address, route and netconf events visible to `ip monitor all-nsid`. */
+  /**
+   * Makes a namespace's link, address, route and netconf events visible to `ip monitor
+   * all-nsid`. Calls made together (a lab of 300 coming into view) share one `ip -batch`.
+   */
   async assignNsid(netns: string): Promise<void> {
     if (this.stopped) return;
-    // An nsid in the root namespace is what all-nsid reports by (a no-op if it has one).
-    await run(['ip', 'netns', 'set', netns, 'auto'], { allowFailure: true });
-    await this.refreshNsids();
+    this.idQueue.add(netns);
+    this.idBatch ??= new Promise<void>((ok) => setImmediate(ok)).then(async () => {
+      const names = [...this.idQueue];
+      this.idQueue.clear();
+      this.idBatch = undefined;
+      // An nsid in the root namespace is what all-nsid reports by (a no-op if it has one);
+      // -force: a namespace deleted meanwhile fails its line, not the others.
+      const lines = names.map((n) => batchLine(['netns', 'set', n, 'auto']) + '\n').join('');
+      await run(['ip', '-force', '-batch', '-'], { input: lines, allowFailure: true });
+      await this.refreshNsids();
+    });
+    await this.idBatch;
   }
 
-  /** Watches a namespace's firewall with `nft monitor` (only for labs someone watches). */
+  /** Watches a namespace's firewall (only for labs someone watches). */
   async watchNetns(netns: string): Promise<void> {
-    if (this.nft.has(netns) || this.stopped) return;
+    if (this.nft.has(netns) || this.firewallWatched.has(netns) || this.stopped) return;
     await this.assignNsid(netns);
-    if (this.nft.has(netns) || this.stopped) return;
+    if (this.nft.has(netns) || this.firewallWatched.has(netns) || this.stopped) return;
+    if (reader() === 'nsread') {
+      this.firewallWatched.add(netns);
+      this.firewallWatcher().stdin?.write(`+${netns}\n`);
+      return;
+    }
     const [cmd, ...args] = dieWithParent(['ip', 'netns', 'exec', netns, 'nft', 'monitor', 'rules']);
     const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.nft.set(netns, child);
@@ -117,8 +144,35 @@ export class KernelMonitor {
     createInterface({ input: child.stdout }).on('line', () => this.sink.changed(netns));
   }
 
+  /** The firewall watcher, started on first use and restarted (with every namespace it watched) if it dies. */
+  private firewallWatcher(): ChildProcess {
+    if (this.firewall) return this.firewall;
+    const [cmd, ...args] = dieWithParent([NSREAD_PATH, 'watch']);
+    const child = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.firewall = child;
+    child.stdin.on('error', () => { /* it died: see exit */ });
+    child.on('error', () => { /* reported by exit */ });
+    child.on('exit', () => {
+      if (this.firewall === child) this.firewall = undefined;
+      if (this.stopped || this.firewallWatched.size === 0) return;
+      setTimeout(() => {
+        if (this.stopped || this.firewall) return;
+        const watcher = this.firewallWatcher();
+        for (const netns of this.firewallWatched) watcher.stdin?.write(`+${netns}\n`);
+      }, 500);
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      // "!NAME": it cannot be watched (it is gone); the /run/netns watch reports the rest.
+      if (line.startsWith('!')) this.firewallWatched.delete(line.slice(1));
+      else if (this.firewallWatched.has(line)) this.sink.changed(line);
+    });
+    return child;
+  }
+
   /** Stops watching a namespace's firewall (its lab is no longer watched, or it is gone). */
   unwatchNetns(netns: string): void {
+    // The watcher must let go of the namespace: its socket would keep a deleted namespace alive.
+    if (this.firewallWatched.delete(netns)) this.firewall?.stdin?.write(`-${netns}\n`);
     const child = this.nft.get(netns);
     this.nft.delete(netns);
     if (child?.pid) child.kill('SIGTERM');
@@ -126,7 +180,8 @@ export class KernelMonitor {
 
   /** How many monitor processes run now (for the benchmark's report). */
   processCount(): number {
-    return (this.ip?.exitCode === null ? 1 : 0) + this.nft.size;
+    const running = (c?: ChildProcess) => (c?.exitCode === null && c.signalCode === null ? 1 : 0);
+    return running(this.ip) + running(this.firewall) + this.nft.size;
   }
 
   /** Ends every monitor process this object started. */
@@ -135,5 +190,7 @@ export class KernelMonitor {
     this.dirWatch?.close();
     if (this.ip?.pid && this.ip.exitCode === null) this.ip.kill('SIGTERM');
     for (const netns of [...this.nft.keys()]) this.unwatchNetns(netns);
+    this.firewallWatched.clear();
+    if (this.firewall?.pid && this.firewall.exitCode === null) this.firewall.kill('SIGTERM');
   }
 }
