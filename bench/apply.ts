@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Topology } from '@nslab/model';
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
-import { listNetns, readNetnsWithIp, reader, READ_CONCURRENCY } from '../apps/server/src/kernel/observe';
+import { listNetns, readNetnsWithIp, readOwners, reader, READ_CONCURRENCY } from '../apps/server/src/kernel/observe';
 import { pool } from '../apps/server/src/kernel/runner';
 
 /** Timed repetitions per figure; the median is reported. */
@@ -92,6 +92,7 @@ export async function benchApply(n: number): Promise<Row[]> {
   const apply: number[] = [];
   const reapply: number[] = [];
   const ipRead: number[] = [];
+  const ownerRead: number[] = [];
   const destroy: number[] = [];
   for (let r = 0; r < RUNS; r += 1) {
     const prefix = `nsb${randomBytes(3).toString('hex')}`;
@@ -112,6 +113,8 @@ export async function benchApply(n: number): Promise<Row[]> {
       const names = (await listNetns()).filter((x) => x.startsWith(`nslab.${lab.name}.`));
       // DESIGN.md section 8's read-back anchor: ip -j only (no firewall), 8 namespaces at a time.
       ipRead.push(await time(() => pool(names, READ_CONCURRENCY, (x) => readNetnsWithIp(x, false))));
+      // What destroy adds to the deletion itself: reading every namespace's ownership marker.
+      ownerRead.push(await time(() => readOwners(names)));
       await settle();
       destroy.push(await time(() => destroyLab(lab.name)));
       const left = (await listNetns()).filter((x) => x.startsWith(`nslab.${lab.name}.`));
@@ -130,5 +133,6 @@ export async function benchApply(n: number): Promise<Row[]> {
     { figure: `read-back with ip -j per namespace, no firewall, 8 in parallel (${n} ns)`, ms: median(ipRead) },
     { figure: `nslab re-apply, no-op (${n} ns), reader ${reader()}`, ms: median(reapply), anchor: 'ip read-back', ratio: median(reapply) / median(ipRead), goal: '< 200 ms' },
     { figure: `nslab destroy (${n} ns)`, ms: median(destroy), anchor: 'one netns del batch', ratio: median(destroy) / del, goal: '<= 2x' },
+    { figure: `  of which the ownership check, alone (${n} ns)`, ms: median(ownerRead) },
   ];
 }
