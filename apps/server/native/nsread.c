@@ -438,8 +438,9 @@ static void read_owner(uint32_t index) {
  * In each namespace it holds a netfilter socket subscribed to NFNLGRP_NFTABLES (where
  * iptables-nft's changes are announced). stdin: "+NAME" starts watching, "-NAME" stops
  * (and closes the socket, which would otherwise keep a deleted namespace alive).
- * stdout: "NAME" after a change (one line per wake-up, however many messages), and
- * "!NAME" when a namespace cannot be watched. Ends when stdin closes.
+ * stdout: "+NAME" once its socket listens (so a caller knows no change can slip by),
+ * "!NAME" when it cannot be watched, and "=NAME" after a change (one line per wake-up,
+ * however many messages). Ends when stdin closes.
  */
 struct watched {
   char name[256];
@@ -500,7 +501,7 @@ static int watch_loop(void) {
       /* Drain: what changed is read again from the kernel; only "something did" matters here. */
       ssize_t n;
       while ((n = recv(list[i].fd, recv_buffer, sizeof recv_buffer, 0)) > 0 || (n < 0 && errno == ENOBUFS)) {}
-      say("", list[i].name);
+      say("=", list[i].name);
     }
     if (polls[0].revents) {
       char chunk[4096];
@@ -522,15 +523,21 @@ static int watch_loop(void) {
         const char *name = line + 1;
         size_t at = 0;
         while (at < count && strcmp(list[at].name, name) != 0) at += 1;
-        if (line_len > 1 && line[0] == '+' && valid_name(name) && at == count) {
+        if (line_len > 1 && line[0] == '+' && valid_name(name) && at < count) {
+          say("+", name);
+        } else if (line_len > 1 && line[0] == '+' && valid_name(name)) {
           if (count == cap) {
             cap *= 2;
             list = realloc(list, cap * sizeof *list);
             polls = realloc(polls, (cap + 1) * sizeof *polls);
             if (!list || !polls) die("out of memory");
           }
-          if (watch_add(&list[count], name, home) == 0) count += 1;
-          else say("!", name);
+          if (watch_add(&list[count], name, home) == 0) {
+            count += 1;
+            say("+", name);
+          } else {
+            say("!", name);
+          }
         } else if (line_len > 1 && line[0] == '-' && at < count) {
           close(list[at].fd);
           list[at] = list[--count];

@@ -7,9 +7,8 @@
 import type { Change, Topology } from '@nslab/model';
 import { diffTopology, netnsName, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from '../kernel/iproute';
-import { assemble, listLabs, listNetns, observeLab, readNamespaces, READ_CONCURRENCY } from '../kernel/observe';
+import { assemble, listLabs, listNetns, observeLab, readNamespaces } from '../kernel/observe';
 import type { LabSummary, OwnerCache } from '../kernel/observe';
-import { pool } from '../kernel/runner';
 import { KernelMonitor } from './monitor';
 
 /** What the feed tells the server. */
@@ -27,6 +26,8 @@ interface Watched {
   ready: Promise<void>;
   /** True once the first reading is in: before that `topology` is an empty placeholder. */
   loaded: boolean;
+  /** Nodes whose firewall the monitor watches (every namespace named for the lab, owned or not yet). */
+  firewalls: Set<string>;
 }
 
 /** A namespace read that failed: not the same as one that found the namespace gone. */
@@ -92,13 +93,21 @@ export class LabFeed {
   async watch(lab: string): Promise<Topology> {
     let w = this.watched.get(lab);
     if (!w) {
-      const entry: Watched = { readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(), ready: Promise.resolve(), loaded: false };
+      const entry: Watched = {
+        readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(),
+        ready: Promise.resolve(), loaded: false, firewalls: new Set(),
+      };
       entry.ready = (async () => {
+        // Firewalls are watched before the first read, so that no change falls between the two.
+        const nodes = (await listNetns()).flatMap((n) => {
+          const parsed = parseNetnsName(n);
+          return parsed?.lab === lab ? [parsed.node] : [];
+        });
+        await Promise.all(nodes.map((node) => this.watchFirewall(lab, entry, node)));
         const reading = await observeLab(lab);
         entry.readings = reading.readings;
         entry.topology = reading.topology;
         entry.loaded = true;
-        await Promise.all([...reading.readings.keys()].map((node) => this.monitor.watchNetns(netnsName(lab, node))));
       })();
       this.watched.set(lab, entry);
       w = entry;
@@ -112,7 +121,12 @@ export class LabFeed {
     const w = this.watched.get(lab);
     if (!w) return;
     this.watched.delete(lab);
-    for (const node of w.readings.keys()) this.monitor.unwatchNetns(netnsName(lab, node));
+    for (const node of w.firewalls) this.monitor.unwatchNetns(netnsName(lab, node));
+  }
+
+  private watchFirewall(lab: string, w: Watched, node: string): Promise<void> {
+    w.firewalls.add(node);
+    return this.monitor.watchNetns(netnsName(lab, node));
   }
 
   /** The last known state of a watched lab. */
@@ -165,15 +179,19 @@ export class LabFeed {
     for (const n of before) {
       if (now.has(n)) continue;
       this.monitor.unwatchNetns(n);
+      const parsed = parseNetnsName(n);
+      if (parsed) this.watched.get(parsed.lab)?.firewalls.delete(parsed.node);
       this.onChanged(n);
     }
     const added = [...now].filter((n) => !before.has(n) && parseNetnsName(n) !== undefined);
-    await pool(added, READ_CONCURRENCY, async (n) => {
-      const lab = parseNetnsName(n)?.lab ?? '';
-      // Firewall monitors only for watched labs; every lab namespace gets an nsid so its marker shows up.
-      await (this.watched.has(lab) ? this.monitor.watchNetns(n) : this.monitor.assignNsid(n)).catch(() => undefined);
+    // All at once: nsids are given in one batch for the namespaces that arrive together.
+    await Promise.all(added.map(async (n) => {
+      const parsed = parseNetnsName(n);
+      const w = parsed ? this.watched.get(parsed.lab) : undefined;
+      // Firewalls only for watched labs; every lab namespace gets an nsid so its marker shows up.
+      await (w && parsed ? this.watchFirewall(parsed.lab, w, parsed.node) : this.monitor.assignNsid(n)).catch(() => undefined);
       this.onChanged(n);
-    });
+    }));
     this.scheduleLabs();
   }
 

@@ -21,6 +21,9 @@ export interface MonitorSink {
   namespacesChanged(): void;
 }
 
+/** How long a caller waits for the firewall watcher to confirm a namespace (it answers in well under 1 ms). */
+const FIREWALL_ACK_MS = 5_000;
+
 /** The kernel feeds for the whole server: a fixed number of processes (plus one `nft monitor` per watched namespace without the helper). */
 export class KernelMonitor {
   private ip?: ChildProcess;
@@ -28,6 +31,8 @@ export class KernelMonitor {
   /** The one firewall watcher (nslab-nsread watch) and the namespaces it watches. */
   private firewall?: ChildProcess;
   private readonly firewallWatched = new Set<string>();
+  /** Callers waiting for the watcher to say it listens in a namespace ("+NAME" or "!NAME"). */
+  private readonly firewallPending = new Map<string, (() => void)[]>();
   /** Without the helper: one `nft monitor` per watched namespace. */
   private readonly nft = new Map<string, ChildProcess>();
   /** Namespaces waiting for an nsid, given out together in one `ip -batch`. */
@@ -133,9 +138,18 @@ export class KernelMonitor {
     if (this.nft.has(netns) || this.firewallWatched.has(netns) || this.stopped) return;
     if (reader() === 'nsread') {
       this.firewallWatched.add(netns);
+      // Resolves once the watcher listens there: a change made after this is never missed.
+      const listening = new Promise<void>((ok) => {
+        const timer = setTimeout(ok, FIREWALL_ACK_MS);
+        const list = this.firewallPending.get(netns) ?? [];
+        list.push(() => { clearTimeout(timer); ok(); });
+        this.firewallPending.set(netns, list);
+      });
       this.firewallWatcher().stdin?.write(`+${netns}\n`);
+      await listening;
       return;
     }
+    // nft monitor gives no sign of when it listens: a change in its first moments shows with the next event.
     const [cmd, ...args] = dieWithParent(['ip', 'netns', 'exec', netns, 'nft', 'monitor', 'rules']);
     const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.nft.set(netns, child);
@@ -162,9 +176,16 @@ export class KernelMonitor {
       }, 500);
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
-      // "!NAME": it cannot be watched (it is gone); the /run/netns watch reports the rest.
-      if (line.startsWith('!')) this.firewallWatched.delete(line.slice(1));
-      else if (this.firewallWatched.has(line)) this.sink.changed(line);
+      const sign = line[0];
+      if (sign === '+' || sign === '!') {
+        const netns = line.slice(1);
+        // "!NAME": it cannot be watched (it is gone); the /run/netns watch reports the rest.
+        if (sign === '!') this.firewallWatched.delete(netns);
+        for (const done of this.firewallPending.get(netns) ?? []) done();
+        this.firewallPending.delete(netns);
+      } else if (sign === '=' && this.firewallWatched.has(line.slice(1))) {
+        this.sink.changed(line.slice(1));
+      }
     });
     return child;
   }
