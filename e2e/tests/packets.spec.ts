@@ -3,6 +3,7 @@
  * terminal on its node; with packets watched, the list fills, a filter narrows it,
  * and a selected packet shows its headers and every place it was seen.
  */
+import { PCAPNG_SECTION_HEADER, readPcapng } from '@nslab/model';
 import { expect, openApp, test } from '../fixtures';
 import { node } from './helpers';
 import { bridgeLabYaml, setTheme, terminal, typeIn } from './live-helpers';
@@ -91,14 +92,16 @@ test('a flood is aggregated: the list stays bounded, the canvas shows counts, th
 
   const download = page.waitForEvent('download');
   await page.getByLabel('Capture to download').selectOption('ns1/eth0');
-  await page.getByRole('link', { name: 'Download pcap' }).click();
+  await page.getByRole('link', { name: 'Download pcapng' }).click();
   const file = await download;
-  expect(file.suggestedFilename()).toBe(`${lab}-ns1-eth0.pcap`);
+  expect(file.suggestedFilename()).toBe(`${lab}-ns1-eth0.pcapng`);
   const stream = await file.createReadStream();
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   const bytes = Buffer.concat(chunks);
-  expect(bytes.length).toBeGreaterThan(24);
-  // pcap magic (microsecond or nanosecond), either byte order.
-  expect([0xa1b2c3d4, 0xa1b23c4d].includes(bytes.readUInt32LE(0)) || [0xa1b2c3d4, 0xa1b23c4d].includes(bytes.readUInt32BE(0))).toBe(true);
+  // A pcapng section whose packets all name their interface: eth0 of ns1.
+  expect(bytes.readUInt32LE(0)).toBe(PCAPNG_SECTION_HEADER);
+  const pcapng = readPcapng(bytes);
+  expect(pcapng.interfaces.map((i) => i.name)).toEqual(['eth0']);
+  expect(pcapng.packets.length).toBeGreaterThan(10);
 });

@@ -8,7 +8,7 @@
  * reader) while a namespace is quiet, for live ping tracing; buffered mode when it
  * floods, since immediate mode hands packets over one by one and drops under load.
  */
-import type { ExportFilter } from './capture/index';
+import type { CaptureFormat, ExportFilter } from './capture/index';
 import { NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
 import type { LimitedEvent } from './capture/index';
 import type { NodePacketEvent, ServerMessage } from '@nslab/model';
@@ -136,9 +136,9 @@ export class PacketService {
     });
   }
 
-  /** A .pcap of what a node's running capture kept; undefined when nobody watches that node. */
-  exportPcap(lab: string, node: string, filter: ExportFilter): Uint8Array | undefined {
-    return this.labs.get(lab)?.captures.get(node)?.capture.exportPcap(filter);
+  /** A .pcap or .pcapng of what a node's running capture kept; undefined when nobody watches that node. */
+  exportPcap(lab: string, node: string, filter: ExportFilter, format: CaptureFormat = 'pcap'): Uint8Array | undefined {
+    return this.labs.get(lab)?.captures.get(node)?.capture.exportPcap(filter, format);
   }
 
   /** Capture processes running now. */

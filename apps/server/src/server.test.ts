@@ -631,6 +631,12 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
       assert.equal(examples.status, 200);
       assert.ok(examples.json.examples.some((e: { name: string; yaml: string }) => e.name === 'bridge' && e.yaml.includes('br0')));
       assert.equal((await http(port, 'GET', '/api/nothing-here')).status, 404);
+      // A capture download: a format that does not exist is refused by name; no capture running is 404.
+      const badFormat = await http(port, 'GET', `/api/labs/${lab}/pcap?node=ns1&format=erf`);
+      assert.equal(badFormat.status, 400);
+      assert.match(badFormat.json.error, /pcapng .* or pcap/);
+      assert.equal((await http(port, 'GET', `/api/labs/${lab}/pcap?node=ns1&format=pcap`)).status, 404);
+      assert.equal((await http(port, 'GET', `/api/labs/${lab}/pcap?node=ns1`)).status, 404);
     });
   });
 

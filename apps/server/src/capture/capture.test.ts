@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pingKey, type NodePacketEvent } from '@nslab/model';
+import { pingKey, readPcapng, type NodePacketEvent } from '@nslab/model';
 import { CaptureError, NetnsCapture, STOP_GRACE_MS, type CaptureEnd, type CaptureEvent } from './capture';
 import { leftoverChildren, TestNetns } from './test-netns';
 
@@ -103,6 +103,17 @@ test('exportPcap: one interface, one time window, opened by tcpdump -r', async (
 
   const empty = capture.exportPcap({ iface: 'nothere' });
   assert.equal(empty.length, 24, 'an empty export is a valid pcap with only its header');
+
+  // pcapng of every interface: each packet names the interface it was seen on, and tcpdump reads it.
+  const ng = capture.exportPcap({}, 'pcapng');
+  const names = readPcapng(ng);
+  assert.deepEqual(names.packets.map((p) => names.interfaces[p.interface]?.name), seen.packets.map((p) => p.interface));
+  assert.deepEqual(new Set(names.interfaces.map((i) => i.name)), new Set(['eth0', 'eth1']));
+  const ngFile = join(dir, 'all.pcapng');
+  writeFileSync(ngFile, ng);
+  const all = execFileSync('tcpdump', ['-r', ngFile, '-n'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+  assert.equal(all.length, seen.packets.length, all.join('\n'));
+  assert.ok(all.some((l) => l.includes('IP 10.2.0.1 > 10.2.0.2: ICMP echo request')), all.join('\n'));
 });
 
 test('a buffered capture drained on stop keeps its last packets', async () => {

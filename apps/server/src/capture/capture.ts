@@ -19,7 +19,7 @@ import { NETNS_DIR } from '../kernel/observe';
 import { snaplenOf, tcpdumpArgv, type TcpdumpSettings } from './argv';
 import { dieWithParent } from '../kernel/runner';
 import { InterfaceNames, type InterfaceReader } from './interfaces';
-import { PacketRing, RING_MAX_BYTES, RING_MAX_PACKETS, type ExportFilter } from './ring';
+import { PacketRing, RING_MAX_BYTES, RING_MAX_PACKETS, type CaptureFormat, type ExportFilter } from './ring';
 
 /** SIGTERM to SIGKILL: tcpdump flushes and exits on SIGTERM within a few ms here; a second is generous. */
 export const STOP_GRACE_MS = 1_000;
@@ -222,9 +222,9 @@ export class NetnsCapture {
     return this.ended;
   }
 
-  /** A .pcap of the kept packets of one interface (or all), in a time window (seconds since the epoch). */
-  exportPcap(filter: ExportFilter = {}): Uint8Array {
-    return this.ring.exportPcap(this.linktype, this.snaplen, filter);
+  /** A .pcap (or .pcapng) of the kept packets of one interface (or all), in a time window (seconds since the epoch). */
+  exportPcap(filter: ExportFilter = {}, format: CaptureFormat = 'pcap'): Uint8Array {
+    return this.ring.exportPcap(this.linktype, this.snaplen, filter, format);
   }
 
   /** Packets currently kept for export. */

@@ -3,7 +3,7 @@
  * interfaces can be downloaded as a .pcap for a time window (DESIGN.md section 6).
  * Bounded by count and by bytes, whichever is reached first; the oldest go first.
  */
-import { encodePcap, type PcapRecordInput } from '@nslab/model';
+import { encodePcap, encodePcapng, type PcapRecordInput } from '@nslab/model';
 
 /**
  * 10,000 packets: a minute of a busy lab's background, or the tail of a flood; and
@@ -26,6 +26,9 @@ export interface ExportFilter {
   since?: number;
   until?: number;
 }
+
+/** The file formats an export is written in. */
+export type CaptureFormat = 'pcap' | 'pcapng';
 
 /** A bounded FIFO of raw packets. */
 export class PacketRing {
@@ -75,9 +78,13 @@ export class PacketRing {
     return out;
   }
 
-  /** A .pcap of the matching packets (nanosecond stamps, as captured) that tcpdump -r and Wireshark open. */
-  exportPcap(linktype: number, snaplen: number, filter: ExportFilter = {}): Uint8Array {
-    return encodePcap(linktype, this.select(filter), snaplen, { precision: 'nano' });
+  /**
+   * The matching packets as a file that tcpdump -r and Wireshark open, with nanosecond
+   * stamps as captured: pcapng names each packet's interface; classic pcap cannot.
+   */
+  exportPcap(linktype: number, snaplen: number, filter: ExportFilter = {}, format: CaptureFormat = 'pcap'): Uint8Array {
+    const packets = this.select(filter);
+    return format === 'pcapng' ? encodePcapng(linktype, packets, snaplen) : encodePcap(linktype, packets, snaplen, { precision: 'nano' });
   }
 
   private dropOldest(): void {

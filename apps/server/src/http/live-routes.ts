@@ -79,11 +79,18 @@ export function mountLiveRoutes(app: express.Express, terminals: TerminalManager
     }
     const since = seconds(req.query['since']);
     const until = seconds(req.query['until']);
-    const bytes = packets.exportPcap(lab, node, { ...(iface ? { iface } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+    // pcapng by default: it names each packet's interface; .pcap for tools that want the classic format.
+    const format = req.query['format'] ?? 'pcapng';
+    if (format !== 'pcapng' && format !== 'pcap') {
+      res.status(400).json({ error: 'format must be pcapng (with interface names) or pcap' });
+      return;
+    }
+    const bytes = packets.exportPcap(lab, node, { ...(iface ? { iface } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }, format);
     if (!bytes) {
       res.status(404).json({ error: `nothing is being captured in ${lab}:${node}: open the packet view of the lab first, then download` });
       return;
     }
-    res.type('application/vnd.tcpdump.pcap').attachment(`${lab}-${node}${iface ? `-${iface}` : ''}.pcap`).send(Buffer.from(bytes));
+    const type = format === 'pcapng' ? 'application/x-pcapng' : 'application/vnd.tcpdump.pcap';
+    res.type(type).attachment(`${lab}-${node}${iface ? `-${iface}` : ''}.${format}`).send(Buffer.from(bytes));
   });
 }

@@ -110,8 +110,8 @@ function PcapDownload({ defaultNode }: { defaultNode: string | undefined }) {
       <select aria-label="Capture to download" value={value} onChange={(e) => setPicked(e.target.value)} title="A node's capture (every interface), or one interface of it">
         {choices.map((c) => <option key={c} value={c}>{c.includes('/') ? `\u2003${c.replace('/', ':')}` : `${c} (all)`}</option>)}
       </select>
-      <a className={`btn icon-btn${watching && href ? '' : ' disabled'}`} aria-disabled={!watching || !href} href={watching ? href : undefined} download title={watching ? `Download ${value.replace('/', ':')} as a .pcap for Wireshark` : 'Watch packets first: the capture is what the server keeps while watching'} aria-label="Download pcap">
-        <Icon name="download" size={14} />pcap
+      <a className={`btn icon-btn${watching && href ? '' : ' disabled'}`} aria-disabled={!watching || !href} href={watching ? href : undefined} download title={watching ? `Download ${value.replace('/', ':')} as a .pcapng for Wireshark (each packet names its interface)` : 'Watch packets first: the capture is what the server keeps while watching'} aria-label="Download pcapng">
+        <Icon name="download" size={14} />pcapng
       </a>
     </div>
   );

@@ -1,5 +1,6 @@
 /** Packets: the pcap stream format, the layer decoders, and the questions asked of a decoded packet. */
 export * from './pcap';
+export * from './pcapng';
 export * from './event';
 export { decodeLayers } from './registry';
 export { summarize as summarizePacket } from './summary';
