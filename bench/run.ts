@@ -32,7 +32,7 @@ async function syncGroup(): Promise<BenchRow[]> {
     ...stat(`change made with ip -> client has the patch (${r.labNamespaces} namespaces)`, r.ipChange),
     ...stat('edit from the client -> confirming patch', r.edit),
     { figure: `server RSS, ${r.machineLabNamespaces} lab namespaces observed`, value: `${r.rssMiB.toFixed(0)} MiB`, anchor: 'idle', ratio: `${r.rssIdleMiB.toFixed(0)} MiB idle` },
-    { figure: 'server child processes (ip monitor + firewall watch)', value: String(r.processes), anchor: '', ratio: `${r.monitors.ip} ip + ${r.monitors.watch} nslab-nsread watch + ${r.monitors.nft} nft` },
+    { figure: 'server child processes (change monitors)', value: String(r.processes), anchor: '', ratio: `${r.monitors.watch} nslab-nsread watch + ${r.monitors.ip} ip monitor + ${r.monitors.nft} nft monitor` },
   ];
 }
 

@@ -20,7 +20,8 @@
  *       Runs CMD inside NS's network namespace (like `ip netns exec`, minus the
  *       mount namespace, which the commands nslab runs this way do not need).
  *   nslab-nsread watch
- *       Says when the firewall of a watched namespace changes (see watch_loop).
+ *       Says when a watched namespace changes: devices, addresses, routes,
+ *       forwarding, firewall (see watch_loop).
  *
  * Output: frames of [u32 index][u32 tag][u32 length][length bytes], in host byte
  * order, where index is the position of NS in the list. A namespace that cannot be
@@ -433,23 +434,44 @@ static void read_owner(uint32_t index) {
 }
 
 /*
- * watch: one process that tells when the firewall of any watched namespace changes,
- * instead of one `nft monitor` (two processes, with `ip netns exec`) per namespace.
- * In each namespace it holds a netfilter socket subscribed to NFNLGRP_NFTABLES (where
- * iptables-nft's changes are announced). stdin: "+NAME" starts watching, "-NAME" stops
- * (and closes the socket, which would otherwise keep a deleted namespace alive).
- * stdout: "+NAME" once its socket listens (so a caller knows no change can slip by),
- * "!NAME" when it cannot be watched, and "=NAME" after a change (one line per wake-up,
- * however many messages). Ends when stdin closes.
+ * watch: one process that tells when anything nslab shows changes in any watched
+ * namespace: its devices, addresses, routes and forwarding (rtnetlink groups) and its
+ * firewall (NFNLGRP_NFTABLES, where iptables-nft's changes are announced). It replaces
+ * `ip monitor all-nsid` (which needs an nsid for every namespace in the root
+ * namespace) and one `nft monitor` (two processes, with `ip netns exec`) per namespace.
+ * stdin: "+NAME" starts watching, "-NAME" stops (and closes the sockets, which would
+ * otherwise keep a deleted namespace alive). stdout: "+NAME" once it listens (so a
+ * caller knows no change can slip by), "!NAME" when it cannot watch it, and "=NAME"
+ * after a change (one line per wake-up, however many messages). Ends when stdin closes.
  */
 struct watched {
   char name[256];
-  int fd;
+  int route_fd, nft_fd;
 };
 
+/* What `ip monitor` shows that nslab reads: links, IPv4/IPv6 addresses and routes, netconf. */
+static const int ROUTE_GROUPS[] = {
+  RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF,
+};
+
+/* A non-blocking netlink socket of `protocol` in the current namespace, in the given groups. */
+static int subscribe(int protocol, const int *groups, size_t count) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (fd < 0) return -1;
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  int ok = bind(fd, (struct sockaddr *)&local, sizeof local) == 0;
+  for (size_t i = 0; ok && i < count; i += 1) ok = setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof groups[i]) == 0;
+  if (!ok) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /*
- * Opens the watch socket inside `name`, then goes back `home`: a process that stayed
- * in the namespace would keep it alive after `ip netns del`, socket closed or not.
+ * Opens the watch sockets inside `name`, then goes back `home`: a process that stayed
+ * in the namespace would keep it alive after `ip netns del`, sockets closed or not.
  */
 static int watch_add(struct watched *w, const char *name, int home) {
   int netns = open_netns(name);
@@ -457,19 +479,25 @@ static int watch_add(struct watched *w, const char *name, int home) {
   int ok = setns(netns, CLONE_NEWNET);
   close(netns);
   if (ok < 0) return -1;
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
+  static const int NFT_GROUPS[] = {NFNLGRP_NFTABLES};
+  int route_fd = subscribe(NETLINK_ROUTE, ROUTE_GROUPS, sizeof ROUTE_GROUPS / sizeof ROUTE_GROUPS[0]);
+  int nft_fd = subscribe(NETLINK_NETFILTER, NFT_GROUPS, 1);
   if (setns(home, CLONE_NEWNET) < 0) die("setns back");
-  if (fd < 0) return -1;
-  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
-  int group = NFNLGRP_NFTABLES;
-  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0 ||
-      setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
-    close(fd);
+  if (route_fd < 0 || nft_fd < 0) {
+    if (route_fd >= 0) close(route_fd);
+    if (nft_fd >= 0) close(nft_fd);
     return -1;
   }
   snprintf(w->name, sizeof w->name, "%s", name);
-  w->fd = fd;
+  w->route_fd = route_fd;
+  w->nft_fd = nft_fd;
   return 0;
+}
+
+/* Reads everything waiting on a socket; what changed is read again from the kernel, so only "something did" matters. */
+static void drain(int fd) {
+  ssize_t n;
+  while ((n = recv(fd, recv_buffer, sizeof recv_buffer, 0)) > 0 || (n < 0 && (errno == ENOBUFS || errno == EINTR))) {}
 }
 
 static void say(const char *prefix, const char *name) {
@@ -481,7 +509,7 @@ static void say(const char *prefix, const char *name) {
 static int watch_loop(void) {
   size_t count = 0, cap = 64;
   struct watched *list = calloc(cap, sizeof *list);
-  struct pollfd *polls = calloc(cap + 1, sizeof *polls);
+  struct pollfd *polls = calloc(2 * cap + 1, sizeof *polls);
   /* A sign, a name of at most 255 bytes (valid_name), a NUL; longer lines are ignored whole. */
   char line[257];
   size_t line_len = 0;
@@ -489,18 +517,26 @@ static int watch_loop(void) {
   if (!list || !polls) die("out of memory");
   int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) die("/proc/self/ns/net");
+  /* Two sockets per namespace: allow as many descriptors as the hard limit does. */
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   for (;;) {
     polls[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-    for (size_t i = 0; i < count; i += 1) polls[i + 1] = (struct pollfd){.fd = list[i].fd, .events = POLLIN};
-    if (poll(polls, count + 1, -1) < 0) {
+    for (size_t i = 0; i < count; i += 1) {
+      polls[2 * i + 1] = (struct pollfd){.fd = list[i].route_fd, .events = POLLIN};
+      polls[2 * i + 2] = (struct pollfd){.fd = list[i].nft_fd, .events = POLLIN};
+    }
+    if (poll(polls, 2 * count + 1, -1) < 0) {
       if (errno == EINTR) continue;
       die("poll");
     }
     for (size_t i = 0; i < count; i += 1) {
-      if (!polls[i + 1].revents) continue;
-      /* Drain: what changed is read again from the kernel; only "something did" matters here. */
-      ssize_t n;
-      while ((n = recv(list[i].fd, recv_buffer, sizeof recv_buffer, 0)) > 0 || (n < 0 && errno == ENOBUFS)) {}
+      if (!polls[2 * i + 1].revents && !polls[2 * i + 2].revents) continue;
+      if (polls[2 * i + 1].revents) drain(list[i].route_fd);
+      if (polls[2 * i + 2].revents) drain(list[i].nft_fd);
       say("=", list[i].name);
     }
     if (polls[0].revents) {
@@ -529,7 +565,7 @@ static int watch_loop(void) {
           if (count == cap) {
             cap *= 2;
             list = realloc(list, cap * sizeof *list);
-            polls = realloc(polls, (cap + 1) * sizeof *polls);
+            polls = realloc(polls, (2 * cap + 1) * sizeof *polls);
             if (!list || !polls) die("out of memory");
           }
           if (watch_add(&list[count], name, home) == 0) {
@@ -539,7 +575,8 @@ static int watch_loop(void) {
             say("!", name);
           }
         } else if (line_len > 1 && line[0] == '-' && at < count) {
-          close(list[at].fd);
+          close(list[at].route_fd);
+          close(list[at].nft_fd);
           list[at] = list[--count];
         }
         line_len = 0;

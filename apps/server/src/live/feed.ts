@@ -4,10 +4,12 @@
  * namespaces marked dirty while a read is in flight are read together in the next
  * round, so a 100-namespace apply is a handful of patches, not thousands.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Change, Topology } from '@nslab/model';
 import { diffTopology, netnsName, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from '../kernel/iproute';
-import { assemble, listLabs, listNetns, observeLab, readNamespaces } from '../kernel/observe';
+import { assemble, listLabs, listNetns, NETNS_DIR, observeLab, readNamespaces } from '../kernel/observe';
 import type { LabSummary, OwnerCache } from '../kernel/observe';
 import { KernelMonitor } from './monitor';
 
@@ -28,6 +30,16 @@ interface Watched {
   loaded: boolean;
   /** Nodes whose firewall the monitor watches (every namespace named for the lab, owned or not yet). */
   firewalls: Set<string>;
+}
+
+/**
+ * The namespaces in /run/netns, each with its identity: the inode behind the name (the
+ * namespace's once mounted), so that a name deleted and made again reads as new.
+ */
+async function identities(): Promise<Map<string, string>> {
+  const names = await listNetns();
+  const inodes = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => String(st.ino), () => '')));
+  return new Map(names.map((n, i) => [n, inodes[i] ?? '']));
 }
 
 /** A namespace read that failed: not the same as one that found the namespace gone. */
@@ -55,7 +67,8 @@ export class LabFeed {
   private labsTimer?: NodeJS.Timeout;
   private labList: LabSummary[] = [];
   private readonly owners: OwnerCache = new Map();
-  private known = new Set<string>();
+  /** Every namespace in /run/netns at the last scan, with its identity (see identities). */
+  private known = new Map<string, string>();
 
   constructor(private readonly listener: FeedListener) {
     this.monitor = new KernelMonitor({
@@ -67,7 +80,7 @@ export class LabFeed {
   /** Starts the monitors and reads the list of labs. */
   async start(): Promise<void> {
     this.monitor.start();
-    this.known = new Set(await listNetns());
+    this.known = await identities();
     this.labList = await listLabs(this.owners);
   }
 
@@ -173,23 +186,26 @@ export class LabFeed {
   }
 
   private async scanNamespaces(): Promise<void> {
-    const now = new Set(await listNetns());
+    const now = await identities();
     const before = this.known;
     this.known = now;
-    for (const n of before) {
-      if (now.has(n)) continue;
-      this.monitor.unwatchNetns(n);
+    // A name whose identity changed was deleted and made again between two scans (a lab
+    // destroyed and applied again): the old namespace is let go of, the new one followed.
+    const same = (n: string) => now.get(n) === before.get(n);
+    for (const n of before.keys()) {
+      if (now.has(n) && same(n)) continue;
+      this.monitor.forget(n);
       const parsed = parseNetnsName(n);
       if (parsed) this.watched.get(parsed.lab)?.firewalls.delete(parsed.node);
       this.onChanged(n);
     }
-    const added = [...now].filter((n) => !before.has(n) && parseNetnsName(n) !== undefined);
+    const added = [...now.keys()].filter((n) => !(before.has(n) && same(n)) && parseNetnsName(n) !== undefined);
     // All at once: nsids are given in one batch for the namespaces that arrive together.
     await Promise.all(added.map(async (n) => {
       const parsed = parseNetnsName(n);
       const w = parsed ? this.watched.get(parsed.lab) : undefined;
-      // Firewalls only for watched labs; every lab namespace gets an nsid so its marker shows up.
-      await (w && parsed ? this.watchFirewall(parsed.lab, w, parsed.node) : this.monitor.assignNsid(n)).catch(() => undefined);
+      // Firewalls only for watched labs; every lab namespace is followed, so that its marker shows up.
+      await (w && parsed ? this.watchFirewall(parsed.lab, w, parsed.node) : this.monitor.follow(n)).catch(() => undefined);
       this.onChanged(n);
     }));
     this.scheduleLabs();

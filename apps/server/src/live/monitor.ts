@@ -1,9 +1,15 @@
 /**
- * The kernel's change feeds, as one stream of "this namespace changed" signals:
- * one `ip monitor all-nsid` for every lab namespace (each gets an nsid in the root
- * namespace, `ip netns set NAME auto`), one `nslab-nsread watch` for the firewall of
- * every watched namespace (or, where the helper is not built, `nft monitor` per
- * namespace), and a watch on /run/netns for namespaces coming and going.
+ * The kernel's change feeds, as one stream of "this namespace changed" signals, and a
+ * watch on /run/netns for namespaces coming and going.
+ *
+ * With nslab-nsread (the usual case): one `nslab-nsread watch` process holds, in every
+ * lab namespace, a socket on the rtnetlink groups (devices, addresses, routes,
+ * forwarding) and one on nftables' group (the firewall). Nothing is asked of the root
+ * namespace, and a namespace is reported by name, not by an nsid.
+ *
+ * Without it: one `ip monitor all-nsid` for every lab namespace (each gets an nsid in
+ * the root namespace, `ip netns set NAME auto`), and `nft monitor` per namespace of a
+ * watched lab for firewall changes.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -21,19 +27,35 @@ export interface MonitorSink {
   namespacesChanged(): void;
 }
 
-/** How long a caller waits for the firewall watcher to confirm a namespace (it answers in well under 1 ms). */
-const FIREWALL_ACK_MS = 5_000;
+/** How long a caller waits for the watcher to confirm a namespace (it answers in well under 1 ms). */
+const WATCH_ACK_MS = 5_000;
+/** A monitor process that died is started again after this long: events must keep flowing. */
+const RESTART_MS = 500;
+/**
+ * `ip netns add` creates the file in /run/netns, then mounts the namespace on it; the
+ * directory watch fires in between, when the file cannot be entered yet. The watcher
+ * is asked again every 20 ms, for up to 2 s, before the namespace is given up.
+ */
+const FOLLOW_RETRY_MS = 20;
+const FOLLOW_RETRIES = 100;
 
-/** The kernel feeds for the whole server: a fixed number of processes (plus one `nft monitor` per watched namespace without the helper). */
+/** The kernel feeds for the whole server: one process with the helper, else one plus one `nft monitor` per watched namespace. */
 export class KernelMonitor {
-  private ip?: ChildProcess;
+  private readonly helper = reader() === 'nsread';
   private dirWatch?: FSWatcher;
-  /** The one firewall watcher (nslab-nsread watch) and the namespaces it watches. */
-  private firewall?: ChildProcess;
-  private readonly firewallWatched = new Set<string>();
+  private stopped = false;
+
+  // With the helper.
+  private watcher?: ChildProcess;
+  /** Namespaces the watcher follows. */
+  private readonly followed = new Set<string>();
   /** Callers waiting for the watcher to say it listens in a namespace ("+NAME" or "!NAME"). */
-  private readonly firewallPending = new Map<string, (() => void)[]>();
-  /** Without the helper: one `nft monitor` per watched namespace. */
+  private readonly pending = new Map<string, (() => void)[]>();
+  /** Namespaces the watcher could not enter yet, and how often it was asked. */
+  private readonly retries = new Map<string, number>();
+
+  // Without it.
+  private ip?: ChildProcess;
   private readonly nft = new Map<string, ChildProcess>();
   /** Namespaces waiting for an nsid, given out together in one `ip -batch`. */
   private readonly idQueue = new Set<string>();
@@ -42,36 +64,156 @@ export class KernelMonitor {
   private refreshingIds?: Promise<void>;
   /** Bumped whenever the kernel gives out or frees an nsid, so a read of the ids that raced with it is redone. */
   private nsidEpoch = 0;
-  private stopped = false;
 
   constructor(private readonly sink: MonitorSink) {}
 
-  /** Starts `ip monitor all-nsid` and the /run/netns watch. */
+  /** Starts the /run/netns watch, and `ip monitor all-nsid` when there is no helper (the helper starts on first use). */
   start(): void {
+    if (!this.helper) this.startIpMonitor();
+    if (this.dirWatch) return;
+    try {
+      this.dirWatch = watch(NETNS_DIR, () => this.sink.namespacesChanged());
+    } catch {
+      // /run/netns does not exist until the first `ip netns add`: poll for it rarely.
+      const timer = setInterval(() => {
+        if (this.stopped) return clearInterval(timer);
+        try {
+          this.dirWatch = watch(NETNS_DIR, () => this.sink.namespacesChanged());
+          clearInterval(timer);
+          this.sink.namespacesChanged();
+        } catch { /* not yet */ }
+      }, 1000);
+    }
+  }
+
+  /**
+   * Reports this namespace's device, address, route and forwarding changes from now on
+   * (every lab namespace is followed, watched or not: a marker set on lo changes the
+   * list of labs). Resolves once a change can no longer be missed.
+   */
+  async follow(netns: string): Promise<void> {
+    if (this.stopped) return;
+    if (this.helper) return this.followWithHelper(netns);
+    await this.assignNsid(netns);
+  }
+
+  /** Follows a namespace and its firewall (for labs someone watches). */
+  async watchNetns(netns: string): Promise<void> {
+    await this.follow(netns);
+    // The helper follows every firewall already.
+    if (this.helper || this.nft.has(netns) || this.stopped) return;
+    // nft monitor gives no sign of when it listens: a change in its first moments shows with the next event.
+    const [cmd, ...args] = dieWithParent(['ip', 'netns', 'exec', netns, 'nft', 'monitor', 'rules']);
+    const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.nft.set(netns, child);
+    child.on('error', () => { /* nft missing: firewall changes are picked up on the next other event */ });
+    child.on('exit', () => { if (this.nft.get(netns) === child) this.nft.delete(netns); });
+    createInterface({ input: child.stdout }).on('line', () => this.sink.changed(netns));
+  }
+
+  /** Stops watching a namespace's firewall (its lab is no longer watched); it is still followed. */
+  unwatchNetns(netns: string): void {
+    this.stopNft(netns);
+  }
+
+  /** The namespace is gone: let go of it entirely (a socket left in it would keep it alive). */
+  forget(netns: string): void {
+    this.stopNft(netns);
+    this.retries.delete(netns);
+    if (this.followed.delete(netns)) this.watcher?.stdin?.write(`-${netns}\n`);
+    for (const done of this.pending.get(netns) ?? []) done();
+    this.pending.delete(netns);
+  }
+
+  /** How many monitor processes run now (for the benchmark's report). */
+  processCount(): number {
+    const running = (c?: ChildProcess) => (c?.exitCode === null && c.signalCode === null ? 1 : 0);
+    return running(this.ip) + running(this.watcher) + this.nft.size;
+  }
+
+  /** Ends every monitor process this object started. */
+  stop(): void {
+    this.stopped = true;
+    this.dirWatch?.close();
+    for (const c of [this.ip, this.watcher]) if (c?.pid && c.exitCode === null) c.kill('SIGTERM');
+    for (const netns of [...this.nft.keys()]) this.stopNft(netns);
+    this.followed.clear();
+    for (const waiting of this.pending.values()) for (const done of waiting) done();
+    this.pending.clear();
+  }
+
+  private stopNft(netns: string): void {
+    const child = this.nft.get(netns);
+    this.nft.delete(netns);
+    if (child?.pid) child.kill('SIGTERM');
+  }
+
+  // --- with the helper -------------------------------------------------------------
+
+  private followWithHelper(netns: string): Promise<void> {
+    this.followed.add(netns);
+    const listening = new Promise<void>((ok) => {
+      const timer = setTimeout(ok, WATCH_ACK_MS);
+      const list = this.pending.get(netns) ?? [];
+      list.push(() => { clearTimeout(timer); ok(); });
+      this.pending.set(netns, list);
+    });
+    this.helperProcess().stdin?.write(`+${netns}\n`);
+    return listening;
+  }
+
+  /** The watcher, started on first use and restarted (following everything it followed) if it dies. */
+  private helperProcess(): ChildProcess {
+    if (this.watcher) return this.watcher;
+    const [cmd, ...args] = dieWithParent([NSREAD_PATH, 'watch']);
+    const child = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.watcher = child;
+    child.stdin.on('error', () => { /* it died: see exit */ });
+    child.on('error', () => { /* reported by exit */ });
+    child.on('exit', () => {
+      if (this.watcher === child) this.watcher = undefined;
+      if (this.stopped || this.followed.size === 0) return;
+      setTimeout(() => {
+        if (this.stopped || this.watcher) return;
+        const again = this.helperProcess();
+        for (const netns of this.followed) again.stdin?.write(`+${netns}\n`);
+      }, RESTART_MS);
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const sign = line[0];
+      const netns = line.slice(1);
+      if (sign === '!' && this.followed.has(netns) && !this.stopped) {
+        // It cannot be entered: not mounted yet (ask again soon), or gone (the /run/netns watch says so).
+        const tries = (this.retries.get(netns) ?? 0) + 1;
+        if (tries <= FOLLOW_RETRIES) {
+          this.retries.set(netns, tries);
+          setTimeout(() => { if (this.followed.has(netns)) this.watcher?.stdin?.write(`+${netns}\n`); }, FOLLOW_RETRY_MS).unref();
+          return;
+        }
+        this.followed.delete(netns);
+      }
+      if (sign === '+' || sign === '!') {
+        this.retries.delete(netns);
+        for (const done of this.pending.get(netns) ?? []) done();
+        this.pending.delete(netns);
+      } else if (sign === '=' && this.followed.has(netns)) {
+        this.sink.changed(netns);
+      }
+    });
+    return child;
+  }
+
+  // --- without it ------------------------------------------------------------------
+
+  private startIpMonitor(): void {
     const [cmd, ...args] = dieWithParent(['ip', 'monitor', 'all-nsid']);
     const ip = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.ip = ip;
     ip.on('error', () => { /* reported by exit */ });
     ip.on('exit', () => {
-      if (!this.stopped) setTimeout(() => this.start(), 500); // restarted: events must keep flowing
+      if (!this.stopped) setTimeout(() => this.startIpMonitor(), RESTART_MS);
     });
-    const lines = createInterface({ input: ip.stdout });
-    lines.on('line', (line) => this.onLine(line));
-    if (!this.dirWatch) {
-      try {
-        this.dirWatch = watch(NETNS_DIR, () => this.sink.namespacesChanged());
-      } catch {
-        // /run/netns does not exist until the first `ip netns add`: poll for it rarely.
-        const timer = setInterval(() => {
-          if (this.stopped) return clearInterval(timer);
-          try {
-            this.dirWatch = watch(NETNS_DIR, () => this.sink.namespacesChanged());
-            clearInterval(timer);
-            this.sink.namespacesChanged();
-          } catch { /* not yet */ }
-        }, 1000);
-      }
-    }
+    createInterface({ input: ip.stdout }).on('line', (line) => this.onLine(line));
   }
 
   private onLine(line: string): void {
@@ -112,106 +254,20 @@ export class KernelMonitor {
   }
 
   /**
-   * Makes a namespace's link, address, route and netconf events visible to `ip monitor
-   * all-nsid`. Calls made together (a lab of 300 coming into view) share one `ip -batch`.
+   * Makes a namespace's events visible to `ip monitor all-nsid`, which reports by nsid.
+   * Calls made together (a lab of 300 coming into view) share one `ip -batch`.
    */
-  async assignNsid(netns: string): Promise<void> {
-    if (this.stopped) return;
+  private async assignNsid(netns: string): Promise<void> {
     this.idQueue.add(netns);
     this.idBatch ??= new Promise<void>((ok) => setImmediate(ok)).then(async () => {
       const names = [...this.idQueue];
       this.idQueue.clear();
       this.idBatch = undefined;
-      // An nsid in the root namespace is what all-nsid reports by (a no-op if it has one);
       // -force: a namespace deleted meanwhile fails its line, not the others.
       const lines = names.map((n) => batchLine(['netns', 'set', n, 'auto']) + '\n').join('');
       await run(['ip', '-force', '-batch', '-'], { input: lines, allowFailure: true });
       await this.refreshNsids();
     });
     await this.idBatch;
-  }
-
-  /** Watches a namespace's firewall (only for labs someone watches). */
-  async watchNetns(netns: string): Promise<void> {
-    if (this.nft.has(netns) || this.firewallWatched.has(netns) || this.stopped) return;
-    await this.assignNsid(netns);
-    if (this.nft.has(netns) || this.firewallWatched.has(netns) || this.stopped) return;
-    if (reader() === 'nsread') {
-      this.firewallWatched.add(netns);
-      // Resolves once the watcher listens there: a change made after this is never missed.
-      const listening = new Promise<void>((ok) => {
-        const timer = setTimeout(ok, FIREWALL_ACK_MS);
-        const list = this.firewallPending.get(netns) ?? [];
-        list.push(() => { clearTimeout(timer); ok(); });
-        this.firewallPending.set(netns, list);
-      });
-      this.firewallWatcher().stdin?.write(`+${netns}\n`);
-      await listening;
-      return;
-    }
-    // nft monitor gives no sign of when it listens: a change in its first moments shows with the next event.
-    const [cmd, ...args] = dieWithParent(['ip', 'netns', 'exec', netns, 'nft', 'monitor', 'rules']);
-    const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.nft.set(netns, child);
-    child.on('error', () => { /* nft missing: firewall changes are picked up on the next other event */ });
-    child.on('exit', () => { if (this.nft.get(netns) === child) this.nft.delete(netns); });
-    createInterface({ input: child.stdout }).on('line', () => this.sink.changed(netns));
-  }
-
-  /** The firewall watcher, started on first use and restarted (with every namespace it watched) if it dies. */
-  private firewallWatcher(): ChildProcess {
-    if (this.firewall) return this.firewall;
-    const [cmd, ...args] = dieWithParent([NSREAD_PATH, 'watch']);
-    const child = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'ignore'] });
-    this.firewall = child;
-    child.stdin.on('error', () => { /* it died: see exit */ });
-    child.on('error', () => { /* reported by exit */ });
-    child.on('exit', () => {
-      if (this.firewall === child) this.firewall = undefined;
-      if (this.stopped || this.firewallWatched.size === 0) return;
-      setTimeout(() => {
-        if (this.stopped || this.firewall) return;
-        const watcher = this.firewallWatcher();
-        for (const netns of this.firewallWatched) watcher.stdin?.write(`+${netns}\n`);
-      }, 500);
-    });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const sign = line[0];
-      if (sign === '+' || sign === '!') {
-        const netns = line.slice(1);
-        // "!NAME": it cannot be watched (it is gone); the /run/netns watch reports the rest.
-        if (sign === '!') this.firewallWatched.delete(netns);
-        for (const done of this.firewallPending.get(netns) ?? []) done();
-        this.firewallPending.delete(netns);
-      } else if (sign === '=' && this.firewallWatched.has(line.slice(1))) {
-        this.sink.changed(line.slice(1));
-      }
-    });
-    return child;
-  }
-
-  /** Stops watching a namespace's firewall (its lab is no longer watched, or it is gone). */
-  unwatchNetns(netns: string): void {
-    // The watcher must let go of the namespace: its socket would keep a deleted namespace alive.
-    if (this.firewallWatched.delete(netns)) this.firewall?.stdin?.write(`-${netns}\n`);
-    const child = this.nft.get(netns);
-    this.nft.delete(netns);
-    if (child?.pid) child.kill('SIGTERM');
-  }
-
-  /** How many monitor processes run now (for the benchmark's report). */
-  processCount(): number {
-    const running = (c?: ChildProcess) => (c?.exitCode === null && c.signalCode === null ? 1 : 0);
-    return running(this.ip) + running(this.firewall) + this.nft.size;
-  }
-
-  /** Ends every monitor process this object started. */
-  stop(): void {
-    this.stopped = true;
-    this.dirWatch?.close();
-    if (this.ip?.pid && this.ip.exitCode === null) this.ip.kill('SIGTERM');
-    for (const netns of [...this.nft.keys()]) this.unwatchNetns(netns);
-    this.firewallWatched.clear();
-    if (this.firewall?.pid && this.firewall.exitCode === null) this.firewall.kill('SIGTERM');
   }
 }
