@@ -81,6 +81,8 @@ export class LabFeed {
   async start(): Promise<void> {
     this.monitor.start();
     this.known = await identities();
+    // Every lab namespace is followed (a marker set on lo changes the list of labs); new ones as they come.
+    await Promise.all([...this.known.keys()].filter((n) => parseNetnsName(n) !== undefined).map((n) => this.monitor.follow(n).catch(() => undefined)));
     this.labList = await listLabs(this.owners);
   }
 

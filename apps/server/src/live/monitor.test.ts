@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -197,4 +197,44 @@ describe('kernel monitor (kernel)', { concurrency: false }, () => {
       rmSync(file, { force: true });
     }
   });
+
+  it('a watcher that dies is started again, and what changed meanwhile is reported', { timeout: 30_000, skip: reader() !== 'nsread' && 'nslab-nsread is not built' }, async () => {
+    const name = `tmon-${randomBytes(3).toString('hex')}-re`;
+    const { monitor, waitChanged, seen } = recorder();
+    try {
+      ip(['netns', 'add', name]);
+      monitor.start();
+      await monitor.follow(name);
+      const watcher = childrenOf(process.pid).find((c) => c.cmd.endsWith('nslab-nsread watch'));
+      assert.ok(watcher, 'the watcher runs as a child of this process');
+      process.kill(watcher.pid, 'SIGKILL');
+      // Made while no watcher listens: seen only because the new one reports what it follows.
+      const from = seen.length;
+      ip(['-n', name, 'link', 'add', 'tmon0', 'type', 'bridge']);
+      await waitChanged(name, from);
+      assert.equal(monitor.processCount(), 1);
+      const later = seen.length;
+      ip(['-n', name, 'link', 'set', 'tmon0', 'up']);
+      await waitChanged(name, later);
+    } finally {
+      monitor.stop();
+      if (netnsList().includes(name)) ip(['netns', 'del', name]);
+    }
+  });
 });
+
+/** The direct children of a process, with their command lines. */
+function childrenOf(parent: number): Array<{ pid: number; cmd: string }> {
+  const out: Array<{ pid: number; cmd: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
+      out.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}

@@ -175,8 +175,8 @@ export class KernelMonitor {
       if (this.stopped || this.followed.size === 0) return;
       setTimeout(() => {
         if (this.stopped || this.watcher) return;
-        const again = this.helperProcess();
-        for (const netns of this.followed) again.stdin?.write(`+${netns}\n`);
+        // Followed again and, once listened to, reported changed: what changed while nobody listened is read.
+        for (const netns of [...this.followed]) void this.followWithHelper(netns).then(() => this.sink.changed(netns));
       }, RESTART_MS);
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
