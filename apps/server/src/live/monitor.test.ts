@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,23 @@ function ip(args: string[], input?: string): string {
 function netnsList(): string[] {
   const out = ip(['-j', 'netns', 'list']).trim();
   return out ? (JSON.parse(out) as Array<{ name: string }>).map((n) => n.name) : [];
+}
+
+/**
+ * Resolves when `ip monitor nsid` (already running) reports nsid `id` deleted: the kernel
+ * frees a namespace's nsid only when the namespace itself is freed, i.e. nothing holds it.
+ */
+function nsidFreed(nsidWatch: ChildProcess, id: number | string, netns: string): Promise<void> {
+  return new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${netns} (nsid ${id}) was not freed in 30 s: something still holds it`)), 30_000);
+    if (!nsidWatch.stdout) return fail(new Error('ip monitor nsid has no output pipe'));
+    createInterface({ input: nsidWatch.stdout }).on('line', (line) => {
+      if (new RegExp(`Deleted nsid ${id}\\b`).test(line)) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+  });
 }
 
 /** A monitor whose sink records which namespaces it reported, and lets a test wait for one. */
@@ -89,15 +107,7 @@ describe('kernel monitor (kernel)', { concurrency: false }, () => {
       await waitChanged(a, from);
 
       // Delete a and wait (on the kernel's own event) until its id is free again.
-      const freed = new Promise<void>((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error(`nsid ${id} was not freed in 30 s`)), 30_000);
-        createInterface({ input: nsidWatch.stdout }).on('line', (line) => {
-          if (new RegExp(`Deleted nsid ${id}\\b`).test(line)) {
-            clearTimeout(timer);
-            ok();
-          }
-        });
-      });
+      const freed = nsidFreed(nsidWatch, id, a);
       // As the feed does when /run/netns says a is gone.
       ip(['netns', 'del', a]);
       monitor.forget(a);
@@ -153,15 +163,7 @@ describe('kernel monitor (kernel)', { concurrency: false }, () => {
       if (idOf() === undefined) ip(['netns', 'set', target, 'auto']);
       const id = idOf();
       assert.ok(id !== undefined, `${target} has an nsid`);
-      const freed = new Promise<void>((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error(`${target} was not freed in 30 s: something still holds it`)), 30_000);
-        createInterface({ input: nsidWatch.stdout }).on('line', (line) => {
-          if (new RegExp(`Deleted nsid ${id}\\b`).test(line)) {
-            clearTimeout(timer);
-            ok();
-          }
-        });
-      });
+      const freed = nsidFreed(nsidWatch, id, target);
       ip(['netns', 'del', target]);
       monitor.forget(target);
       await freed;
