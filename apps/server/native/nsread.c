@@ -6,14 +6,15 @@
  * ~500 ms to read that way. This helper enters each namespace in turn (setns) and
  * asks the kernel directly over rtnetlink, so a whole lab is one process. It does
  * not interpret what it reads: it passes the kernel's netlink messages through, and
- * the server decodes them (apps/server/src/kernel/netlink/).
+ * the server decodes them (apps/server/src/kernel/nsread.ts and rtnetlink.ts).
  *
  * Usage (namespaces are names under /run/netns):
  *   nslab-nsread read NS... [-- CANDIDATE...]
  *       For each NS: its links, addresses, IPv4 routes and IPv4 netconf (raw
  *       rtnetlink dumps), how many nftables and legacy iptables tables it has, and
  *       the names of the namespaces its nsids stand for. Each nsid is looked up
- *       among the NS list, then the CANDIDATE list, then every name in /run/netns.
+ *       first where a device mirrors ours (see resolve_nsids), then among the NS
+ *       and CANDIDATE lists, then among every name in /run/netns.
  *   nslab-nsread owner NS...
  *       For each NS: lo's link message only (the ownership marker is lo's alias).
  *   nslab-nsread exec NS -- CMD ARG...
