@@ -43,13 +43,29 @@ async function labNetns(lab: string): Promise<string[]> {
   return (await listNetns()).filter((n) => n.startsWith(`nslab.${lab}.`));
 }
 
-/** Reads namespaces both ways and checks they agree; returns the helper's readings. */
+/**
+ * Reads namespaces both ways and checks they agree; returns the helper's readings. A
+ * lab just applied is still settling (the kernel moves a new device's operstate from
+ * unknown or down to up a moment later), so the two reads, made one after the other,
+ * are retried until they agree, for up to 3 s: a decoder that is wrong disagrees every time.
+ */
 async function sameBothWays(names: string[]): Promise<Map<string, NamespaceReading>> {
-  const helper = await readWithHelper(names, { firewall: true });
-  const ip = await pool(names, 8, (n) => readNetnsWithIp(n, true));
-  names.forEach((n, i) => assert.deepEqual(comparable(helper[i]), comparable(ip[i]), n));
-  return new Map(names.map((n, i) => [n, helper[i] as NamespaceReading]));
+  for (let attempt = 1; ; attempt += 1) {
+    const helper = await readWithHelper(names, { firewall: true });
+    const ip = await pool(names, 8, (n) => readNetnsWithIp(n, true));
+    try {
+      names.forEach((n, i) => assert.deepEqual(comparable(helper[i]), comparable(ip[i]), n));
+      return new Map(names.map((n, i) => [n, helper[i] as NamespaceReading]));
+    } catch (err) {
+      if (attempt >= SETTLE_ATTEMPTS) throw err;
+      await new Promise((ok) => setTimeout(ok, SETTLE_WAIT_MS));
+    }
+  }
 }
+
+/** See sameBothWays: 15 tries 200 ms apart. */
+const SETTLE_ATTEMPTS = 15;
+const SETTLE_WAIT_MS = 200;
 
 function ipIn(netns: string, ...argv: string[]): void {
   execFileSync('ip', ['-n', netns, ...argv]);
