@@ -3,7 +3,7 @@
  * Inbound messages are checked for shape before anyone reads them (the socket is
  * a boundary); outbound ones are the protocol's ClientMessage type.
  */
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@nslab/model';
+import { jsonObject, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@nslab/model';
 import type { ClientMessage, ServerMessage } from '@nslab/model';
 
 /** First and longest wait before reconnecting (ms): quick after a server restart, gentle when it stays down. */
@@ -19,16 +19,8 @@ const SERVER_TYPES = new Set(Object.keys(SERVER_TYPE_RECORD));
 
 /** Decodes a server message; undefined when it is not one (too big, not JSON, unknown type). */
 export function parseServerMessage(text: string): ServerMessage | undefined {
-  if (text.length > MAX_MESSAGE_BYTES * 4) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
-  const type = (data as { type?: unknown }).type;
-  if (typeof type !== 'string' || !SERVER_TYPES.has(type)) return undefined;
+  const data = jsonObject(text, MAX_MESSAGE_BYTES * 4);
+  if (!data || typeof data.type !== 'string' || !SERVER_TYPES.has(data.type)) return undefined;
   return data as ServerMessage;
 }
 

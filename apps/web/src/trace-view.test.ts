@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseTopology } from '@nslab/model';
 import type { PingHop, PingTraceResult } from '@nslab/model';
 import { edgeId } from './derive';
 import { formatMs, traceView } from './trace-view';
+import { lab } from './lab-fixture';
 
-const r = parseTopology(`name: t
+const links = lab(`name: t
 nodes:
   host:
     forwarding: true
@@ -21,9 +21,7 @@ links:
   - [ns1:eth0, host:veth-ns1]
   - [ns3:eth0, host:veth-ns3]
   - [internet:eth0, host:uplink]
-`);
-if (!r.ok) throw new Error('bad lab');
-const links = r.topology.links;
+`).links;
 
 const hop = (node: string, iface: string, direction: 'in' | 'out', ms: number, type: 'request' | 'reply', src: string, dst: string, extra: Partial<PingHop> = {}): PingHop =>
   ({ node, interface: iface, direction, time: 100 + ms / 1000, type, src, dst, ...extra });

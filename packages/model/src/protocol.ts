@@ -70,6 +70,21 @@ export type ServerMessage =
   | { type: 'capture'; lab: string; node: string; state: 'started' | 'ended'; message?: string }
   | { type: 'trace'; id?: string; lab: string; result: PingTraceResult };
 
+/**
+ * The JSON object in a text frame from a peer; undefined when the text is longer than
+ * `maxLength`, is not JSON, or is not an object (an array is not one here).
+ */
+export function jsonObject(text: string, maxLength: number): Record<string, unknown> | undefined {
+  if (text.length > maxLength) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+}
+
 /** Parses a client message from text; the error says what is wrong in words. */
 export function parseClientMessage(text: string): { ok: true; message: ClientMessage } | { ok: false; error: string } {
   let data: unknown;

@@ -32,6 +32,7 @@
  * `parseTerminalClientMessage`, the page with `parseTerminalServerMessage`. Pure, so the
  * server (apps/server/src/terminal) and the page (apps/web) share one definition.
  */
+import { jsonObject } from './protocol';
 
 /** Protocol version; bump on any incompatible change to the messages below. */
 export const TERMINAL_PROTOCOL_VERSION = 1;
@@ -141,15 +142,8 @@ const isNullable = <T>(v: unknown, is: (x: unknown) => x is T): v is T | null =>
 
 /** Decodes one text frame from the server; undefined when it is not a message of this protocol. */
 export function parseTerminalServerMessage(text: string): TerminalServerMessage | undefined {
-  if (text.length > 64 * 1024) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
-  const m = data as Record<string, unknown>;
+  const m = jsonObject(text, 64 * 1024);
+  if (!m) return undefined;
   switch (m.type) {
     case 'ready':
       if (!isInt(m.v) || !isStr(m.id) || !isStr(m.lab) || !isStr(m.node) || !isInt(m.cols) || !isInt(m.rows) || !isInt(m.replayBytes)) return undefined;

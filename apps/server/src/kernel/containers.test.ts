@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { netnsName } from '@nslab/model';
 import { applyTopology, parseWithKernel } from './lab';
-import { captureWhile, cleanup, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
+import { captureWhile, cleanup, curlUntil, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
 
 const made: string[] = [];
 after(() => cleanup(...made));
@@ -59,12 +59,7 @@ describe('Docker networks and containers', () => {
   test('publish 8080:80: curl from the internet reaches the web server, and so does the host itself', async () => {
     const server = spawn('ip', ['netns', 'exec', netnsName(lab, 'web'), 'python3', '-m', 'http.server', '80', '--directory', '/usr/share/doc/curl'], { stdio: 'ignore' });
     try {
-      let body = '';
-      for (let i = 0; i < 50 && !body.includes('Directory listing'); i += 1) {
-        body = inNode(lab, 'internet', ['curl', '-s', '--max-time', '2', 'http://203.0.113.2:8080/']).out;
-        if (!body) await new Promise((ok) => setTimeout(ok, 100));
-      }
-      assert.match(body, /Directory listing/);
+      assert.match(await curlUntil(lab, 'internet', 'http://203.0.113.2:8080/', 'Directory listing'), /Directory listing/);
       assert.match(inNode(lab, 'host', ['curl', '-s', '--max-time', '2', 'http://203.0.113.2:8080/']).out, /Directory listing/);
     } finally {
       server.kill('SIGTERM');

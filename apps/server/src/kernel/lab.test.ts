@@ -9,7 +9,7 @@ import { netnsName, parseTopology, plan, toYaml } from '@nslab/model';
 import { ApplyError } from './apply';
 import { applyTopology, destroyLab } from './lab';
 import { listLabs, observeLab } from './observe';
-import { captureWhile, cleanup, inNode, loadExample, netnsList, pings, uniqueLab } from './testlab';
+import { captureWhile, cleanup, curlUntil, inNode, loadExample, netnsList, pings, uniqueLab } from './testlab';
 
 const made: string[] = [];
 after(() => cleanup(...made));
@@ -63,12 +63,7 @@ describe('tutorial topologies on the real kernel', () => {
     const { lab, topology } = await up('dnat.yaml', 't-dnat');
     const server = spawn('ip', ['netns', 'exec', netnsName(lab, 'web'), 'python3', '-m', 'http.server', '80', '--bind', '192.168.1.1', '--directory', '/usr/share/doc/curl'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      let body = '';
-      for (let i = 0; i < 50 && !body.includes('Directory listing'); i += 1) {
-        body = inNode(lab, 'internet', ['curl', '-s', '--max-time', '2', 'http://203.0.113.2:8080/']).out;
-        if (!body) await new Promise((ok) => setTimeout(ok, 100));
-      }
-      assert.match(body, /Directory listing/);
+      assert.match(await curlUntil(lab, 'internet', 'http://203.0.113.2:8080/', 'Directory listing'), /Directory listing/);
     } finally {
       server.kill('SIGTERM');
     }

@@ -17,9 +17,12 @@ import { CommandError, pool, run } from './runner';
 /** Where scripts/install.sh builds the helper. */
 export const NSREAD_PATH = fileURLToPath(new URL('../../native/build/nslab-nsread', import.meta.url));
 
-/** True when the helper is built. */
+let built: boolean | undefined;
+
+/** True when the helper is built (looked for once: every read asks). */
 export function nsreadAvailable(): boolean {
-  return existsSync(NSREAD_PATH);
+  built ??= existsSync(NSREAD_PATH);
+  return built;
 }
 
 /** Frame tags, as nsread.c numbers them. */
@@ -111,7 +114,9 @@ export async function readWithHelper(
   });
   if (options.firewall) {
     const withTables = names.map((n, i) => ({ n, i })).filter(({ i }) => {
-      const t = grouped[i]?.get(TAG.TABLES)?.[0]?.data;
+      const tags = grouped[i];
+      const t = tags ? only(tags, TAG.TABLES) : undefined;
+      // No table count: read the firewall rather than assume it is empty.
       if (!t || t.length < 8) return true;
       const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
       return v.getUint32(0, HOST_LITTLE_ENDIAN) + v.getUint32(4, HOST_LITTLE_ENDIAN) > 0;

@@ -31,6 +31,19 @@ export function inNode(lab: string, node: string, argv: string[], timeoutMs = 10
   return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+/**
+ * The body of `url` fetched with curl from inside a node, asked again every 100 ms
+ * (up to 50 times) until it holds `expect`: a server just started needs a moment to listen.
+ */
+export async function curlUntil(lab: string, node: string, url: string, expect: string): Promise<string> {
+  let body = '';
+  for (let i = 0; i < 50 && !body.includes(expect); i += 1) {
+    body = inNode(lab, node, ['curl', '-s', '--max-time', '2', url]).out;
+    if (!body.includes(expect)) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return body;
+}
+
 /** True when one ping from the node reaches the address. */
 export function pings(lab: string, node: string, address: string): boolean {
   return inNode(lab, node, ['ping', '-c', '1', '-W', '2', address]).code === 0;

@@ -119,10 +119,8 @@ export class KernelMonitor {
   /** The namespace is gone: let go of it entirely (a socket left in it would keep it alive). */
   forget(netns: string): void {
     this.stopNft(netns);
-    this.retries.delete(netns);
     if (this.followed.delete(netns)) this.watcher?.stdin?.write(`-${netns}\n`);
-    for (const done of this.pending.get(netns) ?? []) done();
-    this.pending.delete(netns);
+    this.answered(netns);
   }
 
   /** How many monitor processes run now (for the benchmark's report). */
@@ -193,14 +191,19 @@ export class KernelMonitor {
         this.followed.delete(netns);
       }
       if (sign === '+' || sign === '!') {
-        this.retries.delete(netns);
-        for (const done of this.pending.get(netns) ?? []) done();
-        this.pending.delete(netns);
+        this.answered(netns);
       } else if (sign === '=' && this.followed.has(netns)) {
         this.sink.changed(netns);
       }
     });
     return child;
+  }
+
+  /** The watcher answered for a namespace (or it is forgotten): whoever waits for it goes on. */
+  private answered(netns: string): void {
+    this.retries.delete(netns);
+    for (const done of this.pending.get(netns) ?? []) done();
+    this.pending.delete(netns);
   }
 
   // --- without it ------------------------------------------------------------------

@@ -10,17 +10,7 @@ import { decodePacket, pingKey, protocolOf, type PacketEvent } from './event';
 import { ipv6Text } from './address-text';
 import { tcpFlagLetters } from './tcp';
 import type { PacketLayer } from './layer';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng';
 
 function check(event: PacketEvent, what: string): void {
   assert.equal(typeof event.summary, 'string', what);

@@ -16,18 +16,7 @@ import {
   type PcapRecordInput,
   type PcapWriteOptions,
 } from './pcap';
-
-/** A deterministic generator (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng';
 
 function someRecords(count: number, seed: number): PcapRecordInput[] {
   const rand = prng(seed);

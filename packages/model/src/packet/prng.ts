@@ -1,0 +1,15 @@
+/**
+ * A deterministic pseudo-random generator (mulberry32) for the decoder and pcap tests:
+ * the garbage they feed is the same on every run, so a failure reproduces. Not exported
+ * from the package; nothing outside tests uses it.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
