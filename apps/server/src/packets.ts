@@ -8,7 +8,7 @@
  * reader) while a namespace is quiet, for live ping tracing; buffered mode when it
  * floods, since immediate mode hands packets over one by one and drops under load.
  */
-import type { CaptureFormat, ExportFilter } from './capture/index';
+import type { CaptureFormat, CaptureOptions, ExportFilter, PacketRing } from './capture/index';
 import { NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
 import type { LimitedEvent } from './capture/index';
 import type { NodePacketEvent, ServerMessage } from '@nslab/model';
@@ -47,6 +47,9 @@ interface LabCaptures { captures: Map<string, Slot>; watchers: Set<Watcher>; tim
 export class PacketService {
   private readonly labs = new Map<string, LabCaptures>();
 
+  /** @param floodRate packets a second that switch a capture to buffered mode (FLOOD_RATE; a test lowers it). */
+  constructor(private readonly floodRate = FLOOD_RATE) {}
+
   /** Starts sending a lab's packets to a sink; returns the function that stops it. */
   watch(lab: string, nodes: string[], sink: PacketSink): () => void {
     let entry = this.labs.get(lab);
@@ -81,8 +84,10 @@ export class PacketService {
     for (const node of nodes) if (!entry.captures.has(node)) this.capture(lab, entry, node, true);
   }
 
-  private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean): Slot {
-    const capture = new NetnsCapture(netnsName(lab, node), node, { immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB });
+  private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean, ring?: PacketRing): Slot {
+    const options: CaptureOptions = { immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB };
+    if (ring) options.ring = ring; // a mode switch: what the earlier tcpdump kept stays downloadable
+    const capture = new NetnsCapture(netnsName(lab, node), node, options);
     const slot: Slot = { capture, count: 0, calm: 0, switching: false };
     entry.captures.set(node, slot);
     capture.subscribe((e) => {
@@ -108,13 +113,13 @@ export class PacketService {
       slot.count = 0;
       if (slot.switching || slot.capture.pid === undefined) continue;
       slot.calm = rate < CALM_RATE ? slot.calm + 1 : 0;
-      const toBuffered = slot.capture.immediate && rate > FLOOD_RATE;
+      const toBuffered = slot.capture.immediate && rate > this.floodRate;
       const toImmediate = !slot.capture.immediate && slot.calm >= CALM_SECONDS;
       if (!toBuffered && !toImmediate) continue;
       // Stop first, then start: no packet is delivered twice; the few in the gap are lost, which a flood's counts absorb.
       slot.switching = true;
       void slot.capture.stop().then(() => {
-        if (this.labs.get(lab) === entry && entry.captures.get(node) === slot) this.capture(lab, entry, node, toImmediate);
+        if (this.labs.get(lab) === entry && entry.captures.get(node) === slot) this.capture(lab, entry, node, toImmediate, slot.capture.packetRing);
       });
     }
   }

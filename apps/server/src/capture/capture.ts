@@ -84,6 +84,11 @@ export interface CaptureOptions {
   /** Ring bounds; see RING_MAX_PACKETS. */
   ringPackets?: number;
   ringBytes?: number;
+  /**
+   * The ring to keep packets in, for a capture that continues another (a switch between
+   * immediate and buffered mode): what the earlier tcpdump kept stays downloadable.
+   */
+  ring?: PacketRing;
   /** Reads ifindex -> name; the default runs `ip -n NETNS -j`. */
   readInterfaces?: InterfaceReader;
 }
@@ -139,7 +144,7 @@ export class NetnsCapture {
     this.immediate = settings.immediate;
     this.argv = dieWithParent(tcpdumpArgv(netns, settings));
     this.names = new InterfaceNames(netns, options.readInterfaces);
-    this.ring = new PacketRing(options.ringPackets ?? RING_MAX_PACKETS, options.ringBytes ?? RING_MAX_BYTES);
+    this.ring = options.ring ?? new PacketRing(options.ringPackets ?? RING_MAX_PACKETS, options.ringBytes ?? RING_MAX_BYTES);
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -225,6 +230,11 @@ export class NetnsCapture {
   /** A .pcap (or .pcapng) of the kept packets of one interface (or all), in a time window (seconds since the epoch). */
   exportPcap(filter: ExportFilter = {}, format: CaptureFormat = 'pcap'): Uint8Array {
     return this.ring.exportPcap(this.linktype, this.snaplen, filter, format);
+  }
+
+  /** The ring this capture keeps packets in (handed to the capture that continues it). */
+  get packetRing(): PacketRing {
+    return this.ring;
   }
 
   /** Packets currently kept for export. */

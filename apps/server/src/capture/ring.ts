@@ -84,6 +84,8 @@ export class PacketRing {
    */
   exportPcap(linktype: number, snaplen: number, filter: ExportFilter = {}, format: CaptureFormat = 'pcap'): Uint8Array {
     const packets = this.select(filter);
+    // A ring carried over from a capture with a larger snap length holds longer packets: declare the larger.
+    snaplen = packets.reduce((n, p) => Math.max(n, p.data.length), snaplen);
     return format === 'pcapng' ? encodePcapng(linktype, packets, snaplen) : encodePcap(linktype, packets, snaplen, { precision: 'nano' });
   }
 
