@@ -8,17 +8,17 @@ import { createRoot } from 'react-dom/client';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 import './live.css';
-import { App } from './App';
-import { client } from './client';
-import { dispatch } from './dispatch';
-import { elkInWorker } from './elk-worker';
-import { setElkFactory, warmLayout } from './layout';
-import { freshLabName } from './naming';
+import { App } from './shell/App';
+import { client } from './server/client';
+import { dispatch } from './server/dispatch';
+import { elkInWorker } from './canvas/elk-worker';
+import { setElkFactory, warmLayout } from './canvas/layout';
+import { freshLabName } from './editing/naming';
 import { installPacketFeed } from './packets/feed';
-import { labFromHash, openLab, resubscribe } from './session';
-import { useConnection } from './store/connection';
-import { useLab } from './store/lab';
-import { installTraces } from './trace';
+import { labFromHash, openLab, resubscribe } from './server/session';
+import { useConnection } from './server/store';
+import { useLab } from './state/lab';
+import { installTraces } from './trace/trace';
 
 // Layouts in a worker, warmed up while the socket connects.
 setElkFactory(elkInWorker);

@@ -5,7 +5,7 @@
  */
 import type { Link } from '@nslab/model';
 import type { PacketDirection, PacketProtocol } from '@nslab/model';
-import { edgeId } from '../derive';
+import { edgeId } from '../canvas/derive';
 
 /** One end of a canvas edge: `a` is the edge's source (the link's first end). */
 export interface EdgeEnd {

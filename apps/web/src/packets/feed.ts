@@ -6,10 +6,10 @@
  * Installed once by the composition root (main.tsx).
  */
 import type { Link, ServerMessage } from '@nslab/model';
-import { client } from '../client';
-import { listen } from '../dispatch';
-import { useLab } from '../store/lab';
-import { usePackets } from '../store/packets';
+import { client } from '../server/client';
+import { listen } from '../server/dispatch';
+import { useLab } from '../state/lab';
+import { usePackets } from './store';
 import { Animator } from './animate';
 import type { EdgeEnd } from './edges';
 import { endpointIndex, traversalOf } from './edges';

@@ -1,0 +1,65 @@
+/**
+ * The lab guide, beside the canvas: what the lab is for (its file's description)
+ * and the commands worth trying, each with a Run button that opens a terminal on
+ * the node the command is about and types it there. It folds away while something
+ * is selected, so the inspector below it stays in view.
+ */
+import { useEffect, useState } from 'react';
+import { useLab } from '../state/lab';
+import { useView } from '../state/view';
+import { commandNode, runCommand } from '../terminals/terminals';
+import { Icon } from '../ui/Icons';
+
+/** The command without a trailing "# comment", and the comment. */
+export function splitComment(command: string): { command: string; comment: string | undefined } {
+  const m = /^(.*?)\s+#\s*(.*)$/.exec(command);
+  return m ? { command: m[1] ?? command, comment: m[2] } : { command, comment: undefined };
+}
+
+/** The lab guide; nothing when the lab has neither a description nor commands. */
+export function LabGuide() {
+  const meta = useLab((s) => s.meta);
+  const nodes = useLab((s) => s.topology?.nodes);
+  const selected = useView((s) => s.selection !== undefined);
+  // Open while nothing is selected (the inspector then has little to say), folded while something is;
+  // a click pins it either way until the selection changes.
+  const [pinned, setPinned] = useState<boolean | undefined>(undefined);
+  useEffect(() => setPinned(undefined), [selected]);
+  const open = pinned ?? !selected;
+  if (!meta.description && !(meta.try && meta.try.length > 0)) return null;
+  const names = Object.keys(nodes ?? {});
+  return (
+    <section className={`lab-guide${open ? ' open' : ''}`} aria-label="Lab guide">
+      <button className="lab-guide-head" aria-expanded={open} onClick={() => setPinned(!open)}>
+        <Icon name="book" size={15} />
+        <span>Lab guide</span>
+        <Icon name={open ? 'chevron-up' : 'chevron-down'} size={14} />
+      </button>
+      {open ? (
+        <div className="lab-guide-body">
+          {meta.description ? <p className="description">{meta.description}</p> : null}
+          {meta.try && meta.try.length > 0 ? (
+            <>
+              <h3>Commands to try</h3>
+              <ul className="guide-list">
+                {meta.try.map((text) => {
+                  const { command, comment } = splitComment(text);
+                  const node = commandNode(command, names);
+                  return (
+                    <li key={text}>
+                      <code className="guide-cmd">{command}</code>
+                      {comment ? <span className="guide-comment muted small">{comment}</span> : null}
+                      <button className="btn guide-run" aria-label={`Run ${command}`} disabled={!node} title={node ? `Type this in a terminal on ${node} and run it` : 'The lab has no namespaces yet'} onClick={() => void runCommand(command)}>
+                        <Icon name="play" size={12} />Run{node ? <span className="muted"> in {node}</span> : null}
+                      </button>
+                    </li>
+                  );
+                })}
+              </ul>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * The page: top bar; palette, canvas and inspector side by side; the dock
+ * (terminals, packets, ping trace, command log) under the canvas. Overlays (the
+ * view switch, the container view, packets and marks, empty state, plan, search,
+ * problems) sit on the canvas.
+ */
+import { useEffect } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import { useShortcuts } from './shortcuts';
+import { useView } from '../state/view';
+import { Canvas } from '../canvas/Canvas';
+import { CanvasOverlay } from '../canvas/CanvasOverlay';
+import { ContainerView } from '../containers/ContainerView';
+import { Dock } from './Dock';
+import { EmptyState } from './EmptyState';
+import { FileDrop } from '../editing/FileDrop';
+import { Inspector } from '../inspector/Inspector';
+import { NodeMenu } from '../canvas/NodeActions';
+import { Palette } from '../editing/Palette';
+import { PlanDialog } from '../editing/PlanDialog';
+import { ProblemBanner } from '../editing/ProblemBanner';
+import { SearchBox } from '../canvas/SearchBox';
+import { ShortcutsHelp } from './ShortcutsHelp';
+import { TopBar } from './TopBar';
+import { ViewSwitch } from './ViewSwitch';
+import { useDock } from './store';
+
+/** The whole app. */
+export function App() {
+  const theme = useView((s) => s.theme);
+  const labView = useDock((s) => s.view);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.style.colorScheme = theme;
+  }, [theme]);
+  useShortcuts();
+  return (
+    <ReactFlowProvider>
+      <div className="app">
+        <TopBar />
+        <Palette />
+        <main className="stage">
+          <Canvas />
+          <CanvasOverlay />
+          {labView === 'containers' ? <ContainerView /> : null}
+          <ViewSwitch />
+          <EmptyState />
+          <SearchBox />
+          <ProblemBanner />
+          <PlanDialog />
+        </main>
+        <Inspector />
+        <Dock />
+      </div>
+      <NodeMenu />
+      <ShortcutsHelp />
+      <FileDrop />
+    </ReactFlowProvider>
+  );
+}
