@@ -15,15 +15,15 @@ test('drag two namespaces and a bridge, connect them, address them: the kernel h
   // Addresses are typed by hand in this test.
   await page.getByLabel('Assign addresses to new links').uncheck();
 
-  await dragFromPalette(page, 'Add namespace', 140, 90);
+  await dragFromPalette(page, 'Namespace', 140, 90);
   await runPlan(page, new RegExp(`ip netns add ${netns(lab, 'ns1').replace(/\./g, '\\.')}`));
   await expect(node(page, 'ns1')).toBeVisible();
 
-  await dragFromPalette(page, 'Add namespace', 140, 330);
+  await dragFromPalette(page, 'Namespace', 140, 330);
   await runPlan(page);
   await expect(node(page, 'ns2')).toBeVisible();
 
-  await dragFromPalette(page, 'Add bridge', 500, 200);
+  await dragFromPalette(page, 'Bridge', 500, 200);
   await runPlan(page, /type bridge/);
   const bridge = node(page, 'host').locator('[data-bridge="br0"]');
   await expect(bridge).toBeVisible();

@@ -11,8 +11,8 @@ export function node(page: Page, name: string): Locator {
 }
 
 /** Drags a palette item onto the canvas at (x, y) relative to the canvas's top-left corner (HTML5 drag and drop). */
-export async function dragFromPalette(page: Page, label: string, x: number, y: number): Promise<void> {
-  await page.dragAndDrop(`[aria-label="${label}"]`, '.react-flow__pane', { targetPosition: { x, y } });
+export async function dragFromPalette(page: Page, title: string, x: number, y: number): Promise<void> {
+  await page.getByRole('button', { name: new RegExp(`^${title} `) }).dragTo(page.locator('.react-flow__pane'), { targetPosition: { x, y } });
 }
 
 /** Runs the plan being shown, checking first that it lists `expectCommand` when given, and waits for the run to finish. */

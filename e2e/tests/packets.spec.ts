@@ -26,7 +26,7 @@ test('the guide runs a ping in ns1; the packets are listed, filtered and traced 
   // Give the captures a moment to start in every namespace.
   await page.waitForTimeout(1500);
 
-  await guide.getByRole('button', { name: 'Run ip netns exec ns1 ping -c 3 10.63.0.3' }).click();
+  await guide.getByRole('button', { name: 'Run in ns1: ip netns exec ns1 ping -c 3 10.63.0.3' }).click();
   const pane = terminal(page, 'ns1');
   await expect(pane.locator('.xterm-rows')).toContainText('3 received', { timeout: 20_000 });
 

@@ -34,6 +34,13 @@ const edgeTypes = { link: LinkEdge };
 const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 2;
 
+/**
+ * Room kept free when the lab is fitted in view: the Kernel/Containers switch covers the
+ * top-left corner (about 50 px) and the zoom buttons the bottom-left (about 40 px wide),
+ * so no node is fitted under either.
+ */
+export const FIT_PADDING = { top: '64px', right: '24px', bottom: '24px', left: '64px' } as const;
+
 /** The namespace (and bridge) under a point of the screen, read from the DOM the canvas drew. */
 export function endAt(clientX: number, clientY: number): LinkEnd | undefined {
   const el = document.elementFromPoint(clientX, clientY);
@@ -86,6 +93,27 @@ export function Canvas() {
   useEffect(() => {
     if (loaded) useView.getState().requestFit();
   }, [lab, loaded]);
+  // A canvas that changes size (window resized, dock opened or closed, presentation mode)
+  // fits the lab again, unless the user has panned or zoomed since the last fit.
+  const userMoved = useRef(false);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    let last = { width: el.clientWidth, height: el.clientHeight };
+    const observer = new ResizeObserver(() => {
+      const now = { width: el.clientWidth, height: el.clientHeight };
+      if (now.width === last.width && now.height === last.height) return;
+      last = now;
+      if (!userMoved.current && now.width > 0 && now.height > 0) useView.getState().requestFit();
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const onMoveStart = useCallback((event: MouseEvent | TouchEvent | null) => {
+    if (event) userMoved.current = true; // a programmatic move (a fit) has no event
+  }, []);
+
   useEffect(() => {
     if (fitRequest === fitted.current || layoutPending) return;
     if (derived.nodes.length === 0) {
@@ -95,7 +123,8 @@ export function Canvas() {
     }
     if (!initialized) return;
     fitted.current = fitRequest;
-    void rf.fitView({ padding: 0.15, maxZoom: 1, minZoom: MIN_ZOOM });
+    userMoved.current = false;
+    void rf.fitView({ padding: FIT_PADDING, maxZoom: 1, minZoom: MIN_ZOOM });
     // Only a new request or the nodes becoming measured should refit, not every change of the lab.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fitRequest, initialized, layoutPending, loaded]);
@@ -188,7 +217,7 @@ export function Canvas() {
 
   const nodes = layoutPending ? [] : derived.nodes;
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} aria-label="Canvas" role="region">
+    <div className="canvas" ref={box} onDragOver={onDragOver} onDrop={onDrop} aria-label="Canvas" role="region">
       <ReactFlow<NamespaceNodeType, LinkEdgeType>
         nodes={nodes}
         edges={layoutPending ? [] : derived.edges}
@@ -200,6 +229,7 @@ export function Canvas() {
         onNodeDragStop={onNodeDragStop}
         onEdgeClick={onEdgeClick}
         onPaneClick={onPaneClick}
+        onMoveStart={onMoveStart}
         onNodeDoubleClick={onNodeDoubleClick}
         onNodeContextMenu={onNodeContextMenu}
         onConnectStart={onConnectStart}

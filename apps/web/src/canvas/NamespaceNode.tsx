@@ -97,8 +97,10 @@ function NamespaceNodeView({ id, data, selected }: NodeProps<NamespaceNodeType>)
       {data.bridges.map((b) => <Bridge key={b.name} node={data.name} bridge={b} />)}
       {data.routes.length + data.nat.length > 0 ? (
         <div className="ns-facts" title={[...data.routes, ...data.nat].join('\n')}>
-          {data.routes.length > 0 ? <span>{data.routes.length === 1 ? data.routes[0] : `${data.routes.length} routes`}</span> : null}
-          {data.nat.length > 0 ? <span>{data.nat.length === 1 ? data.nat[0] : `${data.nat.length} firewall rules`}</span> : null}
+          {data.routes.length > 0 ? <span className="fact-short">{data.routes.length === 1 ? data.routes[0] : `${data.routes.length} routes`}</span> : null}
+          {data.nat.length > 0 ? <span className="fact-short">{data.nat.length === 1 ? data.nat[0] : `${data.nat.length} firewall rules`}</span> : null}
+          {/* In full only in a picture of the lab (canvas/image.ts), where no tooltip can show them. */}
+          {[...data.routes, ...data.nat].map((line, i) => <span key={i} className="fact-full">{line}</span>)}
         </div>
       ) : null}
     </div>

@@ -32,7 +32,6 @@ export function Palette() {
             key={item.kind}
             className={`palette-item kind-${item.kind}`}
             draggable
-            aria-label={item.label}
             title={`${item.title}: ${item.hint}. Drag it onto the canvas, or click to add it in the middle${item.kind === 'bridge' ? ' (inside the selected namespace, if one is selected)' : ''}.`}
             onDragStart={(e) => {
               e.dataTransfer.setData(PALETTE_MIME, item.kind);

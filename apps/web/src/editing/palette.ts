@@ -10,20 +10,19 @@ import { freshBridgeName, freshNodeName } from './naming';
 /** The kinds of palette item. */
 export type PaletteKind = 'namespace' | 'bridge' | 'router' | 'internet';
 
-/** One palette item: its accessible label and a line of help. */
+/** One palette item: its title (also the start of its accessible name) and a line of help. */
 export interface PaletteItem {
   kind: PaletteKind;
-  label: string;
   title: string;
   hint: string;
 }
 
 /** The palette, in the order it is shown. */
 export const PALETTE: readonly PaletteItem[] = [
-  { kind: 'namespace', label: 'Add namespace', title: 'Namespace', hint: 'a network namespace, like a container' },
-  { kind: 'bridge', label: 'Add bridge', title: 'Bridge', hint: 'a switch inside a namespace, like docker0' },
-  { kind: 'router', label: 'Add router', title: 'Router', hint: 'a namespace with IP forwarding on' },
-  { kind: 'internet', label: 'Add internet', title: 'Internet', hint: 'a namespace playing the outside world' },
+  { kind: 'namespace', title: 'Namespace', hint: 'a network namespace, like a container' },
+  { kind: 'bridge', title: 'Bridge', hint: 'a switch inside a namespace, like docker0' },
+  { kind: 'router', title: 'Router', hint: 'a namespace with IP forwarding on' },
+  { kind: 'internet', title: 'Internet', hint: 'a namespace playing the outside world' },
 ];
 
 /** The MIME type a palette drag carries. */

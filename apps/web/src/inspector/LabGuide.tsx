@@ -49,7 +49,7 @@ export function LabGuide() {
                     <li key={text}>
                       <code className="guide-cmd">{command}</code>
                       {comment ? <span className="guide-comment muted small">{comment}</span> : null}
-                      <button className="btn guide-run" aria-label={`Run ${command}`} disabled={!node} title={node ? `Type this in a terminal on ${node} and run it` : 'The lab has no namespaces yet'} onClick={() => void runCommand(command)}>
+                      <button className="btn guide-run" aria-label={node ? `Run in ${node}: ${command}` : `Run: ${command}`} disabled={!node} title={node ? `Type this in a terminal on ${node} and run it` : 'The lab has no namespaces yet'} onClick={() => void runCommand(command)}>
                         <Icon name="play" size={12} />Run{node ? <span className="muted"> in {node}</span> : null}
                       </button>
                     </li>

@@ -109,7 +109,7 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
         {ifnames.map((n) => (
           <InterfaceEditor key={n} node={node} name={n} iface={ns.interfaces[n]!} peer={peerOf(n)} bridges={bridges} focused={focus === n} />
         ))}
-        <button className="btn" aria-label={`Add bridge to ${node}`} onClick={() => { const b = freshBridgeName(ns); proposeEdits([{ kind: 'interface.add', node, name: b, interface: { kind: 'bridge' } }], `add bridge ${b} to ${node}`); }}><Icon name="bridge" size={14} />Add a bridge here</button>
+        <button className="btn" title={`Add a bridge to ${node}`} onClick={() => { const b = freshBridgeName(ns); proposeEdits([{ kind: 'interface.add', node, name: b, interface: { kind: 'bridge' } }], `add bridge ${b} to ${node}`); }}><Icon name="bridge" size={14} />Add a bridge here</button>
       </section>
 
       <section className="section" aria-label="Connect">

@@ -96,7 +96,7 @@ export function NatEditor({ node, rules, interfaces }: { node: string; rules: Na
         {type === 'dnat' || type === 'forward' ? ifaceSelect('in', 'In interface') : null}
         {type !== 'dnat' ? ifaceSelect('out', 'Out interface') : null}
         {type === 'snat' || type === 'dnat' ? <label className="field-row"><span>To</span><input aria-label="To" placeholder={type === 'dnat' ? '192.168.1.1:80' : '203.0.113.2'} value={f.to} onChange={set('to')} spellCheck={false} /></label> : null}
-        <button type="submit" className="btn" aria-label="Add NAT rule"><Icon name="plus" size={14} />Add rule</button>
+        <button type="submit" className="btn" aria-label="Add NAT rule"><Icon name="plus" size={14} />Add NAT rule</button>
       </form>
       <FieldProblem field={fieldKey.nat(node)} />
     </>

@@ -21,7 +21,7 @@ export function TopBar() {
   const file = useRef<HTMLInputElement>(null);
 
   const image = (format: 'png' | 'svg') => {
-    if (lab) void downloadImage(format, rf.getNodes(), lab);
+    if (lab) void downloadImage(format, rf, lab);
   };
 
   return (
