@@ -31,7 +31,7 @@ test('leaving a lab while its layout is pending clears the note; the next lab dr
   // The other lab is built by hand, and its first node is drawn.
   await page.getByLabel('Assign addresses to new links').uncheck();
   try {
-    await dragFromPalette(page, 'Add namespace', 140, 90);
+    await dragFromPalette(page, 'Namespace', 140, 90);
     await runPlan(page, /ip netns add/);
     await expect(node(page, 'ns1')).toBeVisible();
   } finally {
