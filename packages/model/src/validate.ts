@@ -4,7 +4,7 @@
  */
 import type { Cidr } from './address';
 import { contains, formatCidr, networkOf, parseCidr, parseIp } from './address';
-import { ifnameProblem, nameProblem } from './names';
+import { ifnameProblem, nameProblem, own } from './names';
 import { parseDnatTarget } from './nat';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
@@ -28,7 +28,7 @@ export function validate(topology: Topology): Problem[] {
   topology.links.forEach((link, i) => {
     [link.a, link.b].forEach((e, j) => {
       const path = pathOf('links', i, j);
-      const node = topology.nodes[e.node];
+      const node = own(topology.nodes, e.node);
       if (!node) {
         add(path, `link ${i + 1} names node "${e.node}", which is not in nodes: add it or fix the name`);
         return;
@@ -37,7 +37,7 @@ export function validate(topology: Topology): Problem[] {
       const first = ends.get(key);
       if (first !== undefined) add(path, `${key} is already an end of link ${first + 1}: a veth end can be in one link only`);
       else ends.set(key, i);
-      const iface = node.interfaces[e.interface];
+      const iface = own(node.interfaces, e.interface);
       if (iface && iface.kind !== 'veth') add(path, `${key} is a ${iface.kind}, but a link end must be a veth: remove "kind: ${iface.kind}" or pick another name`);
     });
     if (formatEndpoint(link.a) === formatEndpoint(link.b)) add(pathOf('links', i), `link ${i + 1} joins ${formatEndpoint(link.a)} to itself`);
@@ -80,7 +80,7 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
     });
 
     if (iface.master !== undefined) {
-      const m = node.interfaces[iface.master];
+      const m = own(node.interfaces, iface.master);
       const mpath = pathOf(...base, 'interfaces', ifname, 'master');
       if (iface.master === ifname) add(mpath, `${ifname} cannot be a port of itself`);
       else if (!m) add(mpath, `master "${iface.master}" is not an interface of ${name}: a bridge must be in the same namespace as its ports`);
@@ -100,14 +100,14 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
         if (!g || (g.family === 4 && (g.value >> 28n) !== 0xen)) add(vpath('group'), `group "${v.group}" is not an IPv4 multicast address (224.0.0.0/4)`);
         if (!v.dev) add(vpath('dev'), `a multicast vxlan needs "dev": the underlay interface to join the group on`);
       }
-      if (v.dev !== undefined && !node.interfaces[v.dev]) add(vpath('dev'), `dev "${v.dev}" is not an interface of ${name}`);
+      if (v.dev !== undefined && !own(node.interfaces, v.dev)) add(vpath('dev'), `dev "${v.dev}" is not an interface of ${name}`);
       if (!Number.isInteger(v.port) || v.port < 1 || v.port > 65535) add(vpath('port'), `port ${v.port} is outside 1-65535`);
     }
   }
 
   node.routes.forEach((route, i) => {
     const path = pathOf(...base, 'routes', i);
-    if (route.dev !== undefined && !node.interfaces[route.dev]) add(path, `route "${formatRoute(route)}" uses dev ${route.dev}, which is not an interface of ${name}`);
+    if (route.dev !== undefined && !own(node.interfaces, route.dev)) add(path, `route "${formatRoute(route)}" uses dev ${route.dev}, which is not an interface of ${name}`);
     if (route.gateway) {
       const gw = parseIp(route.gateway);
       const onLink = gw && subnets.some((s) => (route.dev === undefined || s.iface === route.dev) && contains(s.cidr, gw));
@@ -127,7 +127,7 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
         if (!ifname.endsWith('+')) add(path(k), ifnameProblem(ifname) ?? '');
         return;
       }
-      if (!node.interfaces[ifname]) add(path(k), `"${k}: ${value}" names no interface of ${name}: the rule would never match (a trailing + matches a prefix, e.g. veth+)`);
+      if (!own(node.interfaces, ifname)) add(path(k), `"${k}: ${value}" names no interface of ${name}: the rule would never match (a trailing + matches a prefix, e.g. veth+)`);
     };
     const cidrCheck = (k: 'source' | 'destination', value: string | undefined) => {
       if (value !== undefined && !parseCidr(value)) add(path(k), `${k} "${value}" is not an address or prefix: write e.g. 192.168.1.0/24`);

@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Link, Topology } from '@nslab/model';
-import { linkKey, NETNS_PREFIX, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
+import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
 import { batchLine } from './apply';
@@ -111,7 +111,7 @@ export function assemble(lab: string, readings: Map<string, NamespaceReading>): 
       const parsed = peerNetns ? parseNetnsName(peerNetns) : undefined;
       const peerReading = parsed && parsed.lab === lab ? readings.get(parsed.node) : undefined;
       const peerIf = peerReading?.ifindex.get(peer.ifindex);
-      const iface = r.namespace.interfaces[ifname];
+      const iface = own(r.namespace.interfaces, ifname);
       if (!parsed || !peerReading || !peerIf) {
         if (iface) iface.peer = peerNetns ?? 'another namespace';
         continue;
