@@ -101,7 +101,10 @@ function alreadyGone(op: Op, stderr: string): boolean {
 async function runBatch(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {
   const first = group[0];
   if (!first) return undefined;
-  const argv = first.channel.type === 'ns' ? ['ip', '-n', first.channel.netns, '-batch', '-'] : ['ip', '-batch', '-'];
+  const ip = first.channel.type === 'ns' ? ['ip', '-n', first.channel.netns, '-batch', '-'] : ['ip', '-batch', '-'];
+  // Killed with its parent (PR_SET_PDEATHSIG): a SIGKILLed apply leaves no batch still building
+  // behind the crash recovery's back (kernel/journal.ts).
+  const argv = ['setpriv', '--pdeathsig', 'SIGKILL', '--', ...ip];
   let start = 0;
   while (start < group.length) {
     const rest = group.slice(start);

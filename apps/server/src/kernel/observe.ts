@@ -13,6 +13,7 @@ import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './ipro
 import { batchLine } from './apply';
 import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
+import { recoverKilledRuns } from './journal';
 
 /** Where iproute2 keeps named namespaces. */
 export const NETNS_DIR = '/run/netns';
@@ -143,6 +144,7 @@ export type OwnerCache = Map<string, { lab: string; node: string }>;
  * server lists labs without one `ip` per namespace on the machine each time.
  */
 export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
+  await recoverKilledRuns();
   const names = (await listNetns()).filter((n) => parseNetnsName(n) !== undefined);
   // The namespace's inode tells a recreated namespace of the same name from the one cached.
   const keys = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => `${n}:${st.ino}`, () => undefined)));
