@@ -4,7 +4,7 @@
  */
 import { Document, isScalar, isSeq, parse as parseYaml, visit, YAMLParseError } from 'yaml';
 import type { core } from 'zod';
-import { canonicalCidr, canonicalIp } from './address';
+import { canonicalCidr, canonicalIp, formatCidr, networkOf, parseCidr } from './address';
 import { VXLAN_PORT } from './interface/index';
 import type { NatRule } from './nat';
 import { assertNever } from './nat';
@@ -151,7 +151,16 @@ function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Int
 }
 
 function resolveNat(raw: RawNat): NatRule {
-  const prefix = (v: string | undefined) => (v === undefined ? undefined : canonicalCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`) ?? v);
+  // As iptables stores it, so a re-apply converges: host bits cleared (10.0.0.1/24 is 10.0.0.0/24),
+  // and 0.0.0.0/0 left out (it matches everything, and iptables-save prints no -s/-d for it).
+  // ::/0 and other IPv6 prefixes stay as written, for validation to refuse.
+  const prefix = (v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const c = parseCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`);
+    if (!c) return v;
+    if (c.family === 4 && c.prefix === 0) return undefined;
+    return formatCidr(networkOf(c));
+  };
   const opt = <K extends string>(key: K, v: string | undefined) => (v === undefined ? {} : ({ [key]: v } as Record<K, string>));
   switch (raw.type) {
     case 'masquerade':
