@@ -5,7 +5,7 @@
 // Ends with one line "N passed, N failed, N skipped" that sums every stage.
 // A stage name that does not exist, or a stage that ran no test, fails.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -106,7 +106,12 @@ if (want('reliability')) {
   console.log(`\n== reliability (${files.length} files)`);
   const dir = mkdtempSync(join(tmpdir(), 'nslab-figures-'));
   const figuresFile = join(dir, 'figures.jsonl');
-  const { code, counts } = await nodeTests(files, RELIABILITY_TIMEOUT_MS, { NSLAB_FIGURES: figuresFile });
+  // The root namespace's fingerprint before the stage; zz-fingerprint.test.ts (sorted last) compares.
+  const before = join(dir, 'fingerprint.txt');
+  const out = openSync(before, 'w');
+  await new Promise((resolve) => spawn(process.execPath, ['--import', 'tsx', 'apps/server/reliability/fingerprint.ts'], { cwd: root, stdio: ['ignore', out, 'inherit'] }).on('exit', resolve));
+  closeSync(out);
+  const { code, counts } = await nodeTests(files, RELIABILITY_TIMEOUT_MS, { NSLAB_FIGURES: figuresFile, NSLAB_FINGERPRINT_BEFORE: before });
   tally('reliability', counts, code);
   const figures = existsSync(figuresFile)
     ? readFileSync(figuresFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
