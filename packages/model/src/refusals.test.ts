@@ -55,3 +55,7 @@ test('a vxlan with both remote and group, and a bridge inside a bridge, are refu
   const nested = node('    interfaces:\n      br0: { kind: bridge }\n      br1: { kind: bridge, master: br0 }\n');
   assert.ok(problems(nested).some((p) => /bridge inside another bridge/.test(p)));
 });
+
+test('an IPv6 route, which nslab would add but never read back, is refused', () => {
+  assert.ok(problems(withIf('    routes: ["50d5::/128 dev br0"]\n')).some((p) => /IPv6/.test(p)));
+});

@@ -125,6 +125,8 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
   const keys = new Map<string, number>();
   node.routes.forEach((route, i) => {
     const path = pathOf(...base, 'routes', i);
+    // The readers (nsread, ip) read the IPv4 main table: an IPv6 route would be built but never seen again.
+    if (routeFamily(route) === 6) { add(path, `route "${formatRoute(route)}" is IPv6: nslab builds and shows IPv4 routes only, so it would be added but never shown or removed; add it from a terminal instead`); return; }
     const key = routeKey(route);
     const first = keys.get(key);
     if (first !== undefined) add(path, `route "${formatRoute(route)}" has the destination and metric of route ${first + 1} (default and 0.0.0.0/0 are one destination): the kernel keeps one; remove one or give it another metric`);
