@@ -21,7 +21,14 @@ const NODES = 60;
 
 const lab = uniqueLab('hk-kill');
 const dir = mkdtempSync(join(tmpdir(), 'nslab-sigkill-'));
+/** The CLI child in flight: a test cancelled by its timeout must not leave it building after the cleanup. */
+let current: ReturnType<typeof spawn> | undefined;
 after(async () => {
+  if (current && current.exitCode === null && current.signalCode === null) {
+    const gone = new Promise((ok) => current?.on('exit', ok));
+    current.kill('SIGKILL');
+    await gone;
+  }
   await cleanup(lab);
   // Whatever a failed assertion left of this lab (only its own names): removed so the machine stays clean.
   for (const n of leftovers()) spawnSync('ip', ['netns', 'del', n]);
@@ -51,6 +58,7 @@ function nslab(args: string[], killAfterMs?: number): Promise<{ code: number | n
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(process.execPath, [NSLAB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    current = child;
     let out = '';
     child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
