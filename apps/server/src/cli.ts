@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import type { Problem } from '@nslab/model';
-import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, toFile, toYaml } from '@nslab/model';
+import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, own, toFile, toYaml } from '@nslab/model';
 import { ApplyError } from './kernel/apply';
 import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
 import { listLabs, observeLab } from './kernel/observe';
@@ -94,7 +94,7 @@ async function cmdExec(args: string[]): Promise<number> {
   const command = sep >= 0 ? args.slice(sep + 1) : args.slice(2);
   if (!node || command.length === 0) throw new UsageError('usage: nslab exec LAB NODE -- CMD [ARGS...]');
   const observed = await requireLab(lab);
-  if (!observed.topology.nodes[node]) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
+  if (!own(observed.topology.nodes, node)) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', netnsName(lab, node), ...command], { stdio: 'inherit' });
     child.on('error', (e) => { console.error(`nslab: ${e.message}`); resolve(127); });

@@ -9,6 +9,7 @@ import type { RawTopology } from './schema';
 import type { Problem } from './problem';
 import { assertNever } from './nat';
 import { parseRoute, formatRoute } from './route';
+import { reservedNameProblem } from './names';
 
 const name = z.string().max(64);
 const endpoint = z.strictObject({ node: name, interface: name });
@@ -45,6 +46,9 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
   const problems: Problem[] = [];
   edits.forEach((edit, i) => {
     const fail = (message: string) => problems.push({ path: `edits[${i}]`, message });
+    // Names index plain objects below: one JavaScript reserves is refused before any lookup.
+    const reserved = editNames(edit).map((n) => reservedNameProblem(n, 'the')).find((p) => p !== undefined);
+    if (reserved) { fail(reserved); return; }
     const nodeOf = (n: string): RawNodeValue | undefined => {
       if (!(n in nodes)) { fail(`there is no node "${n}"`); return undefined; }
       return (nodes[n] ??= {});
@@ -169,6 +173,17 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
     }
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, file: out };
+}
+
+/** Every user-chosen name an edit uses as a key (nodes, interfaces, masters). */
+function editNames(edit: Edit): string[] {
+  const names: string[] = [];
+  for (const [key, value] of Object.entries(edit)) {
+    if (typeof value === 'string' && (key === 'node' || key === 'name' || key === 'to' || key === 'interface' || key === 'master')) names.push(value);
+    if (key === 'a' || key === 'b') names.push((value as { node: string }).node, (value as { interface: string }).interface);
+  }
+  if (edit.kind === 'interface.add' && edit.interface.master !== undefined) names.push(edit.interface.master);
+  return names;
 }
 
 function rename(end: string, from: string, to: string): string {

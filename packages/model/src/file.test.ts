@@ -58,7 +58,7 @@ test('the export script has one plain command per op, named as in the tutorials'
   const script = exportScript(a.topology);
   assert.match(script, /^#!\/usr\/bin\/env bash/);
   assert.match(script, /\nip netns add ns1\n/);
-  assert.match(script, /\nip link add eth0 netns ns1 type veth peer name v1 netns host\n/);
+  assert.match(script, /\nip link add name eth0 netns ns1 type veth peer name v1 netns host\n/);
   assert.match(script, /\nip netns exec host iptables -w -t nat -A POSTROUTING -s 10\.0\.0\.0\/24 -j MASQUERADE\n/);
   assert.doesNotMatch(script, /nslab\.demo|alias/);
 });

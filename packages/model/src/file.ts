@@ -4,7 +4,7 @@
  */
 import { Document, isScalar, isSeq, parse as parseYaml, visit, YAMLParseError } from 'yaml';
 import type { core } from 'zod';
-import { canonicalCidr, canonicalIp } from './address';
+import { canonicalCidr, canonicalIp, formatCidr, networkOf, parseCidr } from './address';
 import { VXLAN_PORT } from './interface/index';
 import type { NatRule } from './nat';
 import { assertNever } from './nat';
@@ -16,6 +16,7 @@ import { rawTopology } from './schema';
 import type { Endpoint, Interface, Namespace, Topology } from './topology';
 import { linkOf } from './topology';
 import { validate } from './validate';
+import { reservedNameProblem } from './names';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
 
@@ -58,6 +59,9 @@ export function parseTopologyData(data: unknown, options: ParseOptions = {}): Pa
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, problems: [{ path: '', message: 'a topology is a mapping with at least "name" and "nodes"' }] };
   }
+  // Before the schema: it would build plain objects from these keys and lose (or misread) them.
+  const reserved = reservedKeys(data, []);
+  if (reserved.length > 0) return { ok: false, problems: reserved };
   const parsed = rawTopology.safeParse(data);
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(schemaProblem) };
   const problems: Problem[] = [];
@@ -72,6 +76,18 @@ export function parseTopologyData(data: unknown, options: ParseOptions = {}): Pa
   if (parsed.data.description !== undefined) meta.description = parsed.data.description;
   if (parsed.data.try !== undefined) meta.try = parsed.data.try;
   return { ok: true, topology, meta };
+}
+
+/** Every key of the data, at any depth, that JavaScript reserves (`__proto__`, `constructor`, ...), as problems. */
+function reservedKeys(data: unknown, path: (string | number)[]): Problem[] {
+  if (data === null || typeof data !== 'object') return [];
+  if (Array.isArray(data)) return data.flatMap((v, i) => reservedKeys(v, [...path, i]));
+  return Object.keys(data).flatMap((key) => {
+    const here = [...path, key];
+    const problem = reservedNameProblem(key, 'the');
+    if (problem) return [{ path: pathOf(...here), message: `${pathOf(...here)}: ${problem}` }];
+    return reservedKeys((data as Record<string, unknown>)[key], here);
+  });
 }
 
 function dedupe(problems: Problem[]): Problem[] {
@@ -135,7 +151,16 @@ function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Int
 }
 
 function resolveNat(raw: RawNat): NatRule {
-  const prefix = (v: string | undefined) => (v === undefined ? undefined : canonicalCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`) ?? v);
+  // As iptables stores it, so a re-apply converges: host bits cleared (10.0.0.1/24 is 10.0.0.0/24),
+  // and 0.0.0.0/0 left out (it matches everything, and iptables-save prints no -s/-d for it).
+  // ::/0 and other IPv6 prefixes stay as written, for validation to refuse.
+  const prefix = (v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const c = parseCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`);
+    if (!c) return v;
+    if (c.family === 4 && c.prefix === 0) return undefined;
+    return formatCidr(networkOf(c));
+  };
   const opt = <K extends string>(key: K, v: string | undefined) => (v === undefined ? {} : ({ [key]: v } as Record<K, string>));
   switch (raw.type) {
     case 'masquerade':

@@ -12,8 +12,33 @@ export const IFNAME_MAX_BYTES = 15;
 /** Prefix of every kernel namespace name nslab creates: `nslab.<lab>.<node>`. */
 export const NETNS_PREFIX = 'nslab.';
 
+/**
+ * Names JavaScript gives a meaning on every plain object (`__proto__` is the prototype
+ * itself; `constructor` is `Object`): a user-chosen name that is one of these would
+ * read or write the object's machinery instead of an entry, so they are refused as
+ * node, interface, network and container names alike.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+/** Why a user-chosen name is reserved by JavaScript, or undefined when it is not. */
+export function reservedNameProblem(name: string, what: string): string | undefined {
+  return RESERVED_NAMES.has(name) ? `${what} name "${name}" is reserved (it names part of every JavaScript object): pick another name` : undefined;
+}
+
+/** The entry of a record under a user-chosen key, never one inherited from Object.prototype. */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Sets an entry of a record as an own property, even under a name like `__proto__` (which plain assignment would turn into a prototype change). */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Why a lab or node name is unusable, or undefined when it is fine. */
 export function nameProblem(name: string, what: 'lab' | 'node'): string | undefined {
+  const reserved = reservedNameProblem(name, what);
+  if (reserved) return reserved;
   if (name.length === 0) return `the ${what} name is empty: use 1-24 of a-z, 0-9 and '-'`;
   if (name.includes('..')) return `${what} name "${name}" contains "..": use only a-z, 0-9 and '-'`;
   if (name.length > 24) return `${what} name "${name}" is ${name.length} characters long: use at most 24`;
@@ -41,6 +66,8 @@ const IP_KEYWORDS = new Set([
 export function ifnameProblem(name: string): string | undefined {
   const bytes = utf8Length(name);
   if (name.length === 0) return 'the interface name is empty';
+  const reserved = reservedNameProblem(name, 'interface');
+  if (reserved) return reserved;
   if (bytes > IFNAME_MAX_BYTES) return `interface name "${name}" is ${bytes} bytes long: the kernel allows at most ${IFNAME_MAX_BYTES}`;
   if (name.includes('/')) return `interface name "${name}" contains '/', which the kernel refuses`;
   if (/\s/.test(name)) return `interface name "${name}" contains whitespace, which the kernel refuses`;

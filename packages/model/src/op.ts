@@ -72,24 +72,28 @@ function routeArgs(route: Route): string[] {
   return args;
 }
 
-/** The exact command line an op runs, as an argv array (never a shell string). */
+/**
+ * The exact command line an op runs, as an argv array (never a shell string). A device is
+ * always named after `dev` or `name`, where ip reads the next word as a name whatever it is
+ * (`ip link set up up` would not name a device called "up"; `ip link set dev up up` does).
+ */
 export function opArgv(op: Op): string[] {
   switch (op.kind) {
     case 'netns.add': return ['ip', 'netns', 'add', op.netns];
     case 'netns.del': return ['ip', 'netns', 'del', op.netns];
     case 'netns.mark': return ['ip', '-n', op.netns, 'link', 'set', 'lo', 'alias', op.marker];
-    case 'veth.add': return ['ip', 'link', 'add', op.a.interface, 'netns', op.a.netns, 'type', 'veth', 'peer', 'name', op.b.interface, 'netns', op.b.netns];
+    case 'veth.add': return ['ip', 'link', 'add', 'name', op.a.interface, 'netns', op.a.netns, 'type', 'veth', 'peer', 'name', op.b.interface, 'netns', op.b.netns];
     case 'link.add': {
       const create = KINDS[op.device.kind].create;
       if (!create) throw new Error(`a ${op.device.kind} device cannot be created alone`);
       return ['ip', '-n', op.netns, ...create(op.interface, op.device)];
     }
-    case 'link.del': return ['ip', '-n', op.netns, 'link', 'del', op.interface];
-    case 'link.enslave': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'master', op.master];
-    case 'link.release': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'nomaster'];
-    case 'link.mtu': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'mtu', String(op.mtu)];
-    case 'link.up': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'up'];
-    case 'link.down': return ['ip', '-n', op.netns, 'link', 'set', op.interface, 'down'];
+    case 'link.del': return ['ip', '-n', op.netns, 'link', 'del', 'dev', op.interface];
+    case 'link.enslave': return ['ip', '-n', op.netns, 'link', 'set', 'dev', op.interface, 'master', op.master];
+    case 'link.release': return ['ip', '-n', op.netns, 'link', 'set', 'dev', op.interface, 'nomaster'];
+    case 'link.mtu': return ['ip', '-n', op.netns, 'link', 'set', 'dev', op.interface, 'mtu', String(op.mtu)];
+    case 'link.up': return ['ip', '-n', op.netns, 'link', 'set', 'dev', op.interface, 'up'];
+    case 'link.down': return ['ip', '-n', op.netns, 'link', 'set', 'dev', op.interface, 'down'];
     case 'addr.add': return ['ip', '-n', op.netns, 'addr', 'add', op.address, 'dev', op.interface];
     case 'addr.del': return ['ip', '-n', op.netns, 'addr', 'del', op.address, 'dev', op.interface];
     case 'route.add': return ['ip', '-n', op.netns, 'route', 'add', ...routeArgs(op.route)];

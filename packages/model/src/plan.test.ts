@@ -54,13 +54,13 @@ test('every op kind renders the exact argv it runs', () => {
   const argv = (kind: string) => ops.filter((o) => o.kind === kind).map(opArgv);
   assert.deepEqual(argv('netns.add')[0], ['ip', 'netns', 'add', 'nslab.demo.host']);
   assert.deepEqual(argv('netns.mark')[0], ['ip', '-n', 'nslab.demo.host', 'link', 'set', 'lo', 'alias', 'nslab:v1:demo:host']);
-  assert.deepEqual(argv('veth.add')[0], ['ip', 'link', 'add', 'eth0', 'netns', 'nslab.demo.ns1', 'type', 'veth', 'peer', 'name', 'veth-ns1', 'netns', 'nslab.demo.host']);
+  assert.deepEqual(argv('veth.add')[0], ['ip', 'link', 'add', 'name', 'eth0', 'netns', 'nslab.demo.ns1', 'type', 'veth', 'peer', 'name', 'veth-ns1', 'netns', 'nslab.demo.host']);
   assert.deepEqual(argv('link.add'), [
-    ['ip', '-n', 'nslab.demo.host', 'link', 'add', 'br0', 'type', 'bridge'],
-    ['ip', '-n', 'nslab.demo.host', 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '42', 'remote', '10.0.0.2', 'dev', 'veth-ns1', 'dstport', '4789'],
+    ['ip', '-n', 'nslab.demo.host', 'link', 'add', 'name', 'br0', 'type', 'bridge'],
+    ['ip', '-n', 'nslab.demo.host', 'link', 'add', 'name', 'vx0', 'type', 'vxlan', 'id', '42', 'remote', '10.0.0.2', 'dev', 'veth-ns1', 'dstport', '4789'],
   ]);
-  assert.deepEqual(argv('link.enslave'), [['ip', '-n', 'nslab.demo.host', 'link', 'set', 'veth-ns1', 'master', 'br0']]);
-  assert.deepEqual(argv('link.mtu'), [['ip', '-n', 'nslab.demo.ns1', 'link', 'set', 'eth0', 'mtu', '1400']]);
+  assert.deepEqual(argv('link.enslave'), [['ip', '-n', 'nslab.demo.host', 'link', 'set', 'dev', 'veth-ns1', 'master', 'br0']]);
+  assert.deepEqual(argv('link.mtu'), [['ip', '-n', 'nslab.demo.ns1', 'link', 'set', 'dev', 'eth0', 'mtu', '1400']]);
   assert.ok(argv('addr.add').some((a) => a.join(' ') === 'ip -n nslab.demo.ns1 addr add 192.168.1.1/24 dev eth0'));
   assert.deepEqual(argv('route.add'), [['ip', '-n', 'nslab.demo.ns1', 'route', 'add', 'default', 'via', '192.168.1.254']]);
   assert.deepEqual(argv('sysctl.set'), [['ip', 'netns', 'exec', 'nslab.demo.host', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']]);
@@ -139,14 +139,14 @@ test('forwarding off and up/down changes are single ops', () => {
   desired.nodes['host']!.forwarding = false;
   desired.nodes['host']!.interfaces['br0']!.up = false;
   const ops = plan(desired, observedOf(lab)).map((o) => opArgv(o).join(' '));
-  assert.deepEqual(ops, ['ip -n nslab.demo.host link set br0 down', 'ip netns exec nslab.demo.host sysctl -qw net.ipv4.ip_forward=0']);
+  assert.deepEqual(ops, ['ip -n nslab.demo.host link set dev br0 down', 'ip netns exec nslab.demo.host sysctl -qw net.ipv4.ip_forward=0']);
 });
 
 test('bridge membership changes are enslave/release', () => {
   const desired = structuredClone(lab);
   delete desired.nodes['host']!.interfaces['veth-ns1']!.master;
   const ops = plan(desired, observedOf(lab));
-  assert.deepEqual(ops.map((o) => opArgv(o).join(' ')), ['ip -n nslab.demo.host link set veth-ns1 nomaster']);
+  assert.deepEqual(ops.map((o) => opArgv(o).join(' ')), ['ip -n nslab.demo.host link set dev veth-ns1 nomaster']);
 });
 
 test('planDestroy is one netns.del per node', () => {

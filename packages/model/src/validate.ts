@@ -3,17 +3,28 @@
  * learner can act on. Nothing reaches the kernel until this list is empty.
  */
 import type { Cidr } from './address';
-import { contains, formatCidr, networkOf, parseCidr, parseIp } from './address';
-import { ifnameProblem, nameProblem } from './names';
+import { contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from './address';
+import { ifnameProblem, nameProblem, own } from './names';
 import { parseDnatTarget } from './nat';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
-import { formatRoute, routeFamily } from './route';
+import { formatRoute, routeFamily, routeKey } from './route';
 import type { Namespace, Topology } from './topology';
 import { formatEndpoint } from './topology';
 
 /** The largest VXLAN network identifier: 24 bits (RFC 7348). */
 const VNI_MAX = 0xffffff;
+
+/** Why an address cannot be put on an interface (the kernel refuses it or it breaks the namespace), or undefined. */
+function addressProblem(cidr: Cidr, ifname: string, kind: string): string | undefined {
+  const bits = cidr.family === 4 ? 32n : 128n;
+  const top = (n: bigint) => cidr.value >> (bits - n);
+  if (cidr.prefix === 0) return 'a prefix length of 0 covers every address: give the interface its own subnet, e.g. /24';
+  if (cidr.value === 0n) return 'the unspecified address is not an interface address';
+  if (cidr.family === 4 ? top(4n) === 0xen : top(8n) === 0xffn) return 'a multicast address cannot be an interface address';
+  if (cidr.family === 6 && cidr.value === 1n && kind !== 'loopback') return `::1 is the loopback address: only lo has it, not ${ifname}`;
+  return undefined;
+}
 
 /** Checks a whole topology; an empty list means it can be applied. */
 export function validate(topology: Topology): Problem[] {
@@ -28,7 +39,7 @@ export function validate(topology: Topology): Problem[] {
   topology.links.forEach((link, i) => {
     [link.a, link.b].forEach((e, j) => {
       const path = pathOf('links', i, j);
-      const node = topology.nodes[e.node];
+      const node = own(topology.nodes, e.node);
       if (!node) {
         add(path, `link ${i + 1} names node "${e.node}", which is not in nodes: add it or fix the name`);
         return;
@@ -37,7 +48,7 @@ export function validate(topology: Topology): Problem[] {
       const first = ends.get(key);
       if (first !== undefined) add(path, `${key} is already an end of link ${first + 1}: a veth end can be in one link only`);
       else ends.set(key, i);
-      const iface = node.interfaces[e.interface];
+      const iface = own(node.interfaces, e.interface);
       if (iface && iface.kind !== 'veth') add(path, `${key} is a ${iface.kind}, but a link end must be a veth: remove "kind: ${iface.kind}" or pick another name`);
     });
     if (formatEndpoint(link.a) === formatEndpoint(link.b)) add(pathOf('links', i), `link ${i + 1} joins ${formatEndpoint(link.a)} to itself`);
@@ -72,6 +83,8 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
         add(apath, `"${text}" is not an address with a prefix length: write e.g. 192.168.1.1/24`);
         return;
       }
+      const special = addressProblem(cidr, ifname, iface.kind);
+      if (special) { add(apath, `"${text}": ${special}`); return; }
       const host = text.slice(0, text.indexOf('/'));
       const prev = seen.get(host);
       if (prev) add(apath, `${host} is already on ${prev} in ${name}: an address can be used once per namespace`);
@@ -79,8 +92,9 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
       subnets.push({ cidr, iface: ifname });
     });
 
-    if (iface.master !== undefined) {
-      const m = node.interfaces[iface.master];
+    if (iface.master !== undefined && iface.kind === 'bridge') add(pathOf(...base, 'interfaces', ifname, 'master'), `${ifname} is a bridge: Linux does not put a bridge inside another bridge; connect them with a veth pair instead`);
+    else if (iface.master !== undefined) {
+      const m = own(node.interfaces, iface.master);
       const mpath = pathOf(...base, 'interfaces', ifname, 'master');
       if (iface.master === ifname) add(mpath, `${ifname} cannot be a port of itself`);
       else if (!m) add(mpath, `master "${iface.master}" is not an interface of ${name}: a bridge must be in the same namespace as its ports`);
@@ -92,6 +106,7 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
       const vpath = (k: string) => pathOf(...base, 'interfaces', ifname, k);
       if (iface.kind !== 'vxlan') add(vpath('vni'), `vni is for vxlan devices: add "kind: vxlan" to ${ifname}`);
       if (!Number.isInteger(v.vni) || v.vni < 1 || v.vni > VNI_MAX) add(vpath('vni'), `vni must be a number from 1 to ${VNI_MAX}`);
+      if (v.remote && v.group) add(vpath('group'), `a vxlan device takes "remote" (one peer) or "group" (multicast), not both: remove one`);
       if (!v.remote && !v.group) add(vpath('remote'), `a vxlan device needs "remote" (the other end's underlay address) or "group" (a multicast group)`);
       if (v.remote && !parseIp(v.remote)) add(vpath('remote'), `remote "${v.remote}" is not an IP address`);
       if (v.local && !parseIp(v.local)) add(vpath('local'), `local "${v.local}" is not an IP address`);
@@ -100,14 +115,27 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
         if (!g || (g.family === 4 && (g.value >> 28n) !== 0xen)) add(vpath('group'), `group "${v.group}" is not an IPv4 multicast address (224.0.0.0/4)`);
         if (!v.dev) add(vpath('dev'), `a multicast vxlan needs "dev": the underlay interface to join the group on`);
       }
-      if (v.dev !== undefined && !node.interfaces[v.dev]) add(vpath('dev'), `dev "${v.dev}" is not an interface of ${name}`);
+      if (v.dev !== undefined && !own(node.interfaces, v.dev)) add(vpath('dev'), `dev "${v.dev}" is not an interface of ${name}`);
       if (!Number.isInteger(v.port) || v.port < 1 || v.port > 65535) add(vpath('port'), `port ${v.port} is outside 1-65535`);
     }
   }
 
+  const hosts = new Set(subnets.map((s) => formatIp(s.cidr)));
+  const connected = new Set(subnets.map((s) => `${s.cidr.family} ${formatCidr(networkOf(s.cidr))} ${s.cidr.family === 4 ? 0 : 256}`));
+  const keys = new Map<string, number>();
   node.routes.forEach((route, i) => {
     const path = pathOf(...base, 'routes', i);
-    if (route.dev !== undefined && !node.interfaces[route.dev]) add(path, `route "${formatRoute(route)}" uses dev ${route.dev}, which is not an interface of ${name}`);
+    // The readers (nsread, ip) read the IPv4 main table: an IPv6 route would be built but never seen again.
+    if (routeFamily(route) === 6) { add(path, `route "${formatRoute(route)}" is IPv6: nslab builds and shows IPv4 routes only, so it would be added but never shown or removed; add it from a terminal instead`); return; }
+    const key = routeKey(route);
+    const first = keys.get(key);
+    if (first !== undefined) add(path, `route "${formatRoute(route)}" has the destination and metric of route ${first + 1} (default and 0.0.0.0/0 are one destination): the kernel keeps one; remove one or give it another metric`);
+    else keys.set(key, i);
+    if (route.src !== undefined && !hosts.has(route.src)) add(path, `src ${route.src} of route "${formatRoute(route)}" is not an address of ${name}: use one of its own addresses${hosts.size ? ` (${[...hosts].join(', ')})` : ''}`);
+    if (!route.gateway && connected.has(`${routeFamily(route)} ${route.dst} ${route.metric ?? (routeFamily(route) === 4 ? 0 : 256)}`)) {
+      add(path, `route "${formatRoute(route)}" is the route the kernel already adds for the interface's own subnet: remove it (or give it another metric)`);
+    }
+    if (route.dev !== undefined && !own(node.interfaces, route.dev)) add(path, `route "${formatRoute(route)}" uses dev ${route.dev}, which is not an interface of ${name}`);
     if (route.gateway) {
       const gw = parseIp(route.gateway);
       const onLink = gw && subnets.some((s) => (route.dev === undefined || s.iface === route.dev) && contains(s.cidr, gw));
@@ -123,14 +151,23 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
     const ifaceCheck = (k: 'in' | 'out', value: string | undefined) => {
       if (value === undefined) return;
       const ifname = value.startsWith('!') ? value.slice(1) : value;
-      if (ifname.endsWith('+') || ifnameProblem(ifname) !== undefined) {
-        if (!ifname.endsWith('+')) add(path(k), ifnameProblem(ifname) ?? '');
+      if (ifname.endsWith('+')) {
+        // A prefix match reaches iptables as one word: its stem obeys the interface name rules too.
+        const stem = ifname.slice(0, -1);
+        if (!/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,13}$/.test(stem)) add(path(k), `"${k}: ${value}" is not an interface prefix: write 1-14 letters, digits, '_', '.', '@' or '-' (not first) before the +, e.g. veth+`);
         return;
       }
-      if (!node.interfaces[ifname]) add(path(k), `"${k}: ${value}" names no interface of ${name}: the rule would never match (a trailing + matches a prefix, e.g. veth+)`);
+      if (ifnameProblem(ifname) !== undefined) {
+        add(path(k), ifnameProblem(ifname) ?? '');
+        return;
+      }
+      if (!own(node.interfaces, ifname)) add(path(k), `"${k}: ${value}" names no interface of ${name}: the rule would never match (a trailing + matches a prefix, e.g. veth+)`);
     };
     const cidrCheck = (k: 'source' | 'destination', value: string | undefined) => {
-      if (value !== undefined && !parseCidr(value)) add(path(k), `${k} "${value}" is not an address or prefix: write e.g. 192.168.1.0/24`);
+      if (value === undefined) return;
+      const c = parseCidr(value);
+      if (!c) add(path(k), `${k} "${value}" is not an address or prefix: write e.g. 192.168.1.0/24`);
+      else if (c.family !== 4) add(path(k), `${k} "${value}" is IPv6, but these rules are IPv4 (iptables): write an IPv4 prefix such as 192.168.1.0/24`);
     };
     switch (rule.type) {
       case 'masquerade':
@@ -138,7 +175,7 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
         cidrCheck('source', rule.source);
         cidrCheck('destination', rule.destination);
         ifaceCheck('out', rule.out);
-        if (rule.type === 'snat' && !parseIp(rule.to)) add(path('to'), `snat "to" must be an address, not "${rule.to}"`);
+        if (rule.type === 'snat' && parseIp(rule.to)?.family !== 4) add(path('to'), `snat "to" must be an IPv4 address (these rules are iptables, IPv4), not "${rule.to}"`);
         break;
       case 'dnat': {
         if (!Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535) add(path('port'), `port ${rule.port} is outside 1-65535`);

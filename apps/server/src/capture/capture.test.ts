@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingKey, readPcapng, type NodePacketEvent } from '@nslab/model';
-import { CaptureError, NetnsCapture, STOP_GRACE_MS, type CaptureEnd, type CaptureEvent } from './capture';
+import { CaptureError, NetnsCapture, STOP_GRACE_MS, type CaptureEvent } from './capture';
 import { leftoverChildren, TestNetns } from './test-netns';
 
 const labs: TestNetns[] = [];
@@ -147,13 +147,13 @@ test('deleting the namespace ends its capture, and the namespace really goes', a
   await capture.start();
   const pid = capture.pid as number;
   lab.remove('b');
-  const end = await Promise.race([capture.ended, new Promise<CaptureEnd>((_, reject) => setTimeout(() => reject(new Error('no end within 5 s')), 5_000))]);
+  const end = await capture.ended; // the runner's per-file timeout bounds a capture that never ends
   assert.equal(end.reason, 'netns-deleted');
   assert.match(end.message, /was deleted/);
   assert.equal(alive(pid), false);
   // With tcpdump gone, nothing holds the namespace: its veth end is destroyed, and so is a's.
-  await new Promise((r) => setTimeout(r, 200));
-  assert.doesNotMatch(lab.ip('a', 'link', 'show'), /eth0@/);
+  // The kernel frees the namespace once its last user is gone: await it rather than a fixed pause.
+  while (/eth0@/.test(lab.ip('a', 'link', 'show'))) await new Promise((r) => setTimeout(r, 20));
 });
 
 test('a tcpdump that ignores SIGTERM is killed after the grace period', async () => {
@@ -167,7 +167,8 @@ test('a tcpdump that ignores SIGTERM is killed after the grace period', async ()
   const took = performance.now() - t0;
   assert.equal(end.reason, 'stopped');
   assert.equal(end.signal, 'SIGKILL');
-  assert.ok(took >= STOP_GRACE_MS - 50 && took < STOP_GRACE_MS + 2_000, `stopped in ${took} ms`);
+  // A floor only: the grace timer cannot fire early, while a loaded machine may run it late.
+  assert.ok(took >= STOP_GRACE_MS - 50, `killed after ${took} ms, before the ${STOP_GRACE_MS} ms grace period`);
   assert.equal(alive(pid), false);
 });
 

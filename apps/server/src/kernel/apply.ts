@@ -101,14 +101,22 @@ function alreadyGone(op: Op, stderr: string): boolean {
 async function runBatch(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {
   const first = group[0];
   if (!first) return undefined;
-  const argv = first.channel.type === 'ns' ? ['ip', '-n', first.channel.netns, '-batch', '-'] : ['ip', '-batch', '-'];
+  const ip = first.channel.type === 'ns' ? ['ip', '-n', first.channel.netns, '-batch', '-'] : ['ip', '-batch', '-'];
+  // Killed with its parent (PR_SET_PDEATHSIG): a SIGKILLed apply leaves no batch still building
+  // behind the crash recovery's back (kernel/journal.ts).
+  const argv = ['setpriv', '--pdeathsig', 'SIGKILL', '--', ...ip];
   let start = 0;
   while (start < group.length) {
     const rest = group.slice(start);
     const lines = rest.map((s) => batchLine((s.channel as { line: string[] }).line));
     const result = await run(argv, { input: lines.join('\n') + '\n', allowFailure: true });
-    // ip -batch stops at the first failing line and says "Command failed -:N".
-    const failedLine = result.code === 0 ? 0 : Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 1);
+    // ip -batch stops at the first failing line and says "Command failed -:N"; on a parse error
+    // it exits naming no line, and the line is found by parsing again where nothing is changed.
+    const named = /Command failed -:(\d+)/.exec(result.stderr)?.[1];
+    const failedLine = result.code === 0 ? 0
+      : named !== undefined ? Number(named)
+      : first.channel.type === 'ns' ? (await parseFailureLine(lines)) ?? 1
+      : 1;
     const done = failedLine === 0 ? rest.length : failedLine - 1;
     for (const step of rest.slice(0, done)) onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: '' });
     if (failedLine === 0) return undefined;
@@ -123,6 +131,33 @@ async function runBatch(group: Step[], onEvent: (e: OpEvent) => void): Promise<F
     return { step, stderr, notRun: rest.length - done };
   }
   return undefined;
+}
+
+/**
+ * A device name no lab has (an interface name may not start with '-'... nor be this long): a
+ * line that names it fails at run time, never at parse time.
+ */
+const SENTINEL_LINE = 'link set dev nslab-sentinel0 up';
+
+/**
+ * The 1-based line of a namespace batch on which `ip` stopped with a parse error (it names
+ * none then), or undefined. The lines run again with -force in a scratch network namespace
+ * of their own (`unshare --net`: only lo, gone when ip exits), each followed by a line that
+ * fails at run time and is reported with its number: the parse error is on the line after
+ * the last sentinel reported. Namespace batches never create or delete namespaces, so
+ * nothing outside the scratch namespace is touched.
+ */
+export async function parseFailureLine(lines: readonly string[]): Promise<number | undefined> {
+  const probe = lines.flatMap((l) => [l, SENTINEL_LINE]);
+  const result = await run(['unshare', '--net', '--', 'ip', '-force', '-batch', '-'], { input: probe.join('\n') + '\n', allowFailure: true });
+  let lastSentinel = 0;
+  for (const m of result.stderr.matchAll(/Command failed -:(\d+)/g)) {
+    const n = Number(m[1]);
+    if (n % 2 === 0) lastSentinel = Math.max(lastSentinel, n);
+  }
+  const line = lastSentinel / 2 + 1;
+  // Every sentinel reported: no line failed to parse here (the failure was the kernel's after all).
+  return line <= lines.length ? line : undefined;
 }
 
 async function runEach(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {

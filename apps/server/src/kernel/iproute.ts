@@ -3,7 +3,7 @@
  * iproute2's field names (ifname, addr_info, linkinfo...); nothing outside it does.
  */
 import type { Interface, Namespace, Route } from '@nslab/model';
-import { canonicalCidr, kindFromKernel, parseOwnerMarker, VXLAN_PORT } from '@nslab/model';
+import { canonicalCidr, kindFromKernel, parseOwnerMarker, setOwn, VXLAN_PORT } from '@nslab/model';
 
 // The shapes `ip -j -d` prints (only the fields nslab reads). rtnetlink.ts decodes the
 // kernel's messages into the same shapes, so one mapping below serves both readers.
@@ -150,7 +150,7 @@ export function readNamespace(docs: unknown[]): NamespaceReading {
   const namespace: Namespace = { forwarding: false, interfaces: {}, routes: [], nat: [] };
   const reading: NamespaceReading = { namespace, ifindex: new Map(), peers: new Map(), nsids: new Map() };
   for (const link of links ?? []) {
-    namespace.interfaces[link.ifname] = toInterface(link);
+    setOwn(namespace.interfaces, link.ifname, toInterface(link)); // a device a shell named __proto__ is an entry too
     reading.ifindex.set(link.ifindex, link.ifname);
     if (link.linkinfo?.info_kind === 'veth' && link.link_index !== undefined) {
       const peer: VethPeer = { ifindex: link.link_index };

@@ -9,6 +9,7 @@ import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwners } from './observe';
 import { run } from './runner';
+import { recordIntent, recoverKilledRuns } from './journal';
 
 /** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
 export interface ApplyOutcome {
@@ -34,13 +35,23 @@ export async function applyTopology(
     observed?: Topology;
   } = {},
 ): Promise<ApplyOutcome> {
+  // What a run killed mid-apply left of this lab (empty netns files, unmarked namespaces) goes first.
+  if (!options.dryRun) await recoverKilledRuns(desired.name);
   const { topology: observed, foreign } = options.observed
     ? { topology: options.observed, foreign: [] }
     : await readForApply(desired, options.dryRun ?? false);
   const ops = plan(desired, observed);
   options.onPlan?.(ops);
   if (options.dryRun) return { ops, ran: 0, foreign };
-  const ran = await applyOps(ops, options.onEvent);
+  // The namespaces about to be created are journaled first, so a SIGKILL at any moment leaves nothing unaccounted for.
+  const creating = ops.flatMap((op) => (op.kind === 'netns.add' ? [op.netns] : []));
+  const intent = creating.length > 0 ? await recordIntent(desired.name, creating) : undefined;
+  let ran: number;
+  try {
+    ran = await applyOps(ops, options.onEvent);
+  } finally {
+    await intent?.done();
+  }
   if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
   return { ops, ran, foreign };
 }
@@ -66,6 +77,8 @@ async function adoptNetns(lab: string, names: string[]): Promise<void> {
 
 /** Removes every namespace the lab owns (their devices, routes and rules go with them), and nothing else. */
 export async function destroyLab(lab: string): Promise<string[]> {
+  // Leftovers of a killed apply of this lab (journaled, writer dead) are removed first.
+  const recovered = (await recoverKilledRuns(lab)).map((n) => parseNetnsName(n)?.node ?? n);
   // Only namespaces whose lo carries this lab's marker: a name alone proves nothing.
   const owned = (async () => {
     const names = (await listNetns()).filter((n) => parseNetnsName(n)?.lab === lab);
@@ -77,10 +90,22 @@ export async function destroyLab(lab: string): Promise<string[]> {
   // The batch starts while the markers are read (its start-up is a third of its cost);
   // it gets its lines only once ownership is known, and none if the read fails.
   const lines = owned.then((nodes) => nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]) + '\n').join(''));
-  await run(['ip', '-batch', '-'], { input: lines });
+  await deleteNetns(lines);
   const nodes = await owned;
-  if (nodes.length > 0) await removeMeta(lab);
-  return nodes;
+  if (nodes.length > 0 || recovered.length > 0) await removeMeta(lab);
+  return [...new Set([...nodes, ...recovered])];
+}
+
+/**
+ * Runs a batch of `netns del` lines with `-force`: a namespace that vanished meanwhile (deleted
+ * from a shell, or by a concurrent destroy) must not stop the rest. Its "No such file" is
+ * expected; any other failure is reported.
+ */
+export async function deleteNetns(lines: string | Promise<string>): Promise<void> {
+  const result = await run(['ip', '-force', '-batch', '-'], { input: lines, allowFailure: true });
+  if (result.code === 0) return;
+  const errors = result.stderr.split('\n').filter((l) => l.trim() !== '' && !/No such file or directory|Command failed -:\d+/.test(l));
+  if (errors.length > 0) throw new Error(`deleting namespaces failed: ${errors.join('; ')}`);
 }
 
 /**

@@ -7,12 +7,13 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Link, Topology } from '@nslab/model';
-import { linkKey, NETNS_PREFIX, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
+import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
 import { batchLine } from './apply';
 import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
+import { recoverKilledRuns } from './journal';
 
 /** Where iproute2 keeps named namespaces. */
 export const NETNS_DIR = '/run/netns';
@@ -111,7 +112,7 @@ export function assemble(lab: string, readings: Map<string, NamespaceReading>): 
       const parsed = peerNetns ? parseNetnsName(peerNetns) : undefined;
       const peerReading = parsed && parsed.lab === lab ? readings.get(parsed.node) : undefined;
       const peerIf = peerReading?.ifindex.get(peer.ifindex);
-      const iface = r.namespace.interfaces[ifname];
+      const iface = own(r.namespace.interfaces, ifname);
       if (!parsed || !peerReading || !peerIf) {
         if (iface) iface.peer = peerNetns ?? 'another namespace';
         continue;
@@ -143,6 +144,7 @@ export type OwnerCache = Map<string, { lab: string; node: string }>;
  * server lists labs without one `ip` per namespace on the machine each time.
  */
 export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
+  await recoverKilledRuns();
   const names = (await listNetns()).filter((n) => parseNetnsName(n) !== undefined);
   // The namespace's inode tells a recreated namespace of the same name from the one cached.
   const keys = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => `${n}:${st.ino}`, () => undefined)));

@@ -19,8 +19,8 @@
  * created by the first `open`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn as spawnPty } from 'node-pty';
 import { NAME_PATTERN, netnsName as defaultNetnsName, parseNetnsName } from '@nslab/model';
@@ -46,6 +46,9 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1_000;
 
 /** Terminal size when the client does not say (the VT100's 80 x 24). */
 const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
+
+/** Where the shells' rc file lives: beside the lab metadata in /run/nslab, which every lab mount namespace sees. */
+const RC_DIR = '/run/nslab/shell';
 
 /** Options of a TerminalManager; every one has a default. */
 export interface TerminalManagerOptions {
@@ -114,7 +117,7 @@ export class TerminalManager {
   private readonly pending = new Map<string, number>(); // lab -> opens in progress
   private readonly views = new Map<string, Promise<LabView>>();
   private readonly labEpoch = new Map<string, number>(); // bumped by closeLab, so a racing open knows
-  private rcDir: string | undefined;
+  private rcFile: string | undefined;
   private watchTimer: NodeJS.Timeout | undefined;
   private watching = false;
   private closed = false;
@@ -208,8 +211,6 @@ export class TerminalManager {
     await Promise.all(all.map((t) => t.kill(terminalMessages.serverStopping())));
     for (const t of all) this.forget(t);
     await Promise.all([...this.views.keys()].map((lab) => this.closeView(lab)));
-    if (this.rcDir !== undefined) rmSync(this.rcDir, { recursive: true, force: true });
-    this.rcDir = undefined;
   }
 
   /** The terminals of `lab` (or of every lab), including ended ones whose exit nobody has seen yet. */
@@ -306,12 +307,24 @@ export class TerminalManager {
     if (view) await (await view.catch(() => undefined))?.close();
   }
 
+  /**
+   * The shells' rc file, named by a hash of its content under /run/nslab (tmpfs: gone at
+   * reboot): every server of one version shares one file and a server killed by SIGKILL
+   * leaves nothing of its own behind. Written under a temporary name and renamed, so a
+   * shell starting meanwhile never reads half of it.
+   */
   private rcPath(): string {
-    if (this.rcDir === undefined) {
-      this.rcDir = mkdtempSync(join(tmpdir(), 'nslab-term-'));
-      writeFileSync(join(this.rcDir, 'bashrc'), SHELL_RC, { mode: 0o644 });
+    if (this.rcFile === undefined) {
+      const file = join(RC_DIR, `bashrc-${createHash('sha256').update(SHELL_RC).digest('hex').slice(0, 16)}`);
+      if (!existsSync(file)) {
+        mkdirSync(RC_DIR, { recursive: true });
+        const temp = `${file}.${process.pid}`;
+        writeFileSync(temp, SHELL_RC, { mode: 0o644 });
+        renameSync(temp, file);
+      }
+      this.rcFile = file;
     }
-    return join(this.rcDir, 'bashrc');
+    return this.rcFile;
   }
 
   private startGrace(terminal: Terminal): void {

@@ -6,7 +6,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Change, ClientMessage, LabInfo, PlannedOp, ServerMessage } from '@nslab/model';
-import { nameProblem, netnsName, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
+import { nameProblem, netnsName, own, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
 import type { OpEvent } from '../kernel/apply';
 import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
@@ -141,7 +141,7 @@ export class Hub {
         return;
       case 'trace': {
         const topology = await this.feed.watch(message.lab);
-        if (!topology.nodes[message.node]) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" to ping from`);
+        if (!own(topology.nodes, message.node)) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" to ping from`);
         try {
           const result = await pingTrace({
             namespaces: Object.keys(topology.nodes).map((node) => ({ node, netns: netnsName(message.lab, node) })),

@@ -14,6 +14,7 @@ import type { Interface, Namespace, Topology } from '../topology';
 import { emptyNamespace } from '../topology';
 import { VXLAN_PORT } from '../interface/index';
 import { Ipam } from './ipam';
+import { own, reservedNameProblem, setOwn } from '../names';
 
 /** The node that plays the container host unless a container names another. */
 export const DEFAULT_HOST = 'host';
@@ -85,7 +86,11 @@ export function expandContainers(
 ): ContainerLayer {
   const layer: ContainerLayer = { networks: {}, containers: {} };
   const fail = (path: string, message: string) => problems.push({ path, message });
-  const nodeOf = (name: string): Namespace => (topology.nodes[name] ??= emptyNamespace());
+  const nodeOf = (name: string): Namespace => {
+    const node = own(topology.nodes, name) ?? emptyNamespace();
+    setOwn(topology.nodes, name, node);
+    return node;
+  };
   const subnets = new Map<string, Cidr>();
 
   for (const [name, net] of Object.entries(networks)) {
@@ -118,7 +123,7 @@ export function expandContainers(
   const pools = new Map<string, Ipam>();
   // A bridge network is local to each host (every host has its own docker0); an overlay spans hosts.
   const poolOf = (network: string, host: string): Ipam | undefined => {
-    const info = layer.networks[network];
+    const info = own(layer.networks, network);
     const key = info?.driver === 'overlay' ? network : `${network}@${host}`;
     let pool = pools.get(key);
     const subnet = subnets.get(network);
@@ -135,7 +140,7 @@ export function expandContainers(
   // Containers that already have an address keep it: claim those first, in file order.
   const kept = new Map<string, string>();
   for (const { name, c } of specs) {
-    const obsNode = observed?.nodes[name];
+    const obsNode = observed ? own(observed.nodes, name) : undefined;
     if (!obsNode || (c.network_mode ?? 'bridge') !== 'bridge') continue;
     (c.networks ?? ['bridge']).forEach((network, i) => {
       const subnet = subnets.get(network);
@@ -153,8 +158,10 @@ export function expandContainers(
     const host = c.host ?? DEFAULT_HOST;
     const info: ContainerInfo = { mode, host, endpoints: [], publish: c.publish ?? [] };
     layer.containers[name] = info;
-    if (topology.nodes[name]) { fail(pathOf('containers', name), `"${name}" is both a node and a container: rename one`); continue; }
+    if (own(topology.nodes, name)) { fail(pathOf('containers', name), `"${name}" is both a node and a container: rename one`); continue; }
     if (name === host) { fail(path('host'), `container ${name} cannot run on itself`); continue; }
+    const reserved = reservedNameProblem(host, 'host');
+    if (reserved) { fail(path('host'), reserved); continue; }
     const hostNs = nodeOf(host);
     if (mode === 'host') {
       if (c.networks?.length) fail(path('networks'), `a container in host mode shares ${host}'s network namespace: it joins no networks (remove "networks")`);
@@ -170,7 +177,7 @@ export function expandContainers(
     const joined = c.networks ?? ['bridge'];
     let defaultVia: string | undefined;
     joined.forEach((network, i) => {
-      const net = layer.networks[network];
+      const net = own(layer.networks, network);
       if (!net) { fail(pathOf('containers', name, 'networks', i), `network "${network}" is not defined under networks`); return; }
       if (joined.indexOf(network) !== i) { fail(pathOf('containers', name, 'networks', i), `${name} joins ${network} twice`); return; }
       const pool = poolOf(network, host);
@@ -205,7 +212,7 @@ export function expandContainers(
       const port = Number(m[2]);
       const proto = (m[3] ?? 'tcp') as 'tcp' | 'udp';
       if (hostPort < 1 || hostPort > 65535 || port < 1 || port > 65535) { fail(ppath, `ports in "${text}" must be from 1 to 65535`); return; }
-      const first = info.endpoints.find((e) => layer.networks[e.network]?.driver === 'bridge');
+      const first = info.endpoints.find((e) => own(layer.networks, e.network)?.driver === 'bridge');
       if (!first?.address) { fail(ppath, `${name} has no bridge network to publish from`); return; }
       const key = `${host} ${proto}/${hostPort}`;
       const taken = published.get(key);
@@ -236,9 +243,9 @@ export function expandContainers(
 
   // Overlays: a VXLAN device per host, enslaved to the network's bridge, pointed at the other hosts.
   for (const [network, hosts] of overlayHosts) {
-    const info = layer.networks[network];
+    const info = own(layer.networks, network);
     if (!info) continue;
-    const spec = networks[network];
+    const spec = own(networks, network);
     const underlays = new Map<string, { dev: string; address: string }>();
     for (const host of hosts) {
       const u = underlayOf(nodeOf(host), spec?.dev);

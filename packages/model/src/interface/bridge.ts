@@ -6,5 +6,5 @@ export const bridge: KindSpec = {
   kind: 'bridge',
   infoKind: 'bridge',
   about: 'a Linux bridge: a virtual switch that forwards frames between its ports by MAC address',
-  create: (name) => ['link', 'add', name, 'type', 'bridge'],
+  create: (name) => ['link', 'add', 'name', name, 'type', 'bridge'],
 };

@@ -6,5 +6,5 @@ export const dummy: KindSpec = {
   kind: 'dummy',
   infoKind: 'dummy',
   about: 'a dummy device: a place to put an address, with no wire behind it',
-  create: (name) => ['link', 'add', name, 'type', 'dummy'],
+  create: (name) => ['link', 'add', 'name', name, 'type', 'dummy'],
 };

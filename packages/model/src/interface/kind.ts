@@ -9,7 +9,8 @@ export interface KindSpec {
   /** A sentence for learners: what this device is. */
   about: string;
   /**
-   * The `ip link add` arguments (after `ip -n NS`) that create it alone in a namespace;
+   * The `ip link add` arguments (after `ip -n NS`) that create it alone in a namespace,
+   * naming it with `name NAME` so that no name is ever read as a keyword;
    * undefined for kinds created another way (veth: by its link; loopback: by the kernel).
    */
   create?: (name: string, iface: Interface) => string[];

@@ -17,7 +17,7 @@ export const vxlan: KindSpec = {
   about: 'a VXLAN tunnel endpoint: Ethernet frames wrapped in UDP and carried across an underlay network',
   create: (name, iface) => {
     const v = iface.vxlan;
-    const args = ['link', 'add', name, 'type', 'vxlan', 'id', String(v?.vni ?? 0)];
+    const args = ['link', 'add', 'name', name, 'type', 'vxlan', 'id', String(v?.vni ?? 0)];
     if (v?.remote) args.push('remote', v.remote);
     if (v?.group) args.push('group', v.group);
     if (v?.local) args.push('local', v.local);
