@@ -10,6 +10,7 @@ import './styles.css';
 import './live.css';
 import { App } from './App';
 import { client } from './client';
+import { takeTokenFromPage } from './credentials';
 import { dispatch } from './dispatch';
 import { elkInWorker } from './elk-worker';
 import { setElkFactory, warmLayout } from './layout';
@@ -19,6 +20,9 @@ import { labFromHash, openLab, resubscribe } from './session';
 import { useConnection } from './store/connection';
 import { useLab } from './store/lab';
 import { installTraces } from './trace';
+
+// The token leaves the address bar before anything else runs (see credentials.ts).
+takeTokenFromPage();
 
 // Layouts in a worker, warmed up while the socket connects.
 setElkFactory(elkInWorker);
@@ -45,9 +49,9 @@ client.start(wsUrl, {
     if (!useLab.getState().lab) openLab(labFromHash(location.hash) ?? labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
     else resubscribe();
   },
-  down(reason, retryIn) {
+  down(reason, retryIn, refused) {
     useConnection.getState().set(retryIn === undefined
-      ? { status: 'incompatible', detail: reason, retryAt: undefined }
+      ? { status: refused ? 'refused' : 'incompatible', detail: reason, retryAt: undefined }
       : { status: 'reconnecting', detail: reason, retryAt: Date.now() + retryIn });
   },
 });

@@ -3,6 +3,7 @@
  * it (DELETE /api/terminals/:id), restart an ended one, and run a command in a
  * node's terminal (the lab guide's buttons). The sockets are the TerminalView's.
  */
+import { apiFetch } from './credentials';
 import { useDock } from './store/dock';
 import { useLab } from './store/lab';
 import type { TerminalTab } from './store/terminals';
@@ -33,9 +34,8 @@ async function start(node: string): Promise<TerminalTab | undefined> {
   }
   store.setOpening(true);
   try {
-    const res = await fetch(`/api/labs/${encodeURIComponent(lab)}/terminals`, {
+    const res = await apiFetch(`/api/labs/${encodeURIComponent(lab)}/terminals`, {
       method: 'POST',
-      credentials: 'same-origin',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ node, ...DEFAULT_SIZE }),
     });
@@ -72,7 +72,7 @@ export function closeTerminal(id: string): void {
   const tab = useTerminals.getState().tabs.find((t) => t.id === id);
   useTerminals.getState().remove(id);
   if (tab && tab.status !== 'exited' && tab.status !== 'gone') {
-    void fetch(`/api/terminals/${encodeURIComponent(id)}`, { method: 'DELETE', credentials: 'same-origin' }).catch(() => undefined);
+    void apiFetch(`/api/terminals/${encodeURIComponent(id)}`, { method: 'DELETE' }).catch(() => undefined);
   }
 }
 

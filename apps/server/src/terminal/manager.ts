@@ -321,9 +321,9 @@ export class TerminalManager {
       this.graceTimers.delete(id);
       if (terminal.attached) return;
       if (terminal.exit) return this.forget(terminal);
-      void terminal.kill(terminalMessages.grace(this.graceMs)).then(() => {
+      terminal.kill(terminalMessages.grace(this.graceMs)).then(() => {
         if (!terminal.attached) this.forget(terminal);
-      });
+      }, (err: unknown) => logFailure(`ending terminal ${id} after its grace period`, err));
     }, this.graceMs);
     timer.unref();
     this.graceTimers.set(id, timer);
@@ -344,7 +344,9 @@ export class TerminalManager {
 
   private startWatch(): void {
     if (this.watchTimer !== undefined || this.closed) return;
-    this.watchTimer = setInterval(() => void this.watch(), this.watchIntervalMs);
+    this.watchTimer = setInterval(() => {
+      this.watch().catch((err: unknown) => logFailure('the terminal watch (the next round runs in a second)', err));
+    }, this.watchIntervalMs);
     this.watchTimer.unref();
   }
 
@@ -357,8 +359,9 @@ export class TerminalManager {
       for (const t of this.terminals.values()) {
         if (t.exit) continue;
         const { lab, node, netns, netnsInode: inode } = t.identity;
-        if (netnsInode(`${NETNS_DIR}/${netns}`) !== inode) void t.kill(terminalMessages.gone(lab, node));
-        else if (now - t.lastActivity > this.idleMs) void t.kill(terminalMessages.idle(this.idleMs));
+        const ending = netnsInode(`${NETNS_DIR}/${netns}`) !== inode ? terminalMessages.gone(lab, node)
+          : now - t.lastActivity > this.idleMs ? terminalMessages.idle(this.idleMs) : undefined;
+        if (ending) t.kill(ending).catch((err: unknown) => logFailure(`ending terminal ${t.identity.id}`, err));
       }
       for (const [lab, viewPromise] of [...this.views]) {
         const inUse = (this.pending.get(lab) ?? 0) > 0 || [...this.terminals.values()].some((t) => t.identity.lab === lab);
@@ -379,6 +382,11 @@ export class TerminalManager {
       this.watching = false;
     }
   }
+}
+
+/** A failure nobody awaits, said once on the server's log. */
+function logFailure(what: string, err: unknown): void {
+  console.error(`nslab: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** The nodes of a lab as the kernel has them: /run/netns entries named nslab.<lab>.<node>. */

@@ -3,6 +3,7 @@
  * click away (it is applied through the plan like anything else).
  */
 import { useEffect, useState } from 'react';
+import { apiFetch } from '../credentials';
 import { useLab } from '../store/lab';
 import { useConnection } from '../store/connection';
 import { proposeFile } from '../submit';
@@ -16,7 +17,7 @@ function useExamples(): Example[] {
   const [examples, setExamples] = useState<Example[]>([]);
   useEffect(() => {
     let live = true;
-    fetch('/api/examples', { credentials: 'same-origin' })
+    apiFetch('/api/examples')
       .then((r) => (r.ok ? r.json() : []))
       .then((body: unknown) => {
         // The server answers { examples: [...] }; a bare list is accepted too.
