@@ -2,9 +2,12 @@
  * The page and its token: taken from the printed URL once and removed from the address bar,
  * never put in a cookie, and a refused token said in words instead of reconnecting forever.
  */
+import { randomBytes } from 'node:crypto';
 import { expect, openApp, test } from '../fixtures';
 
-test('the printed URL works, its token leaves the address bar and never becomes a cookie', async ({ page, server, lab }) => {
+test('the printed URL works, its token leaves the address bar and never becomes a cookie', async ({ page, server }) => {
+  // A lab name that is only followed, never applied: nothing to destroy afterwards.
+  const lab = `e2e-token-${randomBytes(3).toString('hex')}`;
   await openApp(page, server, lab);
   expect(page.url()).not.toContain('token=');
   expect(await page.evaluate(() => document.cookie)).toBe('');

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn as spawnPty } from 'node-pty';
 import { NAME_PATTERN, netnsName as defaultNetnsName, parseNetnsName } from '@nslab/model';
+import { OutputBudget } from './budget';
 import { SocketChannel, type TerminalSocket } from './channel';
 import { TerminalError, terminalMessages } from './errors';
 import { LabView, NETNS_DIR, netnsInode } from './labview';
@@ -110,6 +111,8 @@ export class TerminalManager {
   private readonly labNodes: (lab: string) => string[];
 
   private readonly terminals = new Map<string, Terminal>();
+  /** Output queued to every terminal socket of this server, bounded together (budget.ts). */
+  readonly budget = new OutputBudget();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly pending = new Map<string, number>(); // lab -> opens in progress
   private readonly views = new Map<string, Promise<LabView>>();
@@ -156,7 +159,9 @@ export class TerminalManager {
 
   /**
    * Attaches a WebSocket (from `ws`, after the server's own auth and Origin checks) to terminal
-   * `id`. The socket then speaks protocol.ts; an unknown id gets `error` and close 4404. Never throws.
+   * `id`. The socket then speaks protocol.ts; an unknown id gets `error` and close 4404. A socket
+   * attached while another owns the terminal is a read-only mirror, and owns it once the owner
+   * goes (terminal.ts). Never throws.
    */
   attach(id: string, ws: TerminalSocket): void {
     const channel = new SocketChannel(ws, {
@@ -168,7 +173,7 @@ export class TerminalManager {
       },
       detached: (terminal) => this.startGrace(terminal),
       exitDelivered: (terminal) => this.forget(terminal),
-    });
+    }, this.budget);
     if (this.closed) channel.fail(CloseCode.serverStopping, terminalMessages.closed());
     else if (!this.terminals.has(id)) channel.fail(CloseCode.notFound, terminalMessages.notFound(id));
   }
@@ -274,6 +279,7 @@ export class TerminalManager {
       killDelayMs: this.killDelayMs,
       cols,
       rows,
+      budget: this.budget,
     });
     this.terminals.set(id, terminal);
     this.startGrace(terminal); // nobody is attached yet
