@@ -29,7 +29,7 @@ interface WorkerFixtures {
   server: ServerHandle;
 }
 
-/** Opens the app on a lab: the token link first (it sets the cookie and redirects), then the lab. */
+/** Opens the app on a lab: the token link first (the page keeps the token in sessionStorage), then the lab. */
 export async function openApp(page: Page, server: ServerHandle, lab: string): Promise<void> {
   await page.goto(`${server.base}/?token=${server.token}`);
   await page.goto(`${server.base}/#lab=${lab}`);

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import type { Problem } from '@nslab/model';
 import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, own, toFile, toYaml } from '@nslab/model';
 import { ApplyError } from './kernel/apply';
@@ -20,8 +21,68 @@ const USAGE = `usage: nslab COMMAND ...
   list                          the labs on this machine
   serve [--port N] [--host H]   the web app and API (see README.md)`;
 
-/** A reason to stop, printed as one line. */
+/** A reason to stop, printed as one line (exit 1). */
 class UsageError extends Error {}
+
+/** Arguments this command does not take (exit 2, before anything runs). */
+class ArgumentError extends Error {}
+
+/** Each command's own usage, shown by `nslab COMMAND --help`. */
+const HELP: Record<string, string> = {
+  apply: 'usage: nslab apply FILE [--dry-run]\n  create or converge the lab in FILE (YAML or JSON); --dry-run prints the ops without running them',
+  show: 'usage: nslab show LAB [--json]\n  the lab as the kernel has it, with each node\'s netns name',
+  export: 'usage: nslab export LAB [--script]\n  the lab as a topology file, or as a bash script of ip/iptables commands',
+  exec: 'usage: nslab exec LAB NODE -- CMD [ARGS...]\n  run a command inside a node\'s namespace (everything after -- is the command)',
+  destroy: 'usage: nslab destroy LAB\n  remove every namespace the lab owns, and nothing else',
+  list: 'usage: nslab list\n  the labs on this machine',
+  serve: 'usage: nslab serve [--port N] [--host H] [--token T] [--no-default-lab | --default-lab FILE] [--max-terminals N] [--examples DIR]\n  the web app and API (see README.md)',
+};
+
+/** Options of each command, for node:util parseArgs in strict mode. */
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+const OPTIONS: Record<string, Options> = {
+  apply: { 'dry-run': { type: 'boolean' } },
+  show: { json: { type: 'boolean' } },
+  export: { script: { type: 'boolean' } },
+  exec: {},
+  destroy: {},
+  list: {},
+  serve: {
+    port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-default-lab': { type: 'boolean' },
+    'default-lab': { type: 'string' }, 'max-terminals': { type: 'string' }, examples: { type: 'string' },
+  },
+};
+
+/** How many positionals each command takes (min, max). */
+const POSITIONALS: Record<string, [number, number]> = { apply: [1, 1], show: [1, 1], export: [1, 1], exec: [2, 2], destroy: [1, 1], list: [0, 0], serve: [0, 0] };
+
+/**
+ * Parses a command's arguments strictly: an unknown flag, a missing value or a stray word is an
+ * ArgumentError naming it, before anything touches the kernel. Returns undefined for --help.
+ */
+export function parseCommand(command: string, args: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
+  const options = OPTIONS[command] ?? {};
+  // exec: what follows -- is the command to run, not ours to parse.
+  const sep = command === 'exec' ? args.indexOf('--') : -1;
+  const own = sep >= 0 ? args.slice(0, sep) : args;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    const text = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+    throw new ArgumentError(`${text.replace(/\. To specify a positional argument.*$/, '')} (nslab ${command} --help lists what it takes)`);
+  }
+  if (parsed.values.help) return undefined;
+  const [min, max] = POSITIONALS[command] ?? [0, 0];
+  const positionals = parsed.positionals;
+  if (positionals.length > max) throw new ArgumentError(`nslab ${command} does not take "${positionals[max]}" (nslab ${command} --help lists what it takes)`);
+  if (positionals.length < min) throw new ArgumentError(HELP[command] ?? USAGE);
+  if (command === 'exec') {
+    if (sep < 0 || sep === args.length - 1) throw new ArgumentError(HELP['exec'] ?? USAGE);
+    positionals.push(...args.slice(sep + 1));
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals };
+}
 
 function printProblems(file: string, problems: Problem[]): void {
   console.error(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was changed:`);
@@ -42,9 +103,9 @@ async function requireLab(lab: string) {
   return observed;
 }
 
-async function cmdApply(args: string[]): Promise<number> {
-  const dryRun = args.includes('--dry-run');
-  const file = args.find((a) => !a.startsWith('--'));
+async function cmdApply(args: string[], values: Record<string, unknown>): Promise<number> {
+  const dryRun = values['dry-run'] === true;
+  const file = args[0];
   if (!file) throw new UsageError('name a topology file: nslab apply FILE');
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`); });
   const parsed = await parseWithKernel(text);
@@ -70,28 +131,27 @@ async function cmdApply(args: string[]): Promise<number> {
   return 0;
 }
 
-async function cmdShow(args: string[]): Promise<number> {
+async function cmdShow(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
   const observed = await requireLab(lab);
   const file = toFile(observed.topology) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
   for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node] };
-  if (args.includes('--json')) console.log(JSON.stringify(file, null, 2));
+  if (values['json'] === true) console.log(JSON.stringify(file, null, 2));
   else process.stdout.write(formatYaml(file));
   return 0;
 }
 
-async function cmdExport(args: string[]): Promise<number> {
+async function cmdExport(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
   const observed = await requireLab(lab);
-  process.stdout.write(args.includes('--script') ? exportScript(observed.topology) : toYaml(observed.topology));
+  process.stdout.write(values['script'] === true ? exportScript(observed.topology) : toYaml(observed.topology));
   return 0;
 }
 
 async function cmdExec(args: string[]): Promise<number> {
   const lab = labArg(args);
   const node = args[1];
-  const sep = args.indexOf('--');
-  const command = sep >= 0 ? args.slice(sep + 1) : args.slice(2);
+  const command = args.slice(2);
   if (!node || command.length === 0) throw new UsageError('usage: nslab exec LAB NODE -- CMD [ARGS...]');
   const observed = await requireLab(lab);
   if (!own(observed.topology.nodes, node)) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
@@ -119,18 +179,29 @@ async function cmdList(): Promise<number> {
 
 /** Runs the CLI with its arguments; resolves with the exit status. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
+  const [command, ...rest] = argv;
   try {
+    let args = rest;
+    let values: Record<string, unknown> = {};
+    if (command !== undefined && Object.hasOwn(OPTIONS, command)) {
+      const parsed = parseCommand(command, rest);
+      if (!parsed) {
+        console.log(HELP[command]);
+        return 0;
+      }
+      args = parsed.positionals;
+      values = parsed.values;
+    }
     switch (command) {
-      case 'apply': return await cmdApply(args);
-      case 'show': return await cmdShow(args);
-      case 'export': return await cmdExport(args);
+      case 'apply': return await cmdApply(args, values);
+      case 'show': return await cmdShow(args, values);
+      case 'export': return await cmdExport(args, values);
       case 'exec': return await cmdExec(args);
       case 'destroy': return await cmdDestroy(args);
       case 'list': return await cmdList();
       case 'serve': {
         const { serve } = await import('./main');
-        return await serve(args);
+        return await serve(rest);
       }
       case undefined:
       case 'help':
@@ -142,6 +213,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"\n${USAGE}`);
     }
   } catch (err) {
+    if (err instanceof ArgumentError) {
+      console.error(`nslab: ${err.message}`);
+      return 2;
+    }
     if (err instanceof UsageError) console.error(`nslab: ${err.message}`);
     else if (err instanceof ApplyError) console.error(`nslab: op ${err.index + 1} (${describeOp(err.op)}) failed: ${err.message}`);
     else if (err instanceof CommandError) console.error(`nslab: ${err.message}`);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { MAX_MESSAGE_BYTES } from '@nslab/model';
-import { HostPolicy, newToken, requestToken, tokenMatches } from './http/auth';
+import { HostPolicy, newToken, requestUrl, socketToken, tokenMatches, tokenProblem, WS_PROTOCOL } from './http/auth';
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
 import { reader } from './kernel/observe';
@@ -52,7 +52,8 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
   const maxTerminals = Number(value('--max-terminals') ?? 16);
   if (!Number.isInteger(maxTerminals) || maxTerminals < 1) throw new Error('--max-terminals must be a positive number');
   const token = value('--token') ?? env['NSLAB_TOKEN'] ?? newToken();
-  if (token.length < 16 || !/^[A-Za-z0-9_-]+$/.test(token)) throw new Error('a token must be at least 16 characters of A-Z, a-z, 0-9, _ and -');
+  const problem = tokenProblem(token);
+  if (problem) throw new Error(problem);
   const config: ServeConfig = {
     port,
     host: value('--host') ?? '127.0.0.1',
@@ -81,7 +82,21 @@ function version(): string {
   }
 }
 
-/** Wires and starts a server. */
+/** A reason the server could not start, as one sentence for the person who ran it. */
+export class StartError extends Error {}
+
+/** A listen or start-up failure in words: the port in use, a port not allowed, a default lab that fails. */
+function startError(err: unknown, config: ServeConfig): StartError {
+  if (err instanceof StartError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const where = `${config.host}:${config.port}`;
+  if (e.code === 'EADDRINUSE') return new StartError(`port ${config.port} on ${config.host} is already in use by another program: stop it, or choose another port with --port N`);
+  if (e.code === 'EACCES') return new StartError(`nslab may not listen on ${where}: choose a port above 1023 with --port N`);
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') return new StartError(`${config.host} is not an address of this machine: choose another with --host H`);
+  return new StartError(`nslab could not start on ${where}: ${e.message ?? String(err)}`);
+}
+
+/** Wires and starts a server; a failure to start is a StartError, with everything it started stopped. */
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
   const packets = new PacketService();
@@ -96,41 +111,72 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   await feed.start();
   hub = new Hub(feed, labs, packets, version());
 
-  if (config.defaultLab && feed.labs().length === 0) {
-    const example = (await labs.examples()).find((e) => e.file === config.defaultLab);
-    if (example) {
-      const result = await labs.apply(example.yaml);
-      log(`nslab: no lab was running, so the example "${example.name}" was applied (${result.ran} ops)`);
-      await feed.refreshLabs();
-    }
-  }
-
   let hosts = new HostPolicy(config.port, config.host);
   const app = createApp({
     token: config.token, get hosts() { return hosts; }, labs, feed, webDir: config.webDir, version: version(),
     extend: (a) => mountLiveRoutes(a, terminals, packets),
   });
   const http = createServer(app);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  const termWss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  // The page offers `nslab` and `nslab.token.TOKEN`: the answer names `nslab`, never echoing the token.
+  const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
+  const termWss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, handleProtocols });
   http.on('upgrade', (req, socket, head) => {
+    // A peer that resets mid-handshake must not become an uncaught 'error'.
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
-    if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
-    if (!tokenMatches(requestToken(req), config.token)) return refuse(401, 'Unauthorized');
-    const term = /^\/ws\/term\/([A-Za-z0-9_-]{1,64})$/.exec(path);
-    if (term) return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
-    if (path !== '/ws') return refuse(404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws));
+    try {
+      const url = requestUrl(req);
+      if (!url) return refuse(400, 'Bad Request');
+      if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
+      if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
+      if (!tokenMatches(socketToken(req), config.token)) return refuse(401, 'Unauthorized');
+      const term = /^\/ws\/term\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
+      if (term) return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
+      if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+      wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws));
+    } catch (err) {
+      // Whatever a stranger sends is refused, never thrown: the server goes on serving everyone else.
+      log(`nslab: refused a malformed WebSocket upgrade: ${err instanceof Error ? err.message : String(err)}`);
+      refuse(400, 'Bad Request');
+    }
   });
 
-  await new Promise<void>((ok, fail) => {
-    http.once('error', fail);
-    http.listen(config.port, config.host, () => ok());
-  });
+  const stopAll = async () => {
+    hub?.close();
+    feed.stop();
+    await Promise.all([terminals.closeAll(), packets.stop()]);
+    wss.close();
+    termWss.close();
+    http.closeAllConnections();
+    if (http.listening) await new Promise<void>((ok) => http.close(() => ok()));
+  };
+  try {
+    await new Promise<void>((ok, fail) => {
+      http.once('error', fail);
+      http.listen(config.port, config.host, () => {
+        http.off('error', fail);
+        ok();
+      });
+    });
+    if (config.defaultLab && feed.labs().length === 0) {
+      const example = (await labs.examples()).find((e) => e.file === config.defaultLab);
+      if (!example) throw new StartError(`there is no example "${config.defaultLab}" in ${config.examplesDir} to apply as the default lab: name one with --default-lab FILE, or start with --no-default-lab`);
+      try {
+        const result = await labs.apply(example.yaml);
+        log(`nslab: no lab was running, so the example "${example.name}" was applied (${result.ran} ops)`);
+      } catch (err) {
+        throw new StartError(`the default lab ${config.defaultLab} could not be applied (${err instanceof Error ? err.message : String(err)}): start with --no-default-lab, or fix it`);
+      }
+      await feed.refreshLabs();
+    }
+  } catch (err) {
+    // A server that cannot start stops what it started, so that its process can end.
+    await stopAll().catch(() => undefined);
+    throw startError(err, config);
+  }
   const address = http.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   hosts = new HostPolicy(port, config.host);
@@ -141,15 +187,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     url,
     port,
     http,
-    async stop() {
-      hub?.close();
-      feed.stop();
-      await Promise.all([terminals.closeAll(), packets.stop()]);
-      wss.close();
-      termWss.close();
-      http.closeAllConnections();
-      await new Promise<void>((ok) => http.close(() => ok()));
-    },
+    stop: stopAll,
   };
 }
 
@@ -164,7 +202,13 @@ export async function serve(args: string[]): Promise<number> {
     process.once('SIGINT', () => ok());
     process.once('SIGTERM', () => ok());
   });
-  const running = await startServer(config);
+  let running: Running;
+  try {
+    running = await startServer(config);
+  } catch (err) {
+    console.error(`nslab: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
   console.log(`nslab is running. Open:\n\n  ${running.url}\n`);
   console.log('Press Ctrl-C to stop (labs stay in the kernel until destroyed).');
   await stopped;

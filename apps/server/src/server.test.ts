@@ -254,9 +254,9 @@ async function viaKernel(peer: Peer, lab: string, argv: string[], path: string[]
 }
 
 /** What a WebSocket upgrade is answered with: 101 when it opened, else the HTTP status. */
-function upgradeStatus(port: number, options: { headers?: Record<string, string>; origin?: string; query?: string } = {}): Promise<number> {
+function upgradeStatus(port: number, options: { headers?: Record<string, string>; origin?: string; query?: string; protocols?: string[] } = {}): Promise<number> {
   return new Promise((ok, fail) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${options.query ?? ''}`, { headers: options.headers ?? {}, ...(options.origin !== undefined ? { origin: options.origin } : {}) });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${options.query ?? ''}`, options.protocols ?? [], { headers: options.headers ?? {}, ...(options.origin !== undefined ? { origin: options.origin } : {}) });
     ws.once('open', () => {
       ws.close();
       ok(101);
@@ -493,26 +493,30 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
   });
 
   describe('doors: token, Origin, Host', () => {
-    it('a missing or wrong token gets 401, over HTTP and on upgrade; the right one gets in by header, cookie or query', async () => {
+    it('a missing or wrong token gets 401, over HTTP and on upgrade; the right one gets in by header or subprotocol, never by cookie or query', async () => {
       assert.equal((await http(port, 'GET', '/api/labs', { auth: false })).status, 401);
       assert.equal((await http(port, 'GET', '/api/labs', { auth: false, headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status, 401);
       assert.equal((await http(port, 'GET', `/api/labs?token=${TOKEN}x`, { auth: false })).status, 401);
       assert.equal((await http(port, 'GET', '/api/labs', { auth: false, headers: { cookie: 'nslab_token=nope' } })).status, 401);
       assert.equal((await http(port, 'GET', '/api/labs')).status, 200);
-      assert.equal((await http(port, 'GET', `/api/labs?token=${TOKEN}`, { auth: false })).status, 200);
-      assert.equal((await http(port, 'GET', '/api/labs', { auth: false, headers: { cookie: `nslab_token=${TOKEN}` } })).status, 200);
+      // A cookie or a query string is sent by the browser on its own (to every port of 127.0.0.1): never a credential.
+      assert.equal((await http(port, 'GET', `/api/labs?token=${TOKEN}`, { auth: false })).status, 401);
+      assert.equal((await http(port, 'GET', '/api/labs', { auth: false, headers: { cookie: `nslab_token=${TOKEN}` } })).status, 401);
 
-      // The printed URL sets the cookie.
+      // The printed URL sets no cookie: the page takes the token from its address.
       const first = await http(port, 'GET', `/?token=${TOKEN}`, { auth: false });
-      assert.equal(first.status, 302);
-      assert.match(String(first.headers['set-cookie']), new RegExp(`nslab_token=${TOKEN}; HttpOnly; SameSite=Strict`));
+      assert.equal(first.status, 200);
+      assert.equal(first.headers['set-cookie'], undefined);
+      assert.equal(first.headers['referrer-policy'], 'no-referrer');
 
       assert.equal(await upgradeStatus(port), 401);
       assert.equal(await upgradeStatus(port, { headers: { authorization: 'Bearer wrong-token-wrong-token' } }), 401);
       assert.equal(await upgradeStatus(port, { query: '?token=wrong-token-wrong-token' }), 401);
       assert.equal(await upgradeStatus(port, { headers: { authorization: `Bearer ${TOKEN}` } }), 101);
-      assert.equal(await upgradeStatus(port, { query: `?token=${TOKEN}` }), 101);
-      assert.equal(await upgradeStatus(port, { headers: { cookie: `nslab_token=${TOKEN}` }, origin: `http://127.0.0.1:${port}` }), 101);
+      assert.equal(await upgradeStatus(port, { protocols: ['nslab', `nslab.token.${TOKEN}`], origin: `http://127.0.0.1:${port}` }), 101);
+      assert.equal(await upgradeStatus(port, { protocols: ['nslab', 'nslab.token.wrong-token-wrong-token'], origin: `http://127.0.0.1:${port}` }), 401);
+      assert.equal(await upgradeStatus(port, { query: `?token=${TOKEN}` }), 401);
+      assert.equal(await upgradeStatus(port, { headers: { cookie: `nslab_token=${TOKEN}` }, origin: `http://127.0.0.1:${port}` }), 401);
     });
 
     it('a foreign Origin gets 403 on upgrade, even with the token', async () => {

@@ -14,11 +14,15 @@ import { dispatch } from './server/dispatch';
 import { elkInWorker } from './canvas/elk-worker';
 import { setElkFactory, warmLayout } from './canvas/layout';
 import { freshLabName } from './editing/naming';
+import { takeTokenFromPage } from './server/credentials';
 import { installPacketFeed } from './packets/feed';
 import { labFromHash, openLab, resubscribe } from './server/session';
 import { useConnection } from './server/store';
 import { useLab } from './state/lab';
 import { installTraces } from './trace/trace';
+
+// The token leaves the address bar before anything else runs (see credentials.ts).
+takeTokenFromPage();
 
 // Layouts in a worker, warmed up while the socket connects.
 setElkFactory(elkInWorker);
@@ -45,9 +49,9 @@ client.start(wsUrl, {
     if (!useLab.getState().lab) openLab(labFromHash(location.hash) ?? labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
     else resubscribe();
   },
-  down(reason, retryIn) {
+  down(reason, retryIn, refused) {
     useConnection.getState().set(retryIn === undefined
-      ? { status: 'incompatible', detail: reason, retryAt: undefined }
+      ? { status: refused ? 'refused' : 'incompatible', detail: reason, retryAt: undefined }
       : { status: 'reconnecting', detail: reason, retryAt: Date.now() + retryIn });
   },
 });

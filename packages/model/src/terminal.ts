@@ -26,7 +26,8 @@
  *      socket attached to the same id gets the replay and the same shell.
  *
  * Close codes: 1000 the terminal ended; 1001 the server is stopping; 4400 protocol violation;
- * 4404 no such terminal; 4409 another socket attached to this terminal; 4426 incompatible version.
+ * 4404 no such terminal; 4408 the socket fell more than 1 MiB behind (attach again for the replay);
+ * 4409 another socket attached to this terminal (no longer sent: a second socket is a mirror); 4426 incompatible version.
  *
  * Every inbound frame comes from an untrusted peer: the server reads control messages with
  * `parseTerminalClientMessage`, the page with `parseTerminalServerMessage`. Pure, so the
@@ -64,6 +65,7 @@ export const TerminalCloseCode = {
   serverStopping: 1001,
   protocol: 4400,
   notFound: 4404,
+  tooSlow: 4408,
   superseded: 4409,
   incompatible: 4426,
 } as const;

@@ -1,6 +1,8 @@
 /**
- * The HTTP side: the token exchange on first load, the JSON API over labs, the
- * bundled examples, and the built web app. Errors are JSON `{error, problems?}`.
+ * The HTTP side: the JSON API over labs (a Bearer token, or a signed URL for a download), the
+ * bundled examples, and the built web app (served without the token: the page reads the token
+ * from its one-time `?token=` address and keeps it in sessionStorage, see auth.ts). Errors are
+ * JSON `{error, problems?}`.
  */
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -10,7 +12,7 @@ import { exportScript, MAX_MESSAGE_BYTES, toYaml } from '@nslab/model';
 import type { LabFeed } from '../live/feed';
 import { LabError, LabService } from '../labs';
 import type { HostPolicy } from './auth';
-import { requestToken, TOKEN_COOKIE, tokenMatches } from './auth';
+import { bearerToken, signatureValid, signPath, tokenMatches } from './auth';
 
 /** What the HTTP app needs. */
 export interface ApiDeps {
@@ -23,6 +25,9 @@ export interface ApiDeps {
   /** Extra routes (terminals, captures) mounted after auth. */
   extend?: (app: express.Express) => void;
 }
+
+/** The paths a signed URL may open: downloads only, never a change. */
+const SIGNABLE = /^\/api\/labs\/[a-z0-9-]{1,24}\/(?:pcap|export)$/;
 
 const STATUS: Record<LabError['code'], number> = { invalid: 400, 'not-found': 404, conflict: 409, kernel: 500 };
 
@@ -41,29 +46,25 @@ export function createApp(deps: ApiDeps): express.Express {
     next();
   });
 
-  // First load: the printed URL's token becomes an HttpOnly cookie and leaves the address bar.
-  app.get('/', (req, res, next) => {
-    const token = typeof req.query['token'] === 'string' ? req.query['token'] : undefined;
-    if (token === undefined) return next();
-    if (!tokenMatches(token, deps.token)) {
-      res.status(401).type('text').send('This link has a wrong or old token: open the URL that `nslab serve` printed.');
-      return;
-    }
-    res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.redirect(302, '/');
-  });
-
-  app.use((req, res, next) => {
-    if (tokenMatches(requestToken(req), deps.token)) return next();
-    if (req.path.startsWith('/api/')) {
-      res.status(401).json({ error: 'missing or wrong token: open the URL that `nslab serve` printed, or send Authorization: Bearer TOKEN' });
-    } else {
-      res.status(401).type('html').send('<!doctype html><title>nslab</title><p>nslab needs its token: open the URL that <code>nslab serve</code> printed (it ends in <code>?token=…</code>).</p>');
-    }
+  // The API needs the token; a download link may carry a signature made with it instead (signed URLs).
+  app.use('/api', (req, res, next) => {
+    if (tokenMatches(bearerToken(req), deps.token)) return next();
+    if (req.method === 'GET' && SIGNABLE.test(`${req.baseUrl}${req.path}`) && signatureValid(deps.token, req)) return next();
+    res.status(401).json({ error: 'the token was refused: open the URL printed by nslab serve, or send Authorization: Bearer TOKEN' });
   });
 
   app.use('/api', express.json({ limit: MAX_MESSAGE_BYTES }), express.text({ type: ['application/yaml', 'application/x-yaml', 'text/*'], limit: MAX_MESSAGE_BYTES }));
+
+  // A short-lived URL for a download that a plain link fetches (the browser sends no header with it).
+  app.post('/api/signed-url', (req, res) => {
+    const path = (req.body as { path?: unknown } | undefined)?.path;
+    const pathname = typeof path === 'string' && path.startsWith('/') && !path.startsWith('//') ? path.split('?')[0] ?? '' : '';
+    if (!SIGNABLE.test(pathname)) {
+      res.status(400).json({ error: 'only a download path (/api/labs/LAB/pcap or /api/labs/LAB/export, with its query) can be signed' });
+      return;
+    }
+    res.json({ url: signPath(deps.token, path as string) });
+  });
 
   app.get('/api/version', (_req, res) => { res.json({ server: deps.version }); });
   app.get('/api/labs', (_req, res) => { res.json({ labs: deps.feed.labs().map((l) => ({ name: l.name, nodes: l.nodes.length })) }); });
@@ -107,6 +108,11 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use('/api', (_req, res) => { res.status(404).json({ error: 'no such API endpoint' }); });
 
+  // The page itself is public (it holds no secret); it must not leak its `?token=` address as a Referer.
+  app.use((_req, res, next) => {
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
   if (existsSync(join(deps.webDir, 'index.html'))) {
     app.use(express.static(deps.webDir, { index: 'index.html' }));
     app.get(/^\/(?!api\/|ws).*/, (_req, res) => { res.sendFile(join(deps.webDir, 'index.html')); });
@@ -122,6 +128,8 @@ export function createApp(deps: ApiDeps): express.Express {
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') { res.status(413).json({ error: `the body is larger than ${MAX_MESSAGE_BYTES} bytes` }); return; }
     if (e.type === 'entity.parse.failed') { res.status(400).json({ error: `the body is not valid JSON: ${e.message ?? ''}` }); return; }
+    // A malformed request (a path that does not decode, say) is the client's error, said as such.
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) { res.status(e.status).json({ error: `the request is malformed: ${e.message ?? ''}` }); return; }
     res.status(500).json({ error: e.message ?? 'internal error' });
   });
   return app;

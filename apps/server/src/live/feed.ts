@@ -13,6 +13,14 @@ import { assemble, listLabs, listNetns, NETNS_DIR, observeLab, readNamespaces } 
 import type { LabSummary, OwnerCache } from '../kernel/observe';
 import { KernelMonitor } from './monitor';
 
+/** What a feed may be given instead of its defaults (tests give a reader that fails). */
+export interface FeedOptions {
+  /** Reads a whole lab from the kernel (default observeLab). */
+  observe?: typeof observeLab;
+  /** Where a failure nobody asked for is reported, once per failure (default console.error). */
+  log?: (line: string) => void;
+}
+
 /** What the feed tells the server. */
 export interface FeedListener {
   patch(lab: string, changes: Change[]): void;
@@ -40,6 +48,10 @@ async function identities(): Promise<Map<string, string>> {
   const names = await listNetns();
   const inodes = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => String(st.ino), () => '')));
   return new Map(names.map((n, i) => [n, inodes[i] ?? '']));
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A namespace read that failed: not the same as one that found the namespace gone. */
@@ -70,7 +82,12 @@ export class LabFeed {
   /** Every namespace in /run/netns at the last scan, with its identity (see identities). */
   private known = new Map<string, string>();
 
-  constructor(private readonly listener: FeedListener) {
+  private readonly observe: typeof observeLab;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly listener: FeedListener, options: FeedOptions = {}) {
+    this.observe = options.observe ?? observeLab;
+    this.log = options.log ?? ((line) => console.error(line));
     this.monitor = new KernelMonitor({
       changed: (netns) => this.onChanged(netns),
       namespacesChanged: () => this.onNamespacesChanged(),
@@ -119,11 +136,18 @@ export class LabFeed {
           return parsed?.lab === lab ? [parsed.node] : [];
         });
         await Promise.all(nodes.map((node) => this.watchFirewall(lab, entry, node)));
-        const reading = await observeLab(lab);
+        const reading = await this.observe(lab);
         entry.readings = reading.readings;
         entry.topology = reading.topology;
         entry.loaded = true;
       })();
+      // A first read that failed is not remembered: the watch is dropped, the caller is told
+      // (the client gets an error), and the next subscribe reads again.
+      entry.ready.catch(() => {
+        if (this.watched.get(lab) !== entry) return;
+        this.watched.delete(lab);
+        for (const node of entry.firewalls) this.monitor.unwatchNetns(netnsName(lab, node));
+      });
       this.watched.set(lab, entry);
       w = entry;
     }
@@ -178,7 +202,7 @@ export class LabFeed {
       return;
     }
     this.scanning = true;
-    void this.scanNamespaces().catch(() => undefined).finally(() => {
+    void this.scanNamespaces().catch((err: unknown) => this.log(`nslab: reading /run/netns failed, the next change reads it again: ${message(err)}`)).finally(() => {
       this.scanning = false;
       if (this.scanAgain) {
         this.scanAgain = false;
@@ -217,7 +241,7 @@ export class LabFeed {
     if (this.labsTimer) return;
     this.labsTimer = setTimeout(() => {
       this.labsTimer = undefined;
-      void this.refreshLabs().catch(() => undefined);
+      void this.refreshLabs().catch((err: unknown) => this.log(`nslab: listing labs failed, the next change lists them again: ${message(err)}`));
     }, LABS_DEBOUNCE_MS);
   }
 
@@ -227,14 +251,18 @@ export class LabFeed {
       return;
     }
     this.flushing = true;
-    setImmediate(() => void this.flush());
+    setImmediate(() => void this.flush().catch((err: unknown) => this.log(`nslab: reading changed namespaces failed: ${message(err)}`)));
   }
 
   private async flush(): Promise<void> {
     try {
       for (const [lab, w] of this.watched) {
         if (w.dirty.size === 0) continue;
-        await w.ready;
+        // A lab whose first read failed is no longer watched (see watch): nothing to patch.
+        if (!(await w.ready.then(() => true, () => false))) {
+          w.dirty.clear();
+          continue;
+        }
         const nodes = [...w.dirty];
         w.dirty.clear();
         // One read for every dirty node; veth peers are looked for among the lab's other nodes first.

@@ -174,7 +174,11 @@ export class KernelMonitor {
       setTimeout(() => {
         if (this.stopped || this.watcher) return;
         // Followed again and, once listened to, reported changed: what changed while nobody listened is read.
-        for (const netns of [...this.followed]) void this.followWithHelper(netns).then(() => this.sink.changed(netns));
+        for (const netns of [...this.followed]) {
+          this.followWithHelper(netns).then(() => this.sink.changed(netns)).catch((err: unknown) => {
+            console.error(`nslab: following ${netns} again after the watcher restarted failed: ${err instanceof Error ? err.message : String(err)}`);
+          });
+        }
       }, RESTART_MS);
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -232,10 +236,15 @@ export class KernelMonitor {
     const nsid = Number(m[1]);
     const netns = this.nsids.get(nsid);
     if (netns) this.sink.changed(netns);
-    else void this.refreshNsids().then(() => {
-      const name = this.nsids.get(nsid);
-      if (name) this.sink.changed(name);
-    });
+    else {
+      this.refreshNsids().then(() => {
+        const name = this.nsids.get(nsid);
+        if (name) this.sink.changed(name);
+      }).catch((err: unknown) => {
+        // This event is lost; the ids are read again on the next event of an unknown nsid.
+        console.error(`nslab: reading namespace ids failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
   }
 
   /**

@@ -15,10 +15,12 @@ import {
   type ServerMessage,
 } from './protocol';
 import type { Terminal, TerminalExit, TerminalSink } from './terminal';
+import { MAX_SINK_QUEUED_BYTES, type OutputBudget } from './budget';
 import { completeUtf8Length, splitUtf8 } from './utf8';
 
 /** The part of a `ws` WebSocket a channel uses: a server-side `ws.WebSocket` fits as is. */
 export type TerminalSocket = Pick<WebSocket, 'send' | 'close' | 'on' | 'readyState'>;
+
 
 /** Replay is sent in frames of at most this size (the size of one pty read, 64 KiB, so replay and live frames look alike). */
 const REPLAY_FRAME_BYTES = 64 * 1024;
@@ -41,10 +43,15 @@ export class SocketChannel implements TerminalSink {
   private state: 'hello' | 'open' | 'closed' = 'hello';
   private terminal: Terminal | undefined;
   private readonly helloTimer: NodeJS.Timeout;
+  /** Output handed to `ws` that it has not yet written to the kernel. */
+  private inFlight = 0;
+  /** Whether a mirror has been told once that its input is refused. */
+  private toldReadOnly = false;
 
   constructor(
     private readonly ws: TerminalSocket,
     private readonly hooks: ChannelHooks,
+    private readonly budget?: OutputBudget,
   ) {
     this.helloTimer = setTimeout(() => this.fail(CloseCode.protocol, terminalMessages.helloExpected()), HELLO_TIMEOUT_MS);
     this.helloTimer.unref();
@@ -62,9 +69,42 @@ export class SocketChannel implements TerminalSink {
     this.closeSocket(code, message);
   }
 
-  /** TerminalSink: live output. */
+  /**
+   * TerminalSink: live output. Counted until `ws` has written it: the owner's pty pauses on that
+   * count (terminal.ts), and a socket that lets it pass MAX_SINK_QUEUED_BYTES anyway (a mirror
+   * that does not read) is dropped rather than followed.
+   */
   output(bytes: Buffer): void {
-    if (this.state === 'open' && this.ws.readyState === OPEN) this.ws.send(bytes, { binary: true });
+    if (this.state !== 'open' || this.ws.readyState !== OPEN) return;
+    if (this.inFlight + bytes.length > MAX_SINK_QUEUED_BYTES) {
+      return this.dropSlow();
+    }
+    const n = bytes.length;
+    this.inFlight += n;
+    this.budget?.add(n);
+    this.ws.send(bytes, { binary: true }, () => {
+      // Written (or failed with the socket): either way no longer held for this client.
+      this.inFlight -= n;
+      this.budget?.remove(n);
+      this.terminal?.drained();
+    });
+  }
+
+  /** TerminalSink: output queued in the server for this socket. */
+  queued(): number {
+    return this.inFlight;
+  }
+
+  /** TerminalSink: the owner went and this mirror took its place. */
+  promoted(): void {
+    this.notice(terminalMessages.promoted());
+  }
+
+  private dropSlow(): void {
+    const terminal = this.terminal;
+    this.terminal = undefined;
+    this.fail(CloseCode.tooSlow, terminalMessages.tooSlow(MAX_SINK_QUEUED_BYTES));
+    if (terminal && terminal.detach(this)) this.hooks.detached(terminal);
   }
 
   /** TerminalSink: the shell ended after its last output; say so and close. */
@@ -116,6 +156,14 @@ export class SocketChannel implements TerminalSink {
     }
     const terminal = this.terminal;
     if (terminal === undefined) return;
+    // A mirror watches: its input, resizes and acknowledgements are not the terminal's.
+    if (!terminal.owns(this) && frame.kind !== 'invalid') {
+      if (frame.kind === 'input' && !this.toldReadOnly) {
+        this.toldReadOnly = true;
+        this.notice(terminalMessages.readOnly());
+      }
+      return;
+    }
     switch (frame.kind) {
       case 'input':
         return terminal.input(frame.bytes);
@@ -144,7 +192,7 @@ export class SocketChannel implements TerminalSink {
     if (typeof resolved === 'string') return this.fail(CloseCode.notFound, resolved);
     this.terminal = resolved;
     this.state = 'open';
-    const replay = resolved.attach(this);
+    const { replay } = resolved.attach(this);
     const { id, lab, node } = resolved.identity;
     this.send({ type: 'ready', v: TERMINAL_PROTOCOL_VERSION, id, lab, node, cols: resolved.cols, rows: resolved.rows, replayBytes: replay.length });
     for (const frame of splitUtf8(replay, REPLAY_FRAME_BYTES)) this.output(frame);

@@ -187,10 +187,19 @@ describe('terminal manager (kernel)', { concurrency: false }, () => {
       const again = await run(second, prompt, 'echo again-$$');
       assert.match(again, new RegExp(`again-${pid}`), 'same $$');
 
-      // A third socket takes over; the second is told why.
+      // A third socket is a read-only mirror: it sees the second's output, its typing is refused;
+      // when the second goes, it owns the terminal.
       const third = await connect(id);
-      await second.until(() => second.closeCode !== undefined, 5_000, 'superseded close');
-      assert.equal(second.closeCode, CloseCode.superseded);
+      const seen = await run(second, prompt, 'echo mirrored-$$');
+      assert.match(seen, new RegExp(`mirrored-${pid}`));
+      await third.expect(new RegExp(`mirrored-${pid}`));
+      third.type('echo from-the-mirror-$$\r');
+      await third.until(() => third.messages.some((m) => m.type === 'error' && /only watches/.test(m.message)), 5_000, 'read-only notice');
+      assert.equal(second.closeCode, undefined, 'the owner stays attached');
+      await second.close();
+      await third.until(() => third.messages.some((m) => m.type === 'error' && /types now/.test(m.message)), 5_000, 'promotion notice');
+      assert.match(await run(third, prompt, 'echo owner-now-$$'), new RegExp(`owner-now-${pid}`));
+      assert.ok(!third.text.includes(`from-the-mirror-${pid}`), 'the mirror typed nothing');
       await third.close();
 
       await waitFor(() => !pidExists(pid), 1_500 + 500 + 3_000, `shell ${pid} to end after the grace period`);

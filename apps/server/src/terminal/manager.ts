@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { spawn as spawnPty } from 'node-pty';
 import { NAME_PATTERN, netnsName as defaultNetnsName, parseNetnsName } from '@nslab/model';
+import { OutputBudget } from './budget';
 import { SocketChannel, type TerminalSocket } from './channel';
 import { TerminalError, terminalMessages } from './errors';
 import { LabView, NETNS_DIR, netnsInode } from './labview';
@@ -113,6 +114,8 @@ export class TerminalManager {
   private readonly labNodes: (lab: string) => string[];
 
   private readonly terminals = new Map<string, Terminal>();
+  /** Output queued to every terminal socket of this server, bounded together (budget.ts). */
+  readonly budget = new OutputBudget();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly pending = new Map<string, number>(); // lab -> opens in progress
   private readonly views = new Map<string, Promise<LabView>>();
@@ -159,7 +162,9 @@ export class TerminalManager {
 
   /**
    * Attaches a WebSocket (from `ws`, after the server's own auth and Origin checks) to terminal
-   * `id`. The socket then speaks protocol.ts; an unknown id gets `error` and close 4404. Never throws.
+   * `id`. The socket then speaks protocol.ts; an unknown id gets `error` and close 4404. A socket
+   * attached while another owns the terminal is a read-only mirror, and owns it once the owner
+   * goes (terminal.ts). Never throws.
    */
   attach(id: string, ws: TerminalSocket): void {
     const channel = new SocketChannel(ws, {
@@ -171,7 +176,7 @@ export class TerminalManager {
       },
       detached: (terminal) => this.startGrace(terminal),
       exitDelivered: (terminal) => this.forget(terminal),
-    });
+    }, this.budget);
     if (this.closed) channel.fail(CloseCode.serverStopping, terminalMessages.closed());
     else if (!this.terminals.has(id)) channel.fail(CloseCode.notFound, terminalMessages.notFound(id));
   }
@@ -275,6 +280,7 @@ export class TerminalManager {
       killDelayMs: this.killDelayMs,
       cols,
       rows,
+      budget: this.budget,
     });
     this.terminals.set(id, terminal);
     this.startGrace(terminal); // nobody is attached yet
@@ -334,9 +340,9 @@ export class TerminalManager {
       this.graceTimers.delete(id);
       if (terminal.attached) return;
       if (terminal.exit) return this.forget(terminal);
-      void terminal.kill(terminalMessages.grace(this.graceMs)).then(() => {
+      terminal.kill(terminalMessages.grace(this.graceMs)).then(() => {
         if (!terminal.attached) this.forget(terminal);
-      });
+      }, (err: unknown) => logFailure(`ending terminal ${id} after its grace period`, err));
     }, this.graceMs);
     timer.unref();
     this.graceTimers.set(id, timer);
@@ -357,7 +363,9 @@ export class TerminalManager {
 
   private startWatch(): void {
     if (this.watchTimer !== undefined || this.closed) return;
-    this.watchTimer = setInterval(() => void this.watch(), this.watchIntervalMs);
+    this.watchTimer = setInterval(() => {
+      this.watch().catch((err: unknown) => logFailure('the terminal watch (the next round runs in a second)', err));
+    }, this.watchIntervalMs);
     this.watchTimer.unref();
   }
 
@@ -370,8 +378,9 @@ export class TerminalManager {
       for (const t of this.terminals.values()) {
         if (t.exit) continue;
         const { lab, node, netns, netnsInode: inode } = t.identity;
-        if (netnsInode(`${NETNS_DIR}/${netns}`) !== inode) void t.kill(terminalMessages.gone(lab, node));
-        else if (now - t.lastActivity > this.idleMs) void t.kill(terminalMessages.idle(this.idleMs));
+        const ending = netnsInode(`${NETNS_DIR}/${netns}`) !== inode ? terminalMessages.gone(lab, node)
+          : now - t.lastActivity > this.idleMs ? terminalMessages.idle(this.idleMs) : undefined;
+        if (ending) t.kill(ending).catch((err: unknown) => logFailure(`ending terminal ${t.identity.id}`, err));
       }
       for (const [lab, viewPromise] of [...this.views]) {
         const inUse = (this.pending.get(lab) ?? 0) > 0 || [...this.terminals.values()].some((t) => t.identity.lab === lab);
@@ -392,6 +401,11 @@ export class TerminalManager {
       this.watching = false;
     }
   }
+}
+
+/** A failure nobody awaits, said once on the server's log. */
+function logFailure(what: string, err: unknown): void {
+  console.error(`nslab: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** The nodes of a lab as the kernel has them: /run/netns entries named nslab.<lab>.<node>. */

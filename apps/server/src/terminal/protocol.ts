@@ -24,9 +24,15 @@
  *      nslab ended the shell ("namespace ns1 of lab demo no longer exists"), otherwise null.
  *   6. Closing the socket does not end the shell: it runs on for the grace period and a new
  *      socket attached to the same id gets the replay and the same shell.
+ *   7. A socket attached while another is attached is a read-only mirror: replay and output,
+ *      its input, resizes and acks ignored (one `error` says so). When the owner goes, the
+ *      first mirror becomes the owner (an `error` says so too). An ack of more than was sent
+ *      and not acknowledged is ignored, and the pty also pauses while the socket's own queue in
+ *      the server is above HIGH_WATER_BYTES: acknowledging what was never read gains nothing.
  *
  * Close codes: 1000 the terminal ended; 1001 the server is stopping; 4400 protocol violation;
- * 4404 no such terminal; 4409 another socket attached to this terminal; 4426 incompatible version.
+ * 4404 no such terminal; 4408 the socket fell more than 1 MiB behind (attach again for the replay);
+ * 4409 another socket attached to this terminal (no longer sent: a second socket is a mirror); 4426 incompatible version.
  *
  * Every inbound frame comes from an untrusted peer and goes through `parseClientMessage`.
  * The messages and constants are defined once in packages/model (terminal.ts), shared with

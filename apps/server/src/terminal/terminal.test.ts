@@ -13,6 +13,11 @@ const SAMPLES_AFTER_PAUSE = 40;
 /** RSS growth allowed over the flood (20 MB: far below what 30 s of unthrottled yes, hundreds of MB, would cost). */
 const MAX_RSS_GROWTH_BYTES = 20 * 1024 * 1024;
 
+/** Resolves once `test` holds, checked every 20 ms (the socket's close reaches the server a moment after the client's). */
+async function waitUntil(test: () => boolean): Promise<void> {
+  while (!test()) await new Promise((r) => setTimeout(r, 20));
+}
+
 describe('terminal flow control', () => {
   it('yes to a client that never acks pauses the pty and keeps RSS growth under 20 MB', async () => {
     const lab = createTestLab(['ns1']);
@@ -45,8 +50,11 @@ describe('terminal flow control', () => {
       // What reached the client is bounded by the high-water mark plus the last pty read.
       assert.ok(client.received < HIGH_WATER_BYTES + 128 * 1024, `client received ${client.received} bytes`);
 
-      // A client that acks takes over (4409 for the silent one), gets the replay, and the flood
+      // The silent client goes; a client that acks attaches, gets the replay, and the flood
       // resumes until Ctrl-C; then the shell answers.
+      client.ws.terminate();
+      await client.until(() => client?.closeCode !== undefined, 10_000, 'the silent client closed');
+      await waitUntil(() => manager.get(id)?.attached === false);
       const acking = await TestClient.connect(server.url(id));
       acking.type('\x03');
       acking.type('echo flood""-over\r');

@@ -1,11 +1,18 @@
 /**
  * One terminal: a node-pty shell, its flow control, its replay buffer and its input queue.
- * It knows nothing about sockets: at most one `TerminalSink` (channel.ts) is attached at a time.
+ * It knows nothing about sockets. One `TerminalSink` (channel.ts) is its owner: it types, resizes
+ * and acknowledges. Sinks attached while an owner is there are read-only mirrors (a second tab, a
+ * teacher's live view): they get the replay and the output, their input is refused, and the first
+ * of them becomes the owner when the owner goes.
  *
  * Invariants
- * - `unacked` counts output bytes produced since the attached client (or the last one) acked;
- *   output produced while nobody is attached counts too, so a detached `yes` is paused as well.
- * - The pty is paused exactly while unacked > LOW_WATER_BYTES after having passed HIGH_WATER_BYTES.
+ * - `unacked` counts output bytes produced since the owner (or the last one) acked; output
+ *   produced while nobody is attached counts too, so a detached `yes` is paused as well. An ack
+ *   of more than is unacknowledged is a client that lies, and is ignored.
+ * - The load is the larger of `unacked` and what the owner's socket still has queued in the
+ *   server (a client can acknowledge what it never read; its socket cannot). The pty is paused
+ *   exactly while the load is above LOW_WATER_BYTES after having passed HIGH_WATER_BYTES, or the
+ *   whole server's queued output is over its budget (budget.ts).
  * - `exit` reaches the sink after every output byte node-pty delivered (node-pty emits exit only
  *   after its read stream closed). Two kernel/node-pty limits remain: output still inside the pty
  *   when the session leader exits can be dropped by the hangup (node-pty issue 726; the rc file's
@@ -18,8 +25,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { constants as osConstants } from 'node:os';
 import type { IPty } from 'node-pty';
 import { terminalMessages } from './errors';
-import { CloseCode, HIGH_WATER_BYTES, LOW_WATER_BYTES, clampSize } from './protocol';
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES, clampSize } from './protocol';
 import { ReplayBuffer } from './replay';
+import type { OutputBudget } from './budget';
 import { Utf8Framer } from './utf8';
 import { type ProcessRef, isRunning, processRef, sessionMembers, signalAll } from './session';
 
@@ -56,8 +64,12 @@ export interface TerminalSink {
   exit(exit: TerminalExit): void;
   /** Something the learner should read, e.g. refused input. */
   notice(message: string): void;
-  /** This sink is no longer attached (another took over, or the server detached it): close with `code`. */
+  /** This sink is no longer attached (the server detached it): close with `code`. */
   dropped(code: number, message: string): void;
+  /** Output bytes handed to this sink that have not reached the kernel yet (its socket's queue). */
+  queued?(): number;
+  /** A mirror became the owner (the owner went): it may type now. */
+  promoted?(): void;
 }
 
 /** What a terminal was opened for. */
@@ -81,6 +93,10 @@ export class Terminal {
   private readonly framer = new Utf8Framer();
   private readonly decoder = new StringDecoder('utf8');
   private sink: TerminalSink | undefined;
+  private readonly mirrors = new Set<TerminalSink>();
+  private readonly budget: OutputBudget | undefined;
+  /** Given to the budget while paused by it (one function, so it waits once). */
+  private readonly relieved = () => this.reconsider();
   private unacked = 0;
   private paused = false;
   private pending: Buffer[] = [];
@@ -102,9 +118,10 @@ export class Terminal {
   constructor(
     readonly identity: TerminalIdentity,
     private readonly pty: IPty,
-    options: { replayBytes: number; killDelayMs: number; cols: number; rows: number },
+    options: { replayBytes: number; killDelayMs: number; cols: number; rows: number; budget?: OutputBudget },
   ) {
     this.replay = new ReplayBuffer(options.replayBytes);
+    this.budget = options.budget;
     this.killDelayMs = options.killDelayMs;
     this.size = { cols: options.cols, rows: options.rows };
     this.pid = pty.pid;
@@ -148,24 +165,47 @@ export class Terminal {
 
   /**
    * Attaches a sink and returns the replay the sink must send before any live output (the caller
-   * sends it synchronously). A sink already attached is told it was superseded.
+   * sends it synchronously). With no owner it becomes the owner; otherwise a read-only mirror.
    */
-  attach(sink: TerminalSink): Buffer {
-    this.flushOutput(); // output read so far goes to the old sink and the replay, not after the replay
-    const previous = this.sink;
-    this.sink = sink;
-    if (previous && previous !== sink) previous.dropped(CloseCode.superseded, terminalMessages.superseded());
+  attach(sink: TerminalSink): { replay: Buffer; owner: boolean } {
+    this.flushOutput(); // output read so far goes to the sinks and the replay, not after the replay
     const replay = this.replay.contents();
+    if (this.sink !== undefined && this.sink !== sink) {
+      this.mirrors.add(sink);
+      return { replay, owner: false };
+    }
+    this.sink = sink;
     // The new client acknowledges what it is sent from now on, starting with the replay.
     this.setUnacked(replay.length);
-    return replay;
+    return { replay, owner: true };
   }
 
-  /** Detaches `sink` if it is the attached one; the shell keeps running. */
+  /** Whether `sink` is the owner (it may type, resize and acknowledge). */
+  owns(sink: TerminalSink): boolean {
+    return this.sink === sink;
+  }
+
+  /** Sinks attached as mirrors (for tests and diagnostics). */
+  get mirrorCount(): number {
+    return this.mirrors.size;
+  }
+
+  /**
+   * Detaches `sink`; the shell keeps running. When the owner goes, the first mirror becomes the
+   * owner. True when nobody is attached any more (the grace period starts).
+   */
   detach(sink: TerminalSink): boolean {
+    if (this.mirrors.delete(sink)) return false;
     if (this.sink !== sink) return false;
-    this.sink = undefined;
-    return true;
+    // After the exit every sink is on its way out: nobody is promoted.
+    const next = this.ended ? undefined : this.mirrors.values().next().value;
+    this.sink = next;
+    if (next === undefined) return this.mirrors.size === 0;
+    this.mirrors.delete(next);
+    // It has been reading all along; it acknowledges from here on.
+    this.setUnacked(0);
+    next.promoted?.();
+    return false;
   }
 
   /** Detaches whichever sink is attached and returns it; the shell keeps running. */
@@ -202,9 +242,15 @@ export class Terminal {
     }
   }
 
-  /** The client has processed `bytes` more output. */
+  /** The owner has processed `bytes` more output; more than was sent and not yet acknowledged is ignored. */
   ack(bytes: number): void {
+    if (!Number.isFinite(bytes) || bytes <= 0 || bytes > this.unacked) return;
     this.setUnacked(this.unacked - bytes);
+  }
+
+  /** The owner's socket (or the server's budget) has drained some output: the pty may read again. */
+  drained(): void {
+    this.reconsider();
   }
 
   /**
@@ -242,12 +288,20 @@ export class Terminal {
 
   private setUnacked(value: number): void {
     this.unacked = Math.max(0, value);
-    if (!this.paused && this.unacked > HIGH_WATER_BYTES && this.killReason === undefined) {
+    this.reconsider();
+  }
+
+  /** Pauses or resumes the pty from the load (see the invariants above). */
+  private reconsider(): void {
+    const load = Math.max(this.unacked, this.sink?.queued?.() ?? 0);
+    const overBudget = this.budget?.exceeded ?? false;
+    if (!this.paused && (load > HIGH_WATER_BYTES || overBudget) && this.killReason === undefined) {
       this.paused = true;
       if (!this.ended) this.pty.pause();
-    } else if (this.paused && this.unacked < LOW_WATER_BYTES) {
+    } else if (this.paused && load < LOW_WATER_BYTES && !overBudget) {
       this.resumePty();
     }
+    if (this.paused && overBudget) this.budget?.whenRelieved(this.relieved);
   }
 
   private resumePty(): void {
@@ -282,6 +336,7 @@ export class Terminal {
     this.lastActivity = Date.now();
     this.replay.push(bytes);
     this.sink?.output(bytes);
+    for (const mirror of this.mirrors) mirror.output(bytes);
   }
 
   private writeInput(): void {
@@ -307,7 +362,7 @@ export class Terminal {
     const exit: TerminalExit = { code: signalName ? null : exitCode, signal: signalName, reason: this.killReason ?? null };
     this.ended = exit;
     this.paused = false;
-    this.sink?.exit(exit);
+    for (const sink of [this.sink, ...this.mirrors]) sink?.exit(exit);
     return exit;
   }
 }

@@ -44,7 +44,10 @@ export class Hub {
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return this.send(client, { type: 'error', code: 'bad-message', message: 'messages are JSON text, not binary' });
-      void this.onMessage(client, data.toString());
+      this.onMessage(client, data.toString()).catch((err: unknown) => {
+        // onMessage answers every failure of a request itself; this is a failure to answer.
+        console.error(`nslab: a message on a lab socket could not be answered: ${err instanceof Error ? err.message : String(err)}`);
+      });
     });
     ws.on('close', () => this.disconnect(client));
     ws.on('error', () => this.disconnect(client));
@@ -160,7 +163,8 @@ export class Hub {
       case 'destroy': {
         await this.labs.destroy(message.lab);
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...(message.id ? { id: message.id } : {}) });
-        void this.feed.refreshLabs();
+        // The answer is sent; a listing that fails here is listed again on the next change of /run/netns.
+        this.feed.refreshLabs().catch((err: unknown) => console.error(`nslab: listing labs after destroying ${message.lab} failed: ${err instanceof Error ? err.message : String(err)}`));
         return;
       }
     }
@@ -178,7 +182,16 @@ export class Hub {
       }
       if (this.resync.delete(client)) {
         const topology = this.feed.current(lab);
-        if (topology) void this.labs.meta(lab).then((meta) => this.send(client, { type: 'snapshot', lab, topology, meta }));
+        if (topology) {
+          this.labs.meta(lab).then(
+            (meta) => this.send(client, { type: 'snapshot', lab, topology, meta }),
+            (err: unknown) => {
+              // No snapshot went out: the client stays marked, so the next patch sends one again.
+              console.error(`nslab: reading the metadata of ${lab} for a resync failed: ${err instanceof Error ? err.message : String(err)}`);
+              if (this.clients.has(client)) this.resync.add(client);
+            },
+          );
+        }
         continue;
       }
       this.send(client, { type: 'patch', lab, changes });

@@ -16,6 +16,8 @@ import type { PacketRow } from './row';
 import { useLab } from '../state/lab';
 import { MAX_ROWS, usePackets } from './store';
 import { Icon } from '../ui/Icons';
+import { signedUrl } from '../server/credentials';
+import { useOps } from '../editing/store';
 
 /** Row height (px), mirrored in styles.css (.pkt-row). */
 const ROW_HEIGHT = 22;
@@ -95,6 +97,24 @@ function Detail({ row, sightings }: { row: PacketRow; sightings: PacketRow[] }) 
   );
 }
 
+/**
+ * Downloads `path` through a signed URL that lives a minute: the browser fetches a link without the
+ * page's token (credentials.ts), so the server signs this one path for it.
+ */
+async function download(path: string): Promise<void> {
+  try {
+    const a = document.createElement('a');
+    a.href = await signedUrl(path);
+    a.download = '';
+    a.rel = 'noopener';
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } catch (err) {
+    useOps.getState().setProblems([{ field: 'lab', message: `The capture could not be downloaded: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+}
+
 /** The .pcap download: one node's capture, or one interface of it. */
 function PcapDownload({ defaultNode }: { defaultNode: string | undefined }) {
   const lab = useLab((s) => s.lab);
@@ -110,7 +130,7 @@ function PcapDownload({ defaultNode }: { defaultNode: string | undefined }) {
       <select aria-label="Capture to download" value={value} onChange={(e) => setPicked(e.target.value)} title="A node's capture (every interface), or one interface of it">
         {choices.map((c) => <option key={c} value={c}>{c.includes('/') ? `\u2003${c.replace('/', ':')}` : `${c} (all)`}</option>)}
       </select>
-      <a className={`btn icon-btn${watching && href ? '' : ' disabled'}`} aria-disabled={!watching || !href} href={watching ? href : undefined} download title={watching ? `Download ${value.replace('/', ':')} as a .pcapng for Wireshark (each packet names its interface)` : 'Watch packets first: the capture is what the server keeps while watching'} aria-label="Download pcapng">
+      <a className={`btn icon-btn${watching && href ? '' : ' disabled'}`} aria-disabled={!watching || !href} href={watching ? href : undefined} onClick={watching && href ? (e) => { e.preventDefault(); void download(href); } : undefined} download title={watching ? `Download ${value.replace('/', ':')} as a .pcapng for Wireshark (each packet names its interface)` : 'Watch packets first: the capture is what the server keeps while watching'} aria-label="Download pcapng">
         <Icon name="download" size={14} />pcapng
       </a>
     </div>

@@ -5,6 +5,7 @@
  */
 import { jsonObject, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@nslab/model';
 import type { ClientMessage, ServerMessage } from '@nslab/model';
+import { socketProtocols, TOKEN_REFUSED, tokenRefused } from './credentials';
 
 /** First and longest wait before reconnecting (ms): quick after a server restart, gentle when it stays down. */
 export const RETRY_FIRST_MS = 500;
@@ -36,8 +37,11 @@ export interface ConnectionEvents {
   message(message: ServerMessage): void;
   /** The socket opened and the server's hello matched our protocol. */
   ready(hello: Extract<ServerMessage, { type: 'hello' }>): void;
-  /** The socket closed; `retryIn` is when the next attempt is due, undefined when we stopped for good. */
-  down(reason: string, retryIn: number | undefined): void;
+  /**
+   * The socket closed; `retryIn` is when the next attempt is due, undefined when we stopped for good
+   * (`refused`: the server refuses this page's token, and trying again cannot help).
+   */
+  down(reason: string, retryIn: number | undefined, refused?: boolean): void;
 }
 
 /** A reconnecting WebSocket speaking the nslab protocol. */
@@ -78,9 +82,11 @@ export class Connection {
   }
 
   private open(): void {
-    const socket = new WebSocket(this.url);
+    const socket = new WebSocket(this.url, socketProtocols());
     this.socket = socket;
     this.ready = false;
+    let opened = false;
+    socket.onopen = () => { opened = true; };
     socket.onmessage = (event) => {
       if (typeof event.data !== 'string') return;
       const message = parseServerMessage(event.data);
@@ -100,18 +106,33 @@ export class Connection {
       }
       this.events?.message(message);
     };
-    socket.onclose = (event) => {
+    socket.onclose = () => {
       if (this.socket !== socket) return;
       this.ready = false;
       if (this.stopped) return;
-      const delay = retryDelay(this.attempt);
-      this.attempt += 1;
-      const reason = event.code === 1008 || event.code === 4401 ? 'the server refused this page: open the address that `nslab serve` printed (with its token)' : 'the connection to the server is lost';
-      this.events?.down(reason, delay);
-      this.timer = setTimeout(() => this.open(), delay);
+      if (!opened) {
+        // Refused before opening: a server that is down, or one that refuses our token (a 401 the
+        // socket API does not show). The API says which; a refused token is final.
+        void tokenRefused().then((refused) => {
+          if (this.socket !== socket || this.stopped) return;
+          if (refused) {
+            this.stopped = true;
+            this.events?.down(TOKEN_REFUSED, undefined, true);
+          } else this.retry();
+        });
+        return;
+      }
+      this.retry();
     };
     socket.onerror = () => {
       /* onclose follows and reconnects */
     };
+  }
+
+  private retry(): void {
+    const delay = retryDelay(this.attempt);
+    this.attempt += 1;
+    this.events?.down('the connection to the server is lost', delay);
+    this.timer = setTimeout(() => this.open(), delay);
   }
 }

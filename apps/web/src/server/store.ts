@@ -5,7 +5,7 @@
 import { create } from 'zustand';
 
 /** Where the connection stands. */
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'incompatible';
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'incompatible' | 'refused';
 
 /** The state of the connection store. */
 export interface ConnectionState {

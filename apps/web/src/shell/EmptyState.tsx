@@ -7,6 +7,7 @@ import { useLab } from '../state/lab';
 import { useConnection } from '../server/store';
 import { proposeFile } from '../editing/submit';
 import { Icon } from '../ui/Icons';
+import { apiFetch } from '../server/credentials';
 
 /** A bundled example, as GET /api/examples lists it ({ examples: [...] }). */
 interface Example { name: string; description?: string; try?: string[]; yaml: string }
@@ -16,7 +17,7 @@ function useExamples(): Example[] {
   const [examples, setExamples] = useState<Example[]>([]);
   useEffect(() => {
     let live = true;
-    fetch('/api/examples', { credentials: 'same-origin' })
+    apiFetch('/api/examples')
       .then((r) => (r.ok ? r.json() : []))
       .then((body: unknown) => {
         // The server answers { examples: [...] }; a bare list is accepted too.

@@ -7,6 +7,7 @@
  */
 import type { TerminalClientMessage, TerminalExit, TerminalReady } from './protocol';
 import { ACK_EVERY_BYTES, INPUT_CHUNK_BYTES, TERMINAL_PROTOCOL_VERSION, TerminalCloseCode, closeReason, parseTerminalMessage } from './protocol';
+import { socketProtocols } from '../server/credentials';
 
 /** What a terminal socket tells its owner. */
 export interface TerminalEvents {
@@ -26,7 +27,7 @@ const RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 /** Codes after which re-attaching cannot help. */
 const FINAL_CODES = new Set<number>([TerminalCloseCode.ended, TerminalCloseCode.notFound, TerminalCloseCode.superseded, TerminalCloseCode.incompatible, TerminalCloseCode.protocol]);
 
-/** The WebSocket URL of a terminal, on this page's origin (the auth cookie goes with it). */
+/** The WebSocket URL of a terminal, on this page's origin (the token goes as a subprotocol, see credentials.ts). */
 export function terminalUrl(id: string, loc: Pick<Location, 'protocol' | 'host'> = location): string {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws/term/${encodeURIComponent(id)}`;
 }
@@ -87,7 +88,7 @@ export class TerminalConnection {
     clearTimeout(this.timer);
     const generation = ++this.generation;
     this.acks.reset();
-    const socket = new WebSocket(this.url);
+    const socket = new WebSocket(this.url, socketProtocols());
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     socket.onopen = () => {

@@ -8,6 +8,7 @@ import { useLab } from '../state/lab';
 import type { TerminalTab } from './store';
 import { useTerminals } from './store';
 import type { OpenedTerminal } from './protocol';
+import { apiFetch } from '../server/credentials';
 
 /** The size a new terminal starts with before the dock measures it (the VT100's). */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
@@ -33,9 +34,8 @@ async function start(node: string): Promise<TerminalTab | undefined> {
   }
   store.setOpening(true);
   try {
-    const res = await fetch(`/api/labs/${encodeURIComponent(lab)}/terminals`, {
+    const res = await apiFetch(`/api/labs/${encodeURIComponent(lab)}/terminals`, {
       method: 'POST',
-      credentials: 'same-origin',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ node, ...DEFAULT_SIZE }),
     });
@@ -72,7 +72,7 @@ export function closeTerminal(id: string): void {
   const tab = useTerminals.getState().tabs.find((t) => t.id === id);
   useTerminals.getState().remove(id);
   if (tab && tab.status !== 'exited' && tab.status !== 'gone') {
-    void fetch(`/api/terminals/${encodeURIComponent(id)}`, { method: 'DELETE', credentials: 'same-origin' }).catch(() => undefined);
+    void apiFetch(`/api/terminals/${encodeURIComponent(id)}`, { method: 'DELETE' }).catch(() => undefined);
   }
 }
 

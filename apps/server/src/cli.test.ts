@@ -1,0 +1,61 @@
+// The CLI's argument parsing, through the real `nslab` command: unknown flags are refused with a
+// sentence and exit 2 before anything runs (a typo in `apply --dry-run` must not touch the
+// kernel), every command has --help, and `nslab list` into a closed pipe ends quietly. Needs root
+// for the kernel check (the lab named in the file must not appear in /run/netns).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { netnsName } from '@nslab/model';
+import { cleanup, uniqueLab } from './kernel/testlab';
+
+const NSLAB = fileURLToPath(new URL('../bin/nslab.mjs', import.meta.url));
+
+function nslab(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [NSLAB, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('nslab command line', () => {
+  it('refuses an unknown flag with a sentence and exit 2, before touching the kernel', async () => {
+    const lab = uniqueLab('hd-cli');
+    const dir = mkdtempSync(join(tmpdir(), 'hd-cli-'));
+    const file = join(dir, 'lab.yaml');
+    writeFileSync(file, `name: ${lab}\nnodes:\n  a: {}\n`);
+    try {
+      const r = nslab(['apply', file, '--dryrun']);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /^nslab: Unknown option '--dryrun'.*nslab apply --help/);
+      assert.equal(r.err.trim().split('\n').length, 1, 'one line');
+      assert.ok(!existsSync(`/run/netns/${netnsName(lab, 'a')}`), 'nothing was created');
+      for (const args of [['list', '--all'], ['destroy', lab, '--force'], ['show'], ['apply', file, 'extra'], ['serve', '--prot', '1'], ['exec', lab, 'a', 'ip', 'a']]) {
+        const refused = nslab(args);
+        assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.err}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await cleanup(lab);
+    }
+  });
+
+  it('every command has --help, which runs nothing', () => {
+    for (const command of ['apply', 'show', 'export', 'exec', 'destroy', 'list', 'serve']) {
+      const r = nslab([command, '--help']);
+      assert.equal(r.code, 0, `${command}: ${r.err}`);
+      assert.match(r.out, new RegExp(`^usage: nslab ${command}`), command);
+    }
+  });
+
+  it('nslab list into a pipe closed early ends without a stack trace', async () => {
+    const child = spawn(process.execPath, [NSLAB, 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // like `| head -0`: the reader is gone before the first line
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const code = await new Promise<number | null>((ok) => child.on('close', ok));
+    assert.doesNotMatch(err, /EPIPE|at .*\(/, err);
+    assert.equal(code, 0);
+  });
+});
