@@ -576,6 +576,14 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         assert.match(script.text, /ip -n ns1 addr add 10\.1\.0\.1\/24 dev eth0/);
         assert.equal((await http(port, 'GET', `/api/labs/${lab}/export?format=xml`)).status, 400);
 
+        // A plain link carries no token: a signed URL opens that one download, without it.
+        const signed = await http(port, 'POST', '/api/signed-url', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: `/api/labs/${lab}/export?format=script` }) });
+        assert.equal(signed.status, 200, signed.text);
+        const viaLink = await http(port, 'GET', signed.json.url as string, { auth: false });
+        assert.equal(viaLink.status, 200, viaLink.text);
+        assert.equal(viaLink.text, script.text);
+        assert.equal((await http(port, 'GET', `/api/labs/${lab}/export?format=script`, { auth: false })).status, 401);
+
         // Applying the same file again finds nothing to do.
         const again = await http(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
         assert.equal(again.status, 200);

@@ -85,7 +85,10 @@ export function socketToken(req: IncomingMessage): string | undefined {
 /** The path and query of a request, or undefined when it cannot be read as a URL. */
 export function requestUrl(req: IncomingMessage): URL | undefined {
   try {
-    return new URL(req.url ?? '/', 'http://x');
+    // Inside a router mounted at /api, express rewrites req.url relative to the mount; the
+    // signature covers the whole path, which express keeps in originalUrl.
+    const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
+    return new URL(typeof original === 'string' ? original : req.url ?? '/', 'http://x');
   } catch {
     return undefined;
   }
