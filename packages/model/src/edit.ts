@@ -57,7 +57,13 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
       case 'node.remove':
         if (!(edit.node in nodes)) fail(`there is no node "${edit.node}"`);
         delete nodes[edit.node];
-        out.links = (out.links ?? []).filter(([a, b]) => !a.startsWith(`${edit.node}:`) && !b.startsWith(`${edit.node}:`));
+        // Everything that joins the node goes with it: the far end of each of its veth pairs (a bridge port too).
+        out.links = (out.links ?? []).filter((link) => {
+          const mine = link.filter((e) => e.startsWith(`${edit.node}:`)).length;
+          if (mine === 0) return true;
+          for (const e of link) if (!e.startsWith(`${edit.node}:`)) removeEnd(nodes, e);
+          return false;
+        });
         break;
       case 'node.rename': {
         const n = nodeOf(edit.node);
@@ -82,7 +88,12 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
         if (!n.interfaces?.[edit.name]) { fail(`${edit.node} has no interface "${edit.name}"`); break; }
         delete n.interfaces[edit.name];
         const end = `${edit.node}:${edit.name}`;
-        out.links = (out.links ?? []).filter(([a, b]) => a !== end && b !== end);
+        // A veth end cannot go alone: the kernel deletes its peer with it.
+        out.links = (out.links ?? []).filter(([a, b]) => {
+          if (a !== end && b !== end) return true;
+          removeEnd(nodes, a === end ? b : a);
+          return false;
+        });
         for (const iface of Object.values(n.interfaces)) if (iface.master === edit.name) delete iface.master;
         break;
       }
@@ -169,6 +180,14 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
     }
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, file: out };
+}
+
+/** Deletes the interface at "node:interface" and releases the ports of it if it was a bridge. */
+function removeEnd(nodes: RawNodes, end: string): void {
+  const i = end.indexOf(':');
+  const ifaces = nodes[end.slice(0, i)]?.interfaces;
+  if (!ifaces) return;
+  delete ifaces[end.slice(i + 1)];
 }
 
 function rename(end: string, from: string, to: string): string {

@@ -9,6 +9,7 @@ import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwners } from './observe';
 import { run } from './runner';
+import { checkFirewall } from './firewall';
 
 /** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
 export interface ApplyOutcome {
@@ -91,6 +92,9 @@ export async function destroyLab(lab: string): Promise<string[]> {
 export async function parseWithKernel(input: string | unknown): Promise<ParseResult> {
   const parse = (observed?: Topology) => (typeof input === 'string' ? parseTopology(input, observed ? { observed } : {}) : parseTopologyData(input, observed ? { observed } : {}));
   const first = parse();
-  if (!first.ok || !first.meta.containers) return first;
-  return parse((await observeLab(first.topology.name, { firewall: false })).topology);
+  const parsed = !first.ok || !first.meta.containers ? first : parse((await observeLab(first.topology.name, { firewall: false })).topology);
+  if (!parsed.ok) return parsed;
+  // Raw firewall rules are read by iptables itself before anything runs.
+  const refused = await checkFirewall(parsed.topology);
+  return refused.length > 0 ? { ok: false, problems: refused } : parsed;
 }
