@@ -157,7 +157,7 @@ export class LabService {
           },
         });
         const dryRun = options.dryRun ?? false;
-        const differs = dryRun || outcome.ops.length === 0 ? [] : confirm(outcome.ops, await this.confirmingRead(lab, outcome.ops));
+        const differs = dryRun || outcome.ops.length === 0 ? [] : confirm(outcome.ops, await this.confirmingRead(lab, outcome.ops), topology);
         return { lab, ops: outcome.ops.map(plannedOp), ran: outcome.ran, dryRun, warnings: [...found, ...differs] };
       } catch (err) {
         if (err instanceof ApplyError) {

@@ -9,9 +9,13 @@ import type { Problem } from './problem';
 import { formatRoute, routeSatisfies } from './route';
 import type { Topology } from './topology';
 
-/** One sentence per op whose result the kernel does not show; empty when the kernel agrees. */
-export function confirm(ops: readonly Op[], read: Topology): Problem[] {
+/**
+ * One sentence per op whose result the kernel does not show, and (given the desired lab) per
+ * wanted address of a changed interface that the kernel lost on the way; empty when it agrees.
+ */
+export function confirm(ops: readonly Op[], read: Topology, desired?: Topology): Problem[] {
   const out: Problem[] = [];
+  const touched = new Set<string>();
   const differs = (op: Op, what: string) => out.push({ path: `nodes.${op.kind === 'veth.add' ? op.a.node : op.node}`, message: `the plan ran, but ${what}` });
   // The last op on a thing decides what it should be (a plan may delete and add the same address).
   const last = new Map<string, Op>();
@@ -36,6 +40,7 @@ export function confirm(ops: readonly Op[], read: Topology): Problem[] {
         if (read.nodes[op.node]?.interfaces[op.interface]) differs(op, `${op.node}:${op.interface} is still in the kernel`);
         break;
       case 'addr.add': {
+        touched.add(`${op.node}\n${op.interface}`);
         const iface = read.nodes[op.node]?.interfaces[op.interface];
         if (iface && !iface.addresses.includes(op.address)) {
           const now = iface.addresses.length > 0 ? iface.addresses.join(', ') : 'no address';
@@ -44,6 +49,7 @@ export function confirm(ops: readonly Op[], read: Topology): Problem[] {
         break;
       }
       case 'addr.del':
+        touched.add(`${op.node}\n${op.interface}`);
         if (read.nodes[op.node]?.interfaces[op.interface]?.addresses.includes(op.address)) differs(op, `${op.address} is still on ${op.node}:${op.interface}`);
         break;
       case 'route.add':
@@ -57,6 +63,18 @@ export function confirm(ops: readonly Op[], read: Topology): Problem[] {
       }
       default:
         break; // the rest is not read back in a way worth comparing (marks, sysctls, states the kernel moves itself)
+    }
+  }
+  // An address the plan did not touch can still go: the kernel drops secondaries with their primary.
+  for (const key of touched) {
+    const [node = '', ifname = ''] = key.split('\n');
+    const want = desired?.nodes[node]?.interfaces[ifname]?.addresses ?? [];
+    const have = read.nodes[node]?.interfaces[ifname]?.addresses;
+    if (!have) continue;
+    const planned = new Set(ops.flatMap((op) => (op.kind === 'addr.add' && op.node === node && op.interface === ifname ? [op.address] : [])));
+    for (const a of want) {
+      if (planned.has(a) || have.includes(a)) continue;
+      out.push({ path: `nodes.${node}`, message: `the plan ran, but the kernel dropped ${a} from ${node}:${ifname} (it shows ${have.length > 0 ? have.join(', ') : 'no address'}): a secondary address goes with its primary unless net.ipv4.conf.all.promote_secondaries is 1; add ${a} again` });
     }
   }
   return out;

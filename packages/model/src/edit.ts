@@ -8,7 +8,7 @@ import { rawInterface, rawNat } from './schema';
 import type { RawTopology } from './schema';
 import type { Problem } from './problem';
 import { assertNever } from './nat';
-import { parseRoute, formatRoute } from './route';
+import { parseRoute, formatRoute, routeSatisfies } from './route';
 
 const name = z.string().max(64);
 const endpoint = z.strictObject({ node: name, interface: name });
@@ -154,7 +154,11 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
         const parsed = parseRoute(edit.route);
         const target = parsed.ok ? formatRoute(parsed.route) : edit.route;
         const before = n.routes ?? [];
-        n.routes = before.filter((r) => { const p = parseRoute(r); return (p.ok ? formatRoute(p.route) : r) !== target; });
+        // "10.9.0.0/16 via 10.0.0.1" names the route the kernel shows as "... via 10.0.0.1 dev eth0".
+        n.routes = before.filter((r) => {
+          const p = parseRoute(r);
+          return (p.ok ? formatRoute(p.route) : r) !== target && !(p.ok && parsed.ok && routeSatisfies(p.route, parsed.route));
+        });
         if (n.routes.length === before.length) fail(`${edit.node} has no route "${edit.route}"`);
         break;
       }
@@ -182,7 +186,7 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, file: out };
 }
 
-/** Deletes the interface at "node:interface" and releases the ports of it if it was a bridge. */
+/** Deletes the interface at "node:interface" (the far end of a veth that goes). */
 function removeEnd(nodes: RawNodes, end: string): void {
   const i = end.indexOf(':');
   const ifaces = nodes[end.slice(0, i)]?.interfaces;
