@@ -216,11 +216,11 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
       const r: RawInterface = {};
       const linked = linkOf(topology, name, ifname) !== undefined;
       if (!(iface.kind === 'veth' && linked) && !(iface.kind === 'loopback' && ifname === 'lo')) r.kind = iface.kind;
+      if (iface.kind === 'other') r.type = iface.type ?? 'unknown';
       if (iface.addresses.length > 0) r.addresses = [...iface.addresses];
       if (!iface.up) r.up = false;
       if (iface.master) r.master = iface.master;
       if (iface.mtu !== undefined && iface.mtu !== 1500 && iface.kind !== 'loopback') r.mtu = iface.mtu;
-      if (iface.kind === 'other') r.type = iface.type ?? 'unknown';
       if (iface.vxlan) {
         r.vni = iface.vxlan.vni;
         if (iface.vxlan.remote) r.remote = iface.vxlan.remote;

@@ -162,3 +162,24 @@ test('plan names namespaces as asked (standalone scripts use node names)', () =>
   const ops = plan(lab, emptyTopology('demo'), { netns: (_l, n) => n });
   assert.deepEqual(opArgv(ops[0]!), ['ip', 'netns', 'add', 'host']);
 });
+
+test('an apply never removes implicitly what the model cannot express; a file listing firewall: owns the raw rules', () => {
+  const observed = observedOf(lab);
+  observed.nodes['ns1']!.interfaces['mv0'] = { kind: 'other', type: 'macvlan', up: true, addresses: [] };
+  observed.nodes['ns1']!.nat.push({ type: 'other', table: 'filter', chain: 'INPUT', args: ['-p', 'icmp', '-j', 'DROP'] });
+  // The file says nothing of mv0 or the INPUT rule: both stay.
+  assert.deepEqual(plan(lab, observed), []);
+  // A file that lists firewall: for ns1 owns its raw rules: the INPUT rule goes, the listed one comes.
+  const owning = load(`
+name: demo
+nodes:
+  ns1:
+    firewall: ["-t filter -A OUTPUT -p tcp --dport 80 -j DROP"]
+`);
+  const ops = plan(owning, { name: 'demo', nodes: { ns1: observed.nodes['ns1']! }, links: [] });
+  assert.deepEqual(ops.filter((o) => o.kind === 'nat.add' || o.kind === 'nat.del').map((o) => opArgv(o).slice(4).join(' ')), [
+    'iptables -w -t filter -D INPUT -p icmp -j DROP',
+    'iptables -w -t filter -A OUTPUT -p tcp -m tcp --dport 80 -j DROP',
+  ]);
+  assert.ok(!ops.some((o) => o.kind === 'link.del' && o.interface === 'mv0'), 'mv0 is kept');
+});
