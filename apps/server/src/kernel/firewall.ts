@@ -50,7 +50,7 @@ export async function checkFirewall(topology: Topology): Promise<Problem[]> {
     const said = result.stderr.split('\n').find((l) => l.trim() && !/^Error occurred|^Try /.test(l))?.replace(/^iptables-restore[^:]*:\s*/, '').trim() ?? 'it refused the rules';
     problems.push({
       path: entry === undefined ? pathOf('nodes', node, 'firewall') : pathOf('nodes', node, 'firewall', entry),
-      message: `iptables refuses ${entry === undefined ? `the firewall rules of ${node}` : `this rule of ${node}`}: ${said}; fix or remove it (nothing was changed)`,
+      message: `iptables refuses ${entry === undefined ? `the firewall rules of ${node}` : `this rule of ${node}`}: ${said}: fix or remove it`,
     });
   }
   return problems;
