@@ -113,6 +113,7 @@ async function cmdApply(args: string[], values: Record<string, unknown>): Promis
     printProblems(file, parsed.problems);
     return 1;
   }
+  for (const w of parsed.warnings ?? []) console.error(`warning: ${w.path || '(file)'}: ${w.message}`);
   const outcome = await applyTopology(parsed.topology, {
     dryRun,
     meta: parsed.meta,

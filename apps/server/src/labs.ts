@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Edit, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
-import { applyEdits, describeOp, nameProblem, opArgv, parseTopology, parseTopologyData, toFile } from '@nslab/model';
+import { applyEdits, confirm, describeOp, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
 import { readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
 import { ApplyError } from './kernel/apply';
@@ -31,12 +31,19 @@ export interface Example { name: string; file: string; description: string; try:
 
 /** How a running change reports itself. */
 export interface ChangeHooks {
-  plan?: (lab: string, ops: PlannedOp[]) => void;
+  plan?: (lab: string, ops: PlannedOp[], warnings: Problem[]) => void;
   progress?: (lab: string, e: OpEvent) => void;
 }
 
 /** The result of applying. */
-export interface ChangeResult { lab: string; ops: PlannedOp[]; ran: number; dryRun: boolean }
+export interface ChangeResult {
+  lab: string;
+  ops: PlannedOp[];
+  ran: number;
+  dryRun: boolean;
+  /** What is allowed but worth saying: state the user did not write, and where the kernel's confirming read differs from the plan. */
+  warnings: Problem[];
+}
 
 /** An op with its command line and a sentence, as clients see it. */
 export function plannedOp(op: Op): PlannedOp {
@@ -57,6 +64,11 @@ export class LabService {
     private readonly beforeDestroy: (lab: string) => Promise<void> = async () => {},
     /** The live feed's state of a watched lab (kept current by the kernel's events), if any. */
     private readonly live: (lab: string) => Topology | undefined = () => undefined,
+    /**
+     * Reads these nodes of a watched lab again and resolves with its state once that includes
+     * the read (undefined when the lab is not watched): the kernel's confirming read of a change.
+     */
+    private readonly reread: (lab: string, nodes: string[]) => Promise<Topology | undefined> = async () => undefined,
   ) {}
 
   /** The bundled example labs, from the examples folder. */
@@ -87,19 +99,19 @@ export class LabService {
       throw new LabError('invalid', `the topology is named "${parsed.topology.name}" but was sent for lab "${options.expectName}"`, [{ path: 'name', message: `set name: ${options.expectName}` }]);
     }
     if (Object.keys(parsed.meta).length > 0) this.metas.set(parsed.topology.name, parsed.meta);
-    return this.run(parsed.topology, { ...options, meta: parsed.meta });
+    return this.run(parsed.topology, { ...options, meta: parsed.meta, warnings: parsed.warnings ?? [] });
   }
 
   /** Applies edits to a lab's current state (read from the kernel). */
   async edit(lab: string, edits: Edit[], options: { dryRun?: boolean } & ChangeHooks = {}): Promise<ChangeResult> {
     this.checkName(lab);
-    // A watched lab's live state is the kernel's as of its last event: one read fewer on every canvas edit.
+    // A watched lab's live state is the kernel's as of its last event, and includes every change this
+    // service made (run() waits for the confirming read): one read fewer on every canvas edit.
     const observed = this.live(lab) ?? (await observeLab(lab)).topology;
-    const edited = applyEdits(toFile(observed), edits);
-    if (!edited.ok) throw new LabError('invalid', edited.problems.map((p) => p.message).join('; '), edited.problems);
-    const parsed = parseTopologyData(edited.file);
-    if (!parsed.ok) throw new LabError('invalid', parsed.problems.map((p) => p.message).join('; '), parsed.problems);
-    return this.run(parsed.topology, { ...options, observed });
+    const { before, after, warnings: found } = editDelta(observed, edits);
+    // The plan is the difference the edits make, not the lab against the model: what the edits do not name,
+    // and what the model cannot express, is the same on both sides, so nothing else is touched.
+    return this.run(after, { ...options, observed: before, warnings: found });
   }
 
   /** Removes a lab. */
@@ -126,27 +138,42 @@ export class LabService {
     if (problem) throw new LabError('invalid', problem, [{ path: 'lab', message: problem }]);
   }
 
-  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta; observed?: Topology } & ChangeHooks): Promise<ChangeResult> {
+  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta; observed?: Topology; warnings?: Problem[] } & ChangeHooks): Promise<ChangeResult> {
     const lab = topology.name;
+    const found = options.warnings ?? [];
     return this.exclusive(lab, async () => {
       let planned: PlannedOp[] = [];
+      let ops: Op[] = [];
       try {
         const outcome = await applyTopology(topology, {
           dryRun: options.dryRun ?? false,
           ...(options.meta ? { meta: options.meta } : {}),
           ...(options.observed ? { observed: options.observed } : {}),
           onEvent: (e) => options.progress?.(lab, e),
-          onPlan: (ops) => {
-            planned = ops.map(plannedOp);
-            options.plan?.(lab, planned);
+          onPlan: (planOps) => {
+            ops = planOps;
+            planned = planOps.map(plannedOp);
+            options.plan?.(lab, planned, found);
           },
         });
-        return { lab, ops: outcome.ops.map(plannedOp), ran: outcome.ran, dryRun: options.dryRun ?? false };
+        const dryRun = options.dryRun ?? false;
+        const differs = dryRun || outcome.ops.length === 0 ? [] : confirm(outcome.ops, await this.confirmingRead(lab, outcome.ops), topology);
+        return { lab, ops: outcome.ops.map(plannedOp), ran: outcome.ran, dryRun, warnings: [...found, ...differs] };
       } catch (err) {
-        if (err instanceof ApplyError) throw new LabError('kernel', `op ${err.index + 1} of ${planned.length} failed: ${err.message}`, undefined, plannedOp(err.op), err.stderr);
+        if (err instanceof ApplyError) {
+          // Whatever ran is in the kernel: the live state takes it in before the next change plans against it.
+          await this.confirmingRead(lab, ops.slice(0, err.completed)).catch(() => undefined);
+          throw new LabError('kernel', `op ${err.index + 1} of ${planned.length} failed: ${err.message}`, undefined, plannedOp(err.op), err.stderr);
+        }
         throw err;
       }
     });
+  }
+
+  /** The lab as the kernel has it after these ops: the live state once it has read their nodes again, or a fresh read. */
+  private async confirmingRead(lab: string, ops: Op[]): Promise<Topology> {
+    const nodes = [...new Set(ops.flatMap(opNodes))];
+    return (await this.reread(lab, nodes)) ?? (await observeLab(lab)).topology;
   }
 
   private async exclusive<T>(lab: string, task: () => Promise<T>): Promise<T> {
@@ -158,4 +185,38 @@ export class LabService {
       this.busy.delete(lab);
     }
   }
+}
+
+/**
+ * An edit as a delta: the lab before and after the edits, both in the file's terms, so that
+ * plan(after, before) holds only what the edits change. Validation judges what the user
+ * wrote: a problem the lab already had (a rule typed in a shell) is a warning, and only a
+ * problem the edits bring is a refusal.
+ */
+export function editDelta(observed: Topology, edits: Edit[]): { before: Topology; after: Topology; warnings: Problem[] } {
+  const file = toFile(observed);
+  const edited = applyEdits(file, edits);
+  if (!edited.ok) throw new LabError('invalid', edited.problems.map((p) => p.message).join('; '), edited.problems);
+  const before = resolve(file, []);
+  const parsed = parseTopologyData(edited.file);
+  let after: Topology;
+  let found: Problem[] = [];
+  if (parsed.ok) {
+    after = parsed.topology;
+    found = parsed.warnings ?? [];
+  } else {
+    const had = new Set(validate(before).map((p) => p.message));
+    const brought = parsed.problems.filter((p) => !had.has(p.message));
+    if (brought.length > 0) throw new LabError('invalid', brought.map((p) => p.message).join('; '), brought);
+    after = resolve(edited.file, []);
+    found = [...parsed.problems, ...warnings(after)];
+  }
+  // Both sides keep the kernel's lo (the file leaves it out), so the delta does not touch it.
+  for (const side of [before, after]) {
+    for (const [node, ns] of Object.entries(side.nodes)) {
+      const lo = observed.nodes[node]?.interfaces['lo'];
+      if (lo && !ns.interfaces['lo']) ns.interfaces['lo'] = { ...lo };
+    }
+  }
+  return { before, after, warnings: found };
 }

@@ -8,7 +8,7 @@ import { rawInterface, rawNat } from './schema';
 import type { RawTopology } from './schema';
 import type { Problem } from './problem';
 import { assertNever } from './nat';
-import { parseRoute, formatRoute } from './route';
+import { parseRoute, formatRoute, routeSatisfies } from './route';
 import { reservedNameProblem } from './names';
 
 const name = z.string().max(64);
@@ -61,7 +61,13 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
       case 'node.remove':
         if (!(edit.node in nodes)) fail(`there is no node "${edit.node}"`);
         delete nodes[edit.node];
-        out.links = (out.links ?? []).filter(([a, b]) => !a.startsWith(`${edit.node}:`) && !b.startsWith(`${edit.node}:`));
+        // Everything that joins the node goes with it: the far end of each of its veth pairs (a bridge port too).
+        out.links = (out.links ?? []).filter((link) => {
+          const mine = link.filter((e) => e.startsWith(`${edit.node}:`)).length;
+          if (mine === 0) return true;
+          for (const e of link) if (!e.startsWith(`${edit.node}:`)) removeEnd(nodes, e);
+          return false;
+        });
         break;
       case 'node.rename': {
         const n = nodeOf(edit.node);
@@ -86,7 +92,12 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
         if (!n.interfaces?.[edit.name]) { fail(`${edit.node} has no interface "${edit.name}"`); break; }
         delete n.interfaces[edit.name];
         const end = `${edit.node}:${edit.name}`;
-        out.links = (out.links ?? []).filter(([a, b]) => a !== end && b !== end);
+        // A veth end cannot go alone: the kernel deletes its peer with it.
+        out.links = (out.links ?? []).filter(([a, b]) => {
+          if (a !== end && b !== end) return true;
+          removeEnd(nodes, a === end ? b : a);
+          return false;
+        });
         for (const iface of Object.values(n.interfaces)) if (iface.master === edit.name) delete iface.master;
         break;
       }
@@ -147,7 +158,11 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
         const parsed = parseRoute(edit.route);
         const target = parsed.ok ? formatRoute(parsed.route) : edit.route;
         const before = n.routes ?? [];
-        n.routes = before.filter((r) => { const p = parseRoute(r); return (p.ok ? formatRoute(p.route) : r) !== target; });
+        // "10.9.0.0/16 via 10.0.0.1" names the route the kernel shows as "... via 10.0.0.1 dev eth0".
+        n.routes = before.filter((r) => {
+          const p = parseRoute(r);
+          return (p.ok ? formatRoute(p.route) : r) !== target && !(p.ok && parsed.ok && routeSatisfies(p.route, parsed.route));
+        });
         if (n.routes.length === before.length) fail(`${edit.node} has no route "${edit.route}"`);
         break;
       }
@@ -184,6 +199,14 @@ function editNames(edit: Edit): string[] {
   }
   if (edit.kind === 'interface.add' && edit.interface.master !== undefined) names.push(edit.interface.master);
   return names;
+}
+
+/** Deletes the interface at "node:interface" (the far end of a veth that goes). */
+function removeEnd(nodes: RawNodes, end: string): void {
+  const i = end.indexOf(':');
+  const ifaces = nodes[end.slice(0, i)]?.interfaces;
+  if (!ifaces) return;
+  delete ifaces[end.slice(i + 1)];
 }
 
 function rename(end: string, from: string, to: string): string {

@@ -17,6 +17,8 @@ import type { Endpoint, Interface, Namespace, Topology } from './topology';
 import { linkOf } from './topology';
 import { validate } from './validate';
 import { reservedNameProblem } from './names';
+import { warnings } from './warnings';
+import { formatFirewallLine, parseFirewallLine } from './firewall';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
 
@@ -34,7 +36,7 @@ export interface ParseOptions { observed?: Topology }
 
 /** The result of reading a file: a topology, or every problem found. */
 export type ParseResult =
-  | { ok: true; topology: Topology; meta: TopologyMeta }
+  | { ok: true; topology: Topology; meta: TopologyMeta; warnings?: Problem[] }
   | { ok: false; problems: Problem[] };
 
 /** Reads a topology file (YAML or JSON, which is YAML) and validates it. */
@@ -75,7 +77,8 @@ export function parseTopologyData(data: unknown, options: ParseOptions = {}): Pa
   if (layer) meta.containers = layer;
   if (parsed.data.description !== undefined) meta.description = parsed.data.description;
   if (parsed.data.try !== undefined) meta.try = parsed.data.try;
-  return { ok: true, topology, meta };
+  const found = warnings(topology);
+  return { ok: true, topology, meta, ...(found.length > 0 ? { warnings: found } : {}) };
 }
 
 /** Every key of the data, at any depth, that JavaScript reserves (`__proto__`, `constructor`, ...), as problems. */
@@ -140,6 +143,7 @@ function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Int
   };
   if (raw.master !== undefined) iface.master = raw.master;
   if (raw.mtu !== undefined) iface.mtu = raw.mtu;
+  if (raw.type !== undefined) iface.type = raw.type;
   if (kind === 'vxlan' || raw.vni !== undefined) {
     iface.vxlan = { vni: raw.vni ?? -1, port: raw.port ?? VXLAN_PORT };
     if (raw.remote !== undefined) iface.vxlan.remote = canonicalIp(raw.remote) ?? raw.remote;
@@ -202,6 +206,14 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
       else problems.push({ path: pathOf('nodes', name, 'routes', i), message: r.message });
     });
     node.nat = (rawNode?.nat ?? []).map(resolveNat);
+    if (rawNode?.firewall !== undefined) {
+      node.firewall = true;
+      rawNode.firewall.forEach((text, i) => {
+        const r = parseFirewallLine(text);
+        if (r.ok) node.nat.push(r.rule);
+        else problems.push({ path: pathOf('nodes', name, 'firewall', i), message: r.message });
+      });
+    }
     topology.nodes[name] = node;
   }
   // An endpoint named only in a link is a veth with no addresses.
@@ -226,10 +238,10 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     const ifaces: Record<string, RawInterface> = {};
     for (const [ifname, iface] of Object.entries(node.interfaces)) {
       if (iface.kind === 'loopback' && iface.addresses.length === 0) continue;
-      if (iface.kind === 'other') continue;
       const r: RawInterface = {};
       const linked = linkOf(topology, name, ifname) !== undefined;
       if (!(iface.kind === 'veth' && linked) && !(iface.kind === 'loopback' && ifname === 'lo')) r.kind = iface.kind;
+      if (iface.kind === 'other') r.type = iface.type ?? 'unknown';
       if (iface.addresses.length > 0) r.addresses = [...iface.addresses];
       if (!iface.up) r.up = false;
       if (iface.master) r.master = iface.master;
@@ -249,6 +261,9 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     if (node.routes.length > 0) rawNode.routes = node.routes.map(formatRoute);
     const nat = node.nat.filter((r) => r.type !== 'other');
     if (nat.length > 0) rawNode.nat = nat.map((r) => ({ ...r }) as RawNat);
+    // Rules nslab does not model are written as they would be typed, so an apply keeps them exactly.
+    const raw = node.nat.flatMap((r) => (r.type === 'other' ? [formatFirewallLine(r)] : []));
+    if (raw.length > 0 || node.firewall) rawNode.firewall = raw;
     out.nodes[name] = rawNode;
   }
   if (topology.links.length > 0) out.links = topology.links.map((l) => [`${l.a.node}:${l.a.interface}`, `${l.b.node}:${l.b.interface}`]);

@@ -13,6 +13,9 @@ import { assertNever, describeNat } from './nat';
 /** Where an op acts: a node of the lab and its kernel namespace name. */
 export interface Where { node: string; netns: string }
 
+/** The per-namespace sysctls a plan sets. */
+export type SysctlKey = 'net.ipv4.ip_forward' | 'net.ipv4.conf.all.promote_secondaries' | 'net.ipv4.conf.default.promote_secondaries';
+
 /** Every kind of step a plan can hold. */
 export type Op = (
   | { kind: 'netns.add' } & Where
@@ -30,7 +33,7 @@ export type Op = (
   | { kind: 'addr.del'; interface: string; address: string } & Where
   | { kind: 'route.add'; route: Route } & Where
   | { kind: 'route.del'; route: Route } & Where
-  | { kind: 'sysctl.set'; key: 'net.ipv4.ip_forward'; value: '0' | '1' } & Where
+  | { kind: 'sysctl.set'; key: SysctlKey; value: '0' | '1' } & Where
   | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
   | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
 ) & { reason: string };
@@ -123,7 +126,9 @@ export function describeOp(op: Op): string {
     case 'addr.del': return `remove ${op.address} from ${op.node}:${op.interface}`;
     case 'route.add': return `add route ${formatRoute(op.route)} in ${op.node}`;
     case 'route.del': return `remove route ${formatRoute(op.route)} in ${op.node}`;
-    case 'sysctl.set': return `${op.value === '1' ? 'enable' : 'disable'} IPv4 forwarding in ${op.node}`;
+    case 'sysctl.set': return op.key === 'net.ipv4.ip_forward'
+      ? `${op.value === '1' ? 'enable' : 'disable'} IPv4 forwarding in ${op.node}`
+      : `set ${op.key}=${op.value} in ${op.node}`;
     case 'nat.add': return `add ${describeNat(op.rule)} in ${op.node}`;
     case 'nat.del': return `remove ${describeNat(op.rule)} in ${op.node}`;
     default: return assertNever(op);

@@ -63,7 +63,11 @@ test('every op kind renders the exact argv it runs', () => {
   assert.deepEqual(argv('link.mtu'), [['ip', '-n', 'nslab.demo.ns1', 'link', 'set', 'dev', 'eth0', 'mtu', '1400']]);
   assert.ok(argv('addr.add').some((a) => a.join(' ') === 'ip -n nslab.demo.ns1 addr add 192.168.1.1/24 dev eth0'));
   assert.deepEqual(argv('route.add'), [['ip', '-n', 'nslab.demo.ns1', 'route', 'add', 'default', 'via', '192.168.1.254']]);
-  assert.deepEqual(argv('sysctl.set'), [['ip', 'netns', 'exec', 'nslab.demo.host', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']]);
+  assert.deepEqual(argv('sysctl.set').filter((a) => a.join(' ').includes('ip_forward')), [['ip', 'netns', 'exec', 'nslab.demo.host', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']]);
+  // Every new namespace promotes secondaries, so an address change inside one subnet keeps the new address.
+  assert.deepEqual(argv('sysctl.set').filter((a) => a[1] === 'netns' && a[3] === 'nslab.demo.ns1').map((a) => a[6]), [
+    'net.ipv4.conf.all.promote_secondaries=1', 'net.ipv4.conf.default.promote_secondaries=1',
+  ]);
   assert.deepEqual(argv('nat.add').map((a) => a.slice(4).join(' ')), [
     'iptables -w -t nat -A POSTROUTING -s 192.168.1.0/24 -o veth-ns1 -j MASQUERADE',
     'iptables -w -t nat -A PREROUTING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.168.1.1:80',
@@ -105,14 +109,15 @@ test('removals run before creations, inner things before outer', () => {
   assert.deepEqual(ops.map((o) => o.kind), ['nat.del', 'nat.del', 'nat.del', 'nat.del', 'route.del', 'link.del']);
 });
 
-test('a removed node is one netns.del; its contents go with it', () => {
+test('a removed node is one netns.del; its contents go with it, and the plan deletes its peers\' ends', () => {
   const desired: Topology = { name: 'demo', nodes: { host: structuredClone(lab.nodes['host']!) }, links: [] };
   delete desired.nodes['host']!.interfaces['veth-ns1'];
   delete desired.nodes['host']!.interfaces['vx0'];
   desired.nodes['host']!.nat = [];
   const ops = plan(desired, observedOf(lab));
-  // host:veth-ns1 dies with ns1's namespace; only the vxlan device needs its own delete.
-  assert.deepEqual(ops.map((o) => (o.kind === 'link.del' ? `${o.kind} ${o.interface}` : o.kind)), ['nat.del', 'nat.del', 'nat.del', 'nat.del', 'link.del vx0', 'netns.del']);
+  // host:veth-ns1 would die with ns1's namespace: the plan shows it going, before the namespace.
+  assert.deepEqual(ops.map((o) => (o.kind === 'link.del' ? `${o.kind} ${o.interface}` : o.kind)), ['nat.del', 'nat.del', 'nat.del', 'nat.del', 'link.del veth-ns1', 'link.del vx0', 'netns.del']);
+  assert.match(ops.find((o) => o.kind === 'link.del')?.reason ?? '', /joined to ns1:eth0, and ns1 is being removed/);
 });
 
 test('a veth joined to the wrong peer is recreated; its routes are not deleted separately', () => {
@@ -156,4 +161,25 @@ test('planDestroy is one netns.del per node', () => {
 test('plan names namespaces as asked (standalone scripts use node names)', () => {
   const ops = plan(lab, emptyTopology('demo'), { netns: (_l, n) => n });
   assert.deepEqual(opArgv(ops[0]!), ['ip', 'netns', 'add', 'host']);
+});
+
+test('an apply never removes implicitly what the model cannot express; a file listing firewall: owns the raw rules', () => {
+  const observed = observedOf(lab);
+  observed.nodes['ns1']!.interfaces['mv0'] = { kind: 'other', type: 'macvlan', up: true, addresses: [] };
+  observed.nodes['ns1']!.nat.push({ type: 'other', table: 'filter', chain: 'INPUT', args: ['-p', 'icmp', '-j', 'DROP'] });
+  // The file says nothing of mv0 or the INPUT rule: both stay.
+  assert.deepEqual(plan(lab, observed), []);
+  // A file that lists firewall: for ns1 owns its raw rules: the INPUT rule goes, the listed one comes.
+  const owning = load(`
+name: demo
+nodes:
+  ns1:
+    firewall: ["-t filter -A OUTPUT -p tcp --dport 80 -j DROP"]
+`);
+  const ops = plan(owning, { name: 'demo', nodes: { ns1: observed.nodes['ns1']! }, links: [] });
+  assert.deepEqual(ops.filter((o) => o.kind === 'nat.add' || o.kind === 'nat.del').map((o) => opArgv(o).slice(4).join(' ')), [
+    'iptables -w -t filter -D INPUT -p icmp -j DROP',
+    'iptables -w -t filter -A OUTPUT -p tcp -m tcp --dport 80 -j DROP',
+  ]);
+  assert.ok(!ops.some((o) => o.kind === 'link.del' && o.interface === 'mv0'), 'mv0 is kept');
 });

@@ -12,6 +12,9 @@ import { formatRoute, routeSatisfies } from './route';
 import type { Interface, Namespace, Topology } from './topology';
 import { formatEndpoint, linkKey, linkOf } from './topology';
 
+/** The sysctls every new lab namespace gets (net.ipv4.conf.{all,default}.promote_secondaries). */
+const PROMOTE_SECONDARIES = ['net.ipv4.conf.all.promote_secondaries', 'net.ipv4.conf.default.promote_secondaries'] as const;
+
 /** How plan names kernel namespaces: nslab's own names by default, plain node names for a standalone script. */
 export interface PlanOptions { netns?: (lab: string, node: string) => string }
 
@@ -28,6 +31,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
   for (const node of addedNodes) {
     ops.push({ kind: 'netns.add', ...where(node), reason: `${node} is in the topology but not in the kernel` });
     ops.push({ kind: 'netns.mark', ...where(node), marker: ownerMarker(lab, node), reason: `record in the kernel that ${node} belongs to lab ${lab}` });
+    // As modern distributions set it: removing a primary address promotes the next one of its subnet instead of dropping it.
+    for (const key of PROMOTE_SECONDARIES) ops.push({ kind: 'sysctl.set', ...where(node), key, value: '1', reason: `an address change inside one subnet keeps the new address in ${node}` });
   }
 
   // Interfaces that are deleted (or recreated), per node: their addresses and routes go with them.
@@ -49,6 +54,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
     for (const [name, obs] of Object.entries(obsNs.interfaces)) {
       if (obs.kind === 'loopback') continue;
       const des = desNs?.interfaces[name];
+      // What the model cannot build (a macvlan, a veth to outside the lab) is never removed implicitly.
+      if (!des && (obs.kind === 'other' || (obs.kind === 'veth' && !linkOf(observed, node, name)))) continue;
       let reason: string | undefined;
       if (!des) reason = `${node}:${name} is not in the topology`;
       else if (des.kind !== obs.kind) reason = `${node}:${name} is a ${obs.kind} in the kernel but a ${des.kind} in the topology`;
@@ -63,7 +70,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       if (!reason) continue;
       if (isGone(node, name)) continue; // already removed with its veth peer
       const oPeer = obs.kind === 'veth' ? linkOf(observed, node, name)?.peer : undefined;
-      if (oPeer && removedNodes.has(oPeer.node)) { markGone(node, name); continue; } // goes with its peer's namespace
+      // The kernel would delete it with its peer's namespace; the plan says so, and deletes it first.
+      if (oPeer && removedNodes.has(oPeer.node)) reason = `${node}:${name} is joined to ${formatEndpoint(oPeer)}, and ${oPeer.node} is being removed`;
       ops.push({ kind: 'link.del', ...where(node), interface: name, reason });
       markGone(node, name);
       const peer = obs.kind === 'veth' ? linkOf(observed, node, name)?.peer : undefined;
@@ -97,6 +105,7 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       if (des.kind === 'loopback' || name === 'lo') continue;
       const isFresh = fresh(name);
       const obs = isFresh ? undefined : obsNs?.interfaces[name];
+      if (isFresh && des.kind === 'other') continue; // kept while the kernel has it, never built (see warnings)
       if (isFresh && des.kind !== 'veth') {
         ops.push({ kind: 'link.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
       }
@@ -128,6 +137,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
     const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
     const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
     for (const [key, { rule, spec }] of obsSpecs) {
+      // Rules nslab does not model belong to the file only when it lists `firewall:` for this node.
+      if (rule.type === 'other' && !desNs.firewall) continue;
       if (!desSpecs.has(key)) ops.push({ kind: 'nat.del', ...w, rule, spec, reason: `this rule is not in the topology` });
     }
     for (const [key, { rule, spec }] of desSpecs) {

@@ -60,9 +60,9 @@ export type ServerMessage =
   | { type: 'labs'; labs: LabInfo[] }
   | { type: 'snapshot'; lab: string; topology: Topology; meta: TopologyMeta }
   | { type: 'patch'; lab: string; changes: Change[] }
-  | { type: 'plan'; id?: string; lab: string; ops: PlannedOp[]; dryRun: boolean }
+  | { type: 'plan'; id?: string; lab: string; ops: PlannedOp[]; dryRun: boolean; warnings?: Problem[] }
   | { type: 'progress'; id?: string; lab: string; index: number; argv: string[]; status: 'done' | 'failed'; code: number; stdout: string; stderr: string }
-  | { type: 'result'; id?: string; lab: string; ok: boolean; ran: number; message?: string }
+  | { type: 'result'; id?: string; lab: string; ok: boolean; ran: number; message?: string; warnings?: Problem[] }
   | { type: 'error'; id?: string; lab?: string; code: ErrorCode; message: string; problems?: Problem[]; op?: PlannedOp; stderr?: string }
   | { type: 'pong'; id?: string }
   | { type: 'packets'; lab: string; packets: NodePacketEvent[] }

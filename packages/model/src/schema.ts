@@ -21,6 +21,8 @@ export const rawInterface = z.strictObject({
   local: z.string().optional(),
   dev: z.string().optional(),
   port: port.optional(),
+  /** With `kind: other`: the kernel's kind of the device (macvlan, tun...), kept but never built. */
+  type: z.string().max(32).optional(),
 });
 
 const masquerade = z.strictObject({ type: z.literal('masquerade'), source: z.string().optional(), destination: z.string().optional(), out: z.string().optional() });
@@ -52,6 +54,8 @@ export const rawNode = z.strictObject({
   interfaces: z.record(z.string(), rawInterface).optional(),
   routes: z.array(z.string()).optional(),
   nat: z.array(rawNat).optional(),
+  /** Raw iptables rules, e.g. "-t filter -A INPUT -p icmp -j DROP": listing them makes the file own the node's raw rules. */
+  firewall: z.array(z.string().max(1000)).max(1000).optional(),
 });
 
 /** A Docker-style network: nslab builds it the way Docker's bridge (or overlay) driver does. */

@@ -37,6 +37,8 @@ export interface Interface {
   state?: string;
   /** Observed only: the far end of a veth that is not part of a lab link (another lab, or unknown). */
   peer?: string;
+  /** For kind `other`: the kernel's own kind of the device (`macvlan`, `ipvlan`, `tun`...), as `ip -d link` names it. */
+  type?: string;
 }
 
 /** A network namespace: a node of the lab. */
@@ -46,6 +48,11 @@ export interface Namespace {
   interfaces: Record<string, Interface>;
   routes: Route[];
   nat: NatRule[];
+  /**
+   * Desired only: the file lists `firewall:` for this node, so it owns the node's rules that
+   * nslab does not model (`other` rules); without it an apply leaves those rules alone.
+   */
+  firewall?: boolean;
 }
 
 /** One end of a link: an interface of a node. */

@@ -93,7 +93,7 @@ export function createApp(deps: ApiDeps): express.Express {
       const result = await deps.labs.apply(body, { dryRun, expectName: req.params.lab });
       // Listed again before answering, so that a GET /api/labs after this answer sees the change.
       if (!dryRun) await deps.feed.refreshLabs().catch(() => undefined);
-      res.json({ lab: result.lab, dryRun, ran: result.ran, ops: result.ops });
+      res.json({ lab: result.lab, dryRun, ran: result.ran, ops: result.ops, warnings: result.warnings });
     } catch (e) { next(e); }
   });
   app.delete('/api/labs/:lab', async (req, res, next) => {

@@ -116,6 +116,8 @@ function toInterface(link: IpLink): Interface {
   if (link.mtu !== undefined) iface.mtu = link.mtu;
   if (link.address && kind !== 'loopback') iface.mac = link.address;
   if (link.master) iface.master = link.master;
+  // A device nslab does not model keeps the kernel's word for what it is (shown, exported, kept).
+  if (kind === 'other') iface.type = link.linkinfo?.info_kind ?? link.link_type ?? 'unknown';
   if (kind === 'vxlan') {
     const d = link.linkinfo?.info_data ?? {};
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -10,6 +10,7 @@ import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwners } from './observe';
 import { run } from './runner';
 import { recordIntent, recoverKilledRuns } from './journal';
+import { checkFirewall } from './firewall';
 
 /** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
 export interface ApplyOutcome {
@@ -116,6 +117,9 @@ export async function deleteNetns(lines: string | Promise<string>): Promise<void
 export async function parseWithKernel(input: string | unknown): Promise<ParseResult> {
   const parse = (observed?: Topology) => (typeof input === 'string' ? parseTopology(input, observed ? { observed } : {}) : parseTopologyData(input, observed ? { observed } : {}));
   const first = parse();
-  if (!first.ok || !first.meta.containers) return first;
-  return parse((await observeLab(first.topology.name, { firewall: false })).topology);
+  const parsed = !first.ok || !first.meta.containers ? first : parse((await observeLab(first.topology.name, { firewall: false })).topology);
+  if (!parsed.ok) return parsed;
+  // Raw firewall rules are read by iptables itself before anything runs.
+  const refused = await checkFirewall(parsed.topology);
+  return refused.length > 0 ? { ok: false, problems: refused } : parsed;
 }

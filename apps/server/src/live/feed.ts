@@ -38,7 +38,15 @@ interface Watched {
   loaded: boolean;
   /** Nodes whose firewall the monitor watches (every namespace named for the lab, owned or not yet). */
   firewalls: Set<string>;
+  /** Read rounds of this lab started and finished (a round reads every node dirty when it starts). */
+  started: number;
+  finished: number;
+  /** Callers of `refresh` waiting for a round that began after they asked. */
+  waiters: Waiter[];
 }
+
+/** A refresh in wait: done once round `round` has finished and none of `nodes` is waiting to be read again. */
+interface Waiter { round: number; nodes: string[]; resolve: () => void }
 
 /**
  * The namespaces in /run/netns, each with its identity: the inode behind the name (the
@@ -127,7 +135,7 @@ export class LabFeed {
     if (!w) {
       const entry: Watched = {
         readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(),
-        ready: Promise.resolve(), loaded: false, firewalls: new Set(),
+        ready: Promise.resolve(), loaded: false, firewalls: new Set(), started: 0, finished: 0, waiters: [],
       };
       entry.ready = (async () => {
         // Firewalls are watched before the first read, so that no change falls between the two.
@@ -155,11 +163,39 @@ export class LabFeed {
     return w.topology;
   }
 
+  /**
+   * Reads these nodes of a watched lab again and resolves once the lab's state (and the patch
+   * sent to its clients) includes that read: after a change, the next edit plans against a
+   * state that has it (a client reads its own writes). Undefined when the lab is not watched.
+   */
+  async refresh(lab: string, nodes: readonly string[]): Promise<Topology | undefined> {
+    const w = this.watched.get(lab);
+    if (!w) return undefined;
+    await w.ready;
+    if (this.watched.get(lab) !== w) return undefined;
+    await new Promise<void>((resolve) => {
+      w.waiters.push({ round: w.started + 1, nodes: [...nodes], resolve });
+      for (const node of nodes) w.dirty.add(node);
+      this.scheduleFlush();
+    });
+    return this.watched.get(lab) === w ? w.topology : undefined;
+  }
+
+  /** Settles the refreshes whose round is read, unless a node of theirs failed and waits for a retry. */
+  private settle(w: Watched, all = false): void {
+    w.waiters = w.waiters.filter((waiter) => {
+      const done = all || (w.finished >= waiter.round && waiter.nodes.every((n) => !w.failures.has(n)));
+      if (done) waiter.resolve();
+      return !done;
+    });
+  }
+
   /** Stops watching a lab: no more reads or firewall monitors for it. */
   unwatch(lab: string): void {
     const w = this.watched.get(lab);
     if (!w) return;
     this.watched.delete(lab);
+    this.settle(w, true);
     for (const node of w.firewalls) this.monitor.unwatchNetns(netnsName(lab, node));
   }
 
@@ -265,13 +301,17 @@ export class LabFeed {
         }
         const nodes = [...w.dirty];
         w.dirty.clear();
+        const round = (w.started += 1);
         // One read for every dirty node; veth peers are looked for among the lab's other nodes first.
         const candidates = [...w.readings.keys()].map((node) => netnsName(lab, node));
         const reads = await readNamespaces(nodes.map((node) => netnsName(lab, node)), { candidates }).then(
           (rs) => rs.map((r) => ({ r })),
           () => nodes.map(() => FAILED),
         );
-        if (this.watched.get(lab) !== w) continue;
+        if (this.watched.get(lab) !== w) {
+          this.settle(w, true);
+          continue;
+        }
         const retry: string[] = [];
         nodes.forEach((node, i) => {
           const read = reads[i];
@@ -301,6 +341,8 @@ export class LabFeed {
         const changes = diffTopology(w.topology, next);
         w.topology = next;
         if (changes.length > 0) this.listener.patch(lab, changes);
+        w.finished = round;
+        this.settle(w);
       }
     } finally {
       this.flushing = false;
@@ -314,6 +356,7 @@ export class LabFeed {
   /** Stops every monitor. */
   stop(): void {
     this.stopped = true;
+    for (const w of this.watched.values()) this.settle(w, true);
     if (this.labsTimer) clearTimeout(this.labsTimer);
     this.monitor.stop();
   }

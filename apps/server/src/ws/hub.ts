@@ -5,7 +5,7 @@
  * socket stays open. An oversized one closes that socket (1009) and nothing else.
  */
 import type { WebSocket } from 'ws';
-import type { Change, ClientMessage, LabInfo, PlannedOp, ServerMessage } from '@nslab/model';
+import type { Change, ClientMessage, LabInfo, PlannedOp, Problem, ServerMessage } from '@nslab/model';
 import { nameProblem, netnsName, own, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
 import type { OpEvent } from '../kernel/apply';
 import type { LabFeed } from '../live/feed';
@@ -119,7 +119,9 @@ export class Hub {
       case 'edit': {
         const id = message.id;
         const hooks = {
-          plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: message.dryRun ?? false, ...(id ? { id } : {}) }),
+          plan: (lab: string, ops: PlannedOp[], warnings: Problem[]) => this.send(client, {
+            type: 'plan', lab, ops, dryRun: message.dryRun ?? false, ...(warnings.length > 0 ? { warnings } : {}), ...(id ? { id } : {}),
+          }),
           progress: (lab: string, e: OpEvent) => this.send(client, {
             type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...(id ? { id } : {}),
           }),
@@ -127,7 +129,9 @@ export class Hub {
         const result = message.type === 'apply'
           ? await this.labs.apply(message.topology, { dryRun: message.dryRun ?? false, ...hooks })
           : await this.labs.edit(message.lab, message.edits, { dryRun: message.dryRun ?? false, ...hooks });
-        this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(id ? { id } : {}) });
+        // Sent once the lab's live state includes the change (LabService waits for the confirming read),
+        // so this client's next edit plans against its own write.
+        this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}), ...(id ? { id } : {}) });
         // Namespaces that came or went are picked up by the feed's watch of /run/netns.
         return;
       }

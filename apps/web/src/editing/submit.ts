@@ -162,7 +162,9 @@ export function handleOpMessage(message: Extract<ServerMessage, { type: 'plan' |
       return;
     case 'result': {
       if (!request || request.dryRun) return;
-      ops.finishRun(request.id, message.ok, message.message ?? (message.ok ? `done: ${message.ran} command${message.ran === 1 ? '' : 's'}` : undefined));
+      // Warnings (a duplicate address, the kernel's read differing from the plan) stay in the log with the run.
+      const warned = (message.warnings ?? []).map((w) => `; warning: ${w.message}`).join('');
+      ops.finishRun(request.id, message.ok, message.message ?? (message.ok ? `done: ${message.ran} command${message.ran === 1 ? '' : 's'}${warned}` : undefined));
       if (message.ok) {
         ops.setProblems([]);
         if (request.inverse) ops.pushUndo({ lab: request.lab, label: request.label, inverse: request.inverse });

@@ -1,0 +1,47 @@
+/**
+ * Deleting a namespace that is joined to a bridge, with the Delete key: the plan shows the
+ * peer's end (the bridge port) going with it, and afterwards neither the node nor its port
+ * is left, on the canvas or in the kernel.
+ */
+import { expect, openApp, test } from '../fixtures';
+import { ipJson, netns, sh } from '../server';
+import { node, runPlan } from './helpers';
+
+const LAB = (lab: string) => `name: ${lab}
+nodes:
+  host:
+    interfaces:
+      br0: { kind: bridge, addresses: [10.63.0.254/24] }
+      veth-ns1: { master: br0 }
+      veth-ns2: { master: br0 }
+  ns1:
+    interfaces:
+      eth0: { addresses: [10.63.0.1/24] }
+  ns2:
+    interfaces:
+      eth0: { addresses: [10.63.0.2/24] }
+links:
+  - [ns1:eth0, host:veth-ns1]
+  - [ns2:eth0, host:veth-ns2]
+`;
+
+test('Delete removes a connected namespace and its peer port on the bridge', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(LAB(lab));
+  await openApp(page, server, lab);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+
+  await node(page, 'ns1').locator('.ns-header').click();
+  await expect(page.getByRole('complementary', { name: 'Inspector' }).getByRole('heading', { name: 'ns1' })).toBeVisible();
+  await page.keyboard.press('Delete');
+  const plan = page.getByRole('dialog', { name: 'Plan' });
+  await expect(plan).toContainText(new RegExp(`ip -n ${netns(lab, 'host').replace(/\./g, '\\.')} link del veth-ns1`));
+  await shot('delete-connected-plan');
+  await runPlan(page, new RegExp(`ip netns del ${netns(lab, 'ns1').replace(/\./g, '\\.')}`));
+
+  await expect(node(page, 'ns1')).toHaveCount(0);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(1);
+  expect((await sh(['ip', '-n', netns(lab, 'host'), 'link', 'show', 'veth-ns1'])).code).not.toBe(0);
+  const ports = await ipJson<{ ifname: string }[]>(lab, 'host', 'link', 'show', 'master', 'br0');
+  expect(ports.map((p) => p.ifname)).toEqual(['veth-ns2']);
+  expect((await sh(['ip', 'netns', 'list'])).stdout).not.toContain(netns(lab, 'ns1'));
+});
