@@ -34,7 +34,7 @@ test('Delete removes a connected namespace and its peer port on the bridge', asy
   await expect(page.getByRole('complementary', { name: 'Inspector' }).getByRole('heading', { name: 'ns1' })).toBeVisible();
   await page.keyboard.press('Delete');
   const plan = page.getByRole('dialog', { name: 'Plan' });
-  await expect(plan).toContainText(new RegExp(`ip -n ${netns(lab, 'host').replace(/\./g, '\\.')} link del veth-ns1`));
+  await expect(plan).toContainText(new RegExp(`ip -n ${netns(lab, 'host').replace(/\./g, '\\.')} link del dev veth-ns1`));
   await shot('delete-connected-plan');
   await runPlan(page, new RegExp(`ip netns del ${netns(lab, 'ns1').replace(/\./g, '\\.')}`));
 

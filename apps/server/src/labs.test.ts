@@ -253,7 +253,7 @@ describe('edits as deltas (kernel, real server)', { concurrency: false }, () => 
       const { plan, result, error } = await peer.edit(lab, [{ kind: 'node.remove', node: 'ns1' }]);
       assert.ok(result?.ok, `node.remove failed: ${error?.message}`);
       const lines = (plan?.ops ?? []).map((o) => o.argv.join(' '));
-      assert.ok(lines.includes(`ip -n ${netnsName(lab, 'host')} link del veth-ns1`), lines.join('\n'));
+      assert.ok(lines.includes(`ip -n ${netnsName(lab, 'host')} link del dev veth-ns1`), lines.join('\n'));
       assert.ok(lines.includes(`ip netns del ${netnsName(lab, 'ns1')}`), lines.join('\n'));
       const ports = execFileSync('ip', ['-j', '-n', netnsName(lab, 'host'), 'link', 'show', 'master', 'br0'], { encoding: 'utf8' });
       assert.deepEqual((JSON.parse(ports) as Array<{ ifname: string }>).map((l) => l.ifname), ['veth-ns2']);
