@@ -83,7 +83,11 @@ function version(): string {
 
 /** Wires and starts a server. */
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
-  const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
+  // Lab shells add and delete the lab's nodes through the lab service, in turn with the canvas's changes.
+  const terminals = new TerminalManager({
+    maxPerLab: config.maxTerminals,
+    hands: { addNode: (lab, node) => labs.addNode(lab, node), removeNode: (lab, node) => labs.removeNode(lab, node) },
+  });
   const packets = new PacketService();
   let hub: Hub | undefined;
   const feed = new LabFeed({ patch: (lab, changes) => hub?.patch(lab, changes), labs: (list) => hub?.labList(list) });
