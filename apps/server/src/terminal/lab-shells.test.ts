@@ -125,4 +125,28 @@ describe('lab shells build the lab (kernel)', { concurrency: false }, () => {
       assert.doesNotMatch((await run(a, 'sleep 0.3; ip netns list')).out, /\bx1\b/);
     });
   });
+
+  it('a reload with terminals open in three labs: all still run after the grace period, whichever lab the page shows', async () => {
+    const labs = [uniqueLab('ls'), uniqueLab('ls'), uniqueLab('ls')];
+    await withManager(labs, { graceMs: 300, idleMs: 10 * 60_000, watchIntervalMs: 100 }, async ({ manager, connect }) => {
+      const shells = [];
+      for (const lab of labs) {
+        const { id, pid } = await manager.open({ lab, node: 'host' });
+        const client = await connect(id);
+        assert.equal((await run(client, 'echo up')).code, 0);
+        shells.push({ lab, id, pid, client });
+      }
+      // The page reloads: every socket closes; it comes back showing the first lab only.
+      for (const s of shells) await s.client.close();
+      const again = await connect(shells[0]?.id as string);
+      // A witness opened after the reload and ended while detached: its record is forgotten one grace
+      // period later, so once it is gone the three shells have been detached for longer than that.
+      const { id: late } = await manager.open({ lab: labs[1] as string, node: 'host' });
+      await manager.get(late)?.kill('test');
+      await waitFor(() => manager.get(late) === undefined, 10_000, 'a shell that ended detached to be forgotten after the grace period');
+      for (const s of shells) assert.ok(pidExists(s.pid), `the shell of lab ${s.lab} still runs`);
+      assert.deepEqual(manager.list().filter((t) => t.exit === undefined).map((t) => t.id).sort(), shells.map((s) => s.id).sort());
+      assert.equal((await run(again, 'echo still-here')).code, 0);
+    });
+  });
 });
