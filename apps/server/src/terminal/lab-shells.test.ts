@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { netnsName } from '@nslab/model';
 import { addNode, removeNode } from '../kernel/lab';
 import { observeLab } from '../kernel/observe';
@@ -148,5 +149,21 @@ describe('lab shells build the lab (kernel)', { concurrency: false }, () => {
       assert.deepEqual(manager.list().filter((t) => t.exit === undefined).map((t) => t.id).sort(), shells.map((s) => s.id).sort());
       assert.equal((await run(again, 'echo still-here')).code, 0);
     });
+  });
+
+  it('nslab exec runs in the lab view: it lists the lab by node names, and ip netns add there makes a node of the lab', async () => {
+    const lab = uniqueLab('ls');
+    try {
+      await addNode(lab, 'host');
+      const cli = fileURLToPath(new URL('../../bin/nslab.mjs', import.meta.url));
+      const out = execFileSync(process.execPath, [cli, 'exec', lab, 'host', '--', 'sh', '-c', 'ip netns add e1 && ip netns exec e1 ip -br link show lo && ip netns list'], { encoding: 'utf8' });
+      assert.match(out, /^lo\s/m, 'e1 is usable at once');
+      assert.deepEqual(out.split('\n').filter((l) => /^[a-z0-9-]+( |$)/.test(l) && !l.startsWith('lo ')).map((l) => l.split(' ')[0]).sort(), ['e1', 'host']);
+      assert.ok(existsSync(`/run/netns/${netnsName(lab, 'e1')}`));
+      assert.ok('e1' in (await observeLab(lab)).topology.nodes);
+      assert.ok(!machineNetns().includes('e1'));
+    } finally {
+      await cleanup(lab);
+    }
   });
 });

@@ -167,6 +167,7 @@ export class LabView {
   close(): Promise<void> {
     if (this.exited) return Promise.resolve();
     const reaped = new Promise<void>((resolve) => this.holder.once('exit', () => resolve()));
+    this.holder.ref(); // a caller awaiting this must not see the event loop end first (nslab exec)
     this.holder.stdin?.destroy(); // EOF: cat exits by itself
     this.holder.kill('SIGKILL'); // and in case it does not: ChildProcess.kill signals the pid only while it is unreaped
     return reaped;

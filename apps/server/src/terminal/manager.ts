@@ -424,7 +424,7 @@ export class TerminalManager {
 }
 
 /** The nodes of a lab as the kernel has them: /run/netns entries named nslab.<lab>.<node>. */
-function labNodesFromRunDir(lab: string): string[] {
+export function labNodesFromRunDir(lab: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(NETNS_DIR);
