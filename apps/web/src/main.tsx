@@ -15,6 +15,7 @@ import { elkInWorker } from './elk-worker';
 import { setElkFactory, warmLayout } from './layout';
 import { freshLabName } from './naming';
 import { installPacketFeed } from './packets/feed';
+import { keepHistory } from './history';
 import { labFromHash, openLab, resubscribe } from './session';
 import { useConnection } from './store/connection';
 import { useLab } from './store/lab';
@@ -30,6 +31,8 @@ installTraces();
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
+// The command log and undo history are kept per lab by the server.
+keepHistory();
 openLab(labFromHash(location.hash));
 window.addEventListener('hashchange', () => {
   const lab = labFromHash(location.hash);

@@ -5,6 +5,7 @@
  */
 import { nameProblem } from '@nslab/model';
 import { client } from './client';
+import { loadHistory } from './history';
 import { useLab } from './store/lab';
 import { useOps } from './store/ops';
 import { useView } from './store/view';
@@ -24,7 +25,10 @@ export function openLab(lab: string | undefined): void {
   useLab.getState().follow(lab);
   useView.getState().loadPositions(lab);
   useOps.getState().setProblems([]);
-  if (lab) client.send({ type: 'subscribe', lab });
+  if (lab) {
+    client.send({ type: 'subscribe', lab });
+    void loadHistory(lab);
+  }
   const hash = lab ? `#lab=${encodeURIComponent(lab)}` : '';
   if (typeof location !== 'undefined' && location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
 }
