@@ -133,6 +133,8 @@ export class Hub {
           ? await this.labs.apply(message.topology, { dryRun: message.dryRun ?? false, ...hooks })
           : await this.labs.edit(message.lab, message.edits, { dryRun: message.dryRun ?? false, ...hooks });
         this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(id ? { id } : {}) });
+        // A file applied brings its description and commands to try: subscribers get them with a fresh snapshot (the lab guide).
+        if (message.type === 'apply' && !result.dryRun) for (const c of this.clients) if (c.labs.has(result.lab)) this.resend(c, result.lab);
         // Namespaces that came or went are picked up by the feed's watch of /run/netns.
         return;
       }
