@@ -31,6 +31,8 @@ async function syncGroup(): Promise<BenchRow[]> {
     { figure: 'bare ip spawn, spawn -> exit (anchor), median', value: `${r.ipSpawn.median.toFixed(1)} ms`, anchor: '', ratio: '' },
     ...stat(`change made with ip -> client has the patch (${r.labNamespaces} namespaces)`, r.ipChange),
     ...stat('edit from the client -> confirming patch', r.edit),
+    { figure: 'ip netns add in a lab shell -> node on the client, median', value: `${r.shellNetnsAdd.median.toFixed(1)} ms`, anchor: 'bare ip spawn', ratio: `${(r.shellNetnsAdd.median / r.ipSpawn.median).toFixed(2)}x` },
+    { figure: 'ip netns add in a lab shell -> node on the client, p95', value: `${r.shellNetnsAdd.p95.toFixed(1)} ms`, anchor: '', ratio: 'goal < 200 ms' },
     { figure: `server RSS, ${r.machineLabNamespaces} lab namespaces observed`, value: `${r.rssMiB.toFixed(0)} MiB`, anchor: 'idle', ratio: `${r.rssIdleMiB.toFixed(0)} MiB idle` },
     { figure: 'server child processes (change monitors)', value: String(r.processes), anchor: '', ratio: `${r.monitors.watch} nslab-nsread watch + ${r.monitors.ip} ip monitor + ${r.monitors.nft} nft monitor` },
   ];

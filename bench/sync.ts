@@ -4,6 +4,8 @@
  *  (a) a change made with `ip` (as from a terminal), from just before the spawn to the patch
  *      that shows it; the anchor is that same `ip` process's own run, spawn to exit;
  *  (b) an edit sent by the client (address.add), from the send to the patch that confirms it;
+ *  (d) `ip netns add NAME` typed in a lab shell (a host terminal over the HTTP API), from the
+ *      input frame's send to the patch that shows the new node on the client;
  *  (c) the server's RSS and its process count (monitor children) with 100 namespaces observed.
  * Run: node apps/server/bin/run-ts.mjs bench/sync.ts
  */
@@ -15,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import type { ServerMessage, Topology } from '@nslab/model';
-import { applyChanges, netnsName } from '@nslab/model';
+import { applyChanges, netnsName, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
 import { bridgeLab } from './apply';
 import type { Row } from './apply';
@@ -27,6 +29,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLES = 100;
 /** Untimed rounds first, so that the JIT, the page cache and the feed's first reads are warm. */
 const WARMUP = 5;
+/** `ip netns add` samples: each makes a namespace, removed with the lab. */
+const NETNS_SAMPLES = 40;
 /** Nodes besides the host: 49 + host = 50 namespaces per lab. */
 const NODES = 49;
 /** The longest one change may take to reach the client before the run is called broken (generous: the machine may be shared). */
@@ -159,6 +163,38 @@ function spawnIp(args: string[]): Promise<number> {
   });
 }
 
+/** Opens the lab's host terminal over HTTP and times `ip netns add sN` typed there until the client has node sN. */
+async function netnsAddInShell(c: Client, port: number, token: string, lab: string, log: (line: string) => void): Promise<Stat> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/labs/${lab}/terminals`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ node: 'host' }),
+  });
+  if (!res.ok) throw new Error(`opening the host terminal: ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as { id: string };
+  const term = new WebSocket(`ws://127.0.0.1:${port}/ws/term/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  let output = '';
+  term.on('message', (data, isBinary) => { if (isBinary) output += data.toString(); });
+  await new Promise<void>((ok, fail) => { term.once('open', () => ok()); term.once('error', fail); });
+  term.send(JSON.stringify({ type: 'hello', v: TERMINAL_PROTOCOL_VERSION }));
+  const prompt = `${lab}:host# `;
+  const deadline = Date.now() + WAIT_MS;
+  while (!output.includes(prompt) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 10));
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 3 + NETNS_SAMPLES; i += 1) {
+      const node = `s${i}`;
+      const seen = c.wait((m) => (m.type === 'patch' || m.type === 'snapshot') && m.lab === lab && c.views.get(lab)?.nodes[node] !== undefined, `node ${node} on the client`);
+      const t0 = performance.now();
+      term.send(Buffer.from(`ip netns add ${node}\r`), { binary: true });
+      const at = await seen;
+      if (i >= 3) times.push(at - t0);
+    }
+  } finally {
+    term.terminate();
+  }
+  log(`(d) done; the shell printed ${output.length} bytes`);
+  return stat(times);
+}
+
 /** The figures of one run. */
 export interface SyncReport {
   ipChange: Stat;
@@ -167,6 +203,8 @@ export interface SyncReport {
   editResult: Stat;
   /** From the send to the plan: the server's fresh reading of the lab, and planning. */
   editPlan: Stat;
+  /** `ip netns add NAME` typed in a lab shell -> the client's patch has the node. */
+  shellNetnsAdd: Stat;
   /** From spawning `nslab serve` to its "running" line. */
   startMs: number;
   rssIdleMiB: number;
@@ -247,6 +285,10 @@ export async function benchSync(log: (line: string) => void = () => {}): Promise
       editResult.push(tResult - t0);
     }
 
+    // (d) ip netns add typed in the lab's host terminal.
+    log(`(d) ${NETNS_SAMPLES} ip netns add in a lab shell`);
+    const shellNetnsAdd = await netnsAddInShell(c, port, token, labA.name, log);
+
     // (c) 100 namespaces observed: both labs subscribed.
     await c.subscribe(labB.name);
     const children = descendants(pid);
@@ -257,6 +299,7 @@ export async function benchSync(log: (line: string) => void = () => {}): Promise
       edit: stat(edit),
       editResult: stat(editResult),
       editPlan: stat(editPlan),
+      shellNetnsAdd,
       startMs,
       rssIdleMiB,
       rssMiB: rssMiB(pid),
@@ -297,6 +340,7 @@ export async function main(): Promise<void> {
     ['client edit, send -> confirming patch', r.edit, `${(r.edit.median / r.ipSpawn.median).toFixed(2)}x`],
     ['client edit, send -> plan', r.editPlan, `${(r.editPlan.median / r.ipSpawn.median).toFixed(2)}x`],
     ['client edit, send -> result', r.editResult, `${(r.editResult.median / r.ipSpawn.median).toFixed(2)}x`],
+    ['ip netns add in a lab shell -> node on the client', r.shellNetnsAdd, `${(r.shellNetnsAdd.median / r.ipSpawn.median).toFixed(2)}x`],
   ];
   const w = Math.max(...rows.map(([f]) => f.length));
   console.log(`\n== sync (${SAMPLES} samples each, lab of ${NODES + 1} namespaces)`);

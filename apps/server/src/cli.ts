@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util';
 import type { Problem } from '@nslab/model';
 import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, own, toFile, toYaml } from '@nslab/model';
 import { ApplyError } from './kernel/apply';
-import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
+import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeNode } from './kernel/lab';
+import { execInLab } from './terminal/exec';
+import { TerminalError } from './terminal/errors';
 import { listLabs, observeLab } from './kernel/observe';
 import { CommandError } from './kernel/runner';
 
@@ -16,7 +18,8 @@ const USAGE = `usage: nslab COMMAND ...
   apply FILE [--dry-run]        create or converge the lab in FILE (YAML or JSON)
   show LAB [--json]             the lab as the kernel has it, with each node's netns name
   export LAB [--script]         the lab as a topology file, or as a bash script of ip/iptables commands
-  exec LAB NODE -- CMD [ARGS]   run a command inside a node's namespace
+  exec LAB NODE -- CMD [ARGS]   run a command inside a node's namespace, in the lab's view
+                                (ip netns list shows the lab's nodes; ip netns add NAME adds one)
   destroy LAB                   remove every namespace the lab owns, and nothing else
   list                          the labs on this machine
   serve [--port N] [--host H]   the web app and API (see README.md)`;
@@ -156,10 +159,10 @@ async function cmdExec(args: string[]): Promise<number> {
   if (!node || command.length === 0) throw new UsageError('usage: nslab exec LAB NODE -- CMD [ARGS...]');
   const observed = await requireLab(lab);
   if (!own(observed.topology.nodes, node)) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', netnsName(lab, node), ...command], { stdio: 'inherit' });
-    child.on('error', (e) => { console.error(`nslab: ${e.message}`); resolve(127); });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  // In a lab view, as the lab's terminals: `ip netns add NAME` there makes a node of the lab.
+  return execInLab(lab, node, command, {
+    addNode: async (l, n) => { await addNode(l, n); },
+    removeNode: async (l, n) => { await removeNode(l, n); },
   });
 }
 
@@ -220,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof UsageError) console.error(`nslab: ${err.message}`);
     else if (err instanceof ApplyError) console.error(`nslab: op ${err.index + 1} (${describeOp(err.op)}) failed: ${err.message}`);
-    else if (err instanceof CommandError) console.error(`nslab: ${err.message}`);
+    else if (err instanceof CommandError || err instanceof TerminalError || err instanceof NodeError) console.error(`nslab: ${err.message}`);
     else console.error(`nslab: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }

@@ -9,7 +9,7 @@ import { applyEdits, confirm, describeOp, nameProblem, opArgv, opNodes, parseTop
 import { readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
 import { ApplyError } from './kernel/apply';
-import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
+import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeNode } from './kernel/lab';
 import { observeLab } from './kernel/observe';
 
 /** A failure a client should see: a code for machines and a sentence for people. */
@@ -25,6 +25,9 @@ export class LabError extends Error {
     this.name = 'LabError';
   }
 }
+
+/** How often a queued node change looks again whether the lab's running change has ended (an apply takes 10-500 ms). */
+const QUEUE_POLL_MS = 20;
 
 /** A bundled example lab. */
 export interface Example { name: string; file: string; description: string; try: string[]; yaml: string }
@@ -53,6 +56,8 @@ export function plannedOp(op: Op): PlannedOp {
 /** Labs, serialized per lab. */
 export class LabService {
   private readonly busy = new Set<string>();
+  /** Per lab, the end of the queue of node changes asked for by lab shells (they wait their turn rather than fail). */
+  private readonly queues = new Map<string, Promise<unknown>>();
   private readonly metas = new Map<string, TopologyMeta>();
 
   /**
@@ -125,6 +130,19 @@ export class LabService {
     });
   }
 
+  /**
+   * Adds an empty node to a lab (`ip netns add NAME` in a lab shell, or a host terminal of a lab
+   * without one). Waits for a change of the lab in progress instead of failing with conflict.
+   */
+  addNode(lab: string, node: string): Promise<void> {
+    return this.queued(lab, async () => { await addNode(lab, node); });
+  }
+
+  /** Deletes one node of a lab and what is inside it (`ip netns delete NAME` in a lab shell). Waits its turn like addNode. */
+  removeNode(lab: string, node: string): Promise<void> {
+    return this.queued(lab, async () => { await removeNode(lab, node); });
+  }
+
   /** A lab as the kernel has it; not-found when it has no namespaces. */
   async get(lab: string): Promise<Topology> {
     this.checkName(lab);
@@ -174,6 +192,26 @@ export class LabService {
   private async confirmingRead(lab: string, ops: Op[]): Promise<Topology> {
     const nodes = [...new Set(ops.flatMap(opNodes))];
     return (await this.reread(lab, nodes)) ?? (await observeLab(lab)).topology;
+  }
+
+  /** Runs `task` exclusively, after the lab's earlier queued tasks, waiting out any other change of the lab. */
+  private queued<T>(lab: string, task: () => Promise<T>): Promise<T> {
+    const turn = async (): Promise<T> => {
+      for (;;) {
+        try {
+          return await this.exclusive(lab, task);
+        } catch (err) {
+          if (err instanceof NodeError) throw new LabError(err.code === 'not-found' ? 'not-found' : err.code === 'invalid' ? 'invalid' : 'conflict', err.message);
+          if (!(err instanceof LabError) || err.code !== 'conflict' || !this.busy.has(lab)) throw err;
+          await new Promise((ok) => setTimeout(ok, QUEUE_POLL_MS)); // an apply of the lab is running: wait for its end
+        }
+      }
+    };
+    const result = (this.queues.get(lab) ?? Promise.resolve()).then(turn, turn);
+    const tail = result.catch(() => undefined);
+    this.queues.set(lab, tail);
+    void tail.then(() => { if (this.queues.get(lab) === tail) this.queues.delete(lab); });
+    return result;
   }
 
   private async exclusive<T>(lab: string, task: () => Promise<T>): Promise<T> {

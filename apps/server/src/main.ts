@@ -15,6 +15,7 @@ import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
 import { reader } from './kernel/observe';
 import { LabService } from './labs';
+import { HistoryStore } from './history';
 import { PacketService } from './packets';
 import { MAX_CLIENT_FRAME_BYTES, TerminalManager } from './terminal/index';
 import { mountLiveRoutes } from './http/live-routes';
@@ -98,13 +99,18 @@ function startError(err: unknown, config: ServeConfig): StartError {
 
 /** Wires and starts a server; a failure to start is a StartError, with everything it started stopped. */
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
-  const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
+  // Lab shells add and delete the lab's nodes through the lab service, in turn with the canvas's changes.
+  const terminals = new TerminalManager({
+    maxPerLab: config.maxTerminals,
+    hands: { addNode: (lab, node) => labs.addNode(lab, node), removeNode: (lab, node) => labs.removeNode(lab, node) },
+  });
   const packets = new PacketService();
+  const history = new HistoryStore();
   let hub: Hub | undefined;
   const feed = new LabFeed({ patch: (lab, changes) => hub?.patch(lab, changes), labs: (list) => hub?.labList(list) });
   const labs = new LabService(
     config.examplesDir,
-    async (lab) => { await Promise.all([terminals.closeLab(lab), packets.stop(lab)]); },
+    async (lab) => { history.forget(lab); await Promise.all([terminals.closeLab(lab), packets.stop(lab)]); },
     (lab) => feed.current(lab),
     (lab, nodes) => feed.refresh(lab, nodes),
   );
@@ -114,7 +120,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
 
   let hosts = new HostPolicy(config.port, config.host);
   const app = createApp({
-    token: config.token, get hosts() { return hosts; }, labs, feed, webDir: config.webDir, version: version(),
+    token: config.token, get hosts() { return hosts; }, labs, feed, history, webDir: config.webDir, version: version(),
     extend: (a) => mountLiveRoutes(a, terminals, packets),
   });
   const http = createServer(app);

@@ -153,11 +153,21 @@ export class PacketService {
     return n;
   }
 
-  /** Stops every capture (lab destroyed: `lab`; server stop: all). */
+  /**
+   * Stops every capture (lab destroyed: `lab`; server stop: all). A destroyed lab's watchers stay:
+   * when the lab is applied again while a page watches, `sync` captures its new namespaces for them.
+   */
   async stop(lab?: string): Promise<void> {
-    const entries = lab ? [this.labs.get(lab)].filter((e): e is LabCaptures => !!e) : [...this.labs.values()];
-    if (lab) this.labs.delete(lab);
-    else this.labs.clear();
+    if (lab) {
+      const entry = this.labs.get(lab);
+      if (!entry) return;
+      const slots = [...entry.captures.values()];
+      entry.captures.clear();
+      await Promise.all(slots.map((slot) => slot.capture.stop()));
+      return;
+    }
+    const entries = [...this.labs.values()];
+    this.labs.clear();
     await Promise.all(entries.flatMap((e) => {
       clearInterval(e.timer);
       for (const w of e.watchers) w.stopTicking();

@@ -16,6 +16,7 @@ import { setElkFactory, warmLayout } from './canvas/layout';
 import { freshLabName } from './editing/naming';
 import { takeTokenFromPage } from './server/credentials';
 import { installPacketFeed } from './packets/feed';
+import { keepHistory } from './editing/history';
 import { labFromHash, openLab, resubscribe } from './server/session';
 import { useConnection } from './server/store';
 import { useLab } from './state/lab';
@@ -34,6 +35,8 @@ installTraces();
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
+// The command log and undo history are kept per lab by the server.
+keepHistory();
 openLab(labFromHash(location.hash));
 window.addEventListener('hashchange', () => {
   const lab = labFromHash(location.hash);

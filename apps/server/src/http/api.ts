@@ -8,7 +8,8 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportScript, MAX_MESSAGE_BYTES, toYaml } from '@nslab/model';
+import { exportScript, MAX_MESSAGE_BYTES, nameProblem, toYaml } from '@nslab/model';
+import { historyProblem, type HistoryStore, type LabHistory } from '../history';
 import type { LabFeed } from '../live/feed';
 import { LabError, LabService } from '../labs';
 import type { HostPolicy } from './auth';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   hosts: HostPolicy;
   labs: LabService;
   feed: LabFeed;
+  /** Each lab's command log and undo history, as the page last sent them. */
+  history: HistoryStore;
   webDir: string;
   version: string;
   /** Extra routes (terminals, captures) mounted after auth. */
@@ -101,6 +104,24 @@ export function createApp(deps: ApiDeps): express.Express {
       const removed = await deps.labs.destroy(req.params.lab);
       await deps.feed.refreshLabs().catch(() => undefined); // as after PUT: the answer comes after the list has changed
       res.json({ lab: req.params.lab, removed });
+    } catch (e) { next(e); }
+  });
+
+  // The page's command log and undo history of a lab (history.ts): kept here so a reload keeps them.
+  app.get('/api/labs/:lab/history', (req, res, next) => {
+    try {
+      const problem = nameProblem(req.params.lab, 'lab');
+      if (problem) throw new LabError('invalid', problem);
+      res.json(deps.history.get(req.params.lab));
+    } catch (e) { next(e); }
+  });
+  app.put('/api/labs/:lab/history', (req, res, next) => {
+    try {
+      const lab = req.params.lab;
+      const problem = nameProblem(lab, 'lab') ?? historyProblem(lab, req.body);
+      if (problem) throw new LabError('invalid', problem);
+      deps.history.set(lab, req.body as LabHistory);
+      res.status(204).end();
     } catch (e) { next(e); }
   });
 

@@ -3,11 +3,11 @@
  * the kernel first, so every call converges from whatever state it finds.
  */
 import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
-import { netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
+import { nameProblem, netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
 import { removeMeta, writeMeta } from './meta';
 import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
-import { listNetns, observeLab, readOwners } from './observe';
+import { listNetns, observeLab, readOwner, readOwners } from './observe';
 import { run } from './runner';
 import { recordIntent, recoverKilledRuns } from './journal';
 import { checkFirewall } from './firewall';
@@ -122,4 +122,46 @@ export async function parseWithKernel(input: string | unknown): Promise<ParseRes
   // Raw firewall rules are read by iptables itself before anything runs.
   const refused = await checkFirewall(parsed.topology);
   return refused.length > 0 ? { ok: false, problems: refused } : parsed;
+}
+
+/** Why a node could not be added to or removed from a lab: a sentence in `ip netns`'s own terms. */
+export class NodeError extends Error {
+  constructor(readonly code: 'invalid' | 'exists' | 'not-found' | 'foreign', message: string) {
+    super(message);
+    this.name = 'NodeError';
+  }
+}
+
+/**
+ * Creates one empty node of a lab (what `ip netns add NAME` typed in a lab shell asks for): the
+ * namespace nslab.<lab>.<node>, marked as the lab's, with lo up, planned exactly as a file with
+ * that one node would be, so nothing else of the lab is touched. Returns the ops it ran.
+ */
+export async function addNode(lab: string, node: string): Promise<Op[]> {
+  const problem = nameProblem(lab, 'lab') ?? nameProblem(node, 'node');
+  if (problem) throw new NodeError('invalid', problem);
+  const netns = netnsName(lab, node);
+  if ((await listNetns()).includes(netns)) throw new NodeError('exists', `lab ${lab} already has a namespace named ${node}`);
+  const one = parseTopologyData({ name: lab, nodes: { [node]: {} } });
+  if (!one.ok) throw new NodeError('invalid', one.problems.map((p) => p.message).join('; '));
+  const ops = plan(one.topology, { name: lab, nodes: {}, links: [] });
+  await applyOps(ops);
+  return ops;
+}
+
+/**
+ * Deletes one node of a lab (what `ip netns delete NAME` typed in a lab shell asks for): its
+ * namespace, and with it its devices and the veth peers of those devices. Only a namespace whose
+ * marker says it is this lab's node is deleted. Returns the ops it ran.
+ */
+export async function removeNode(lab: string, node: string): Promise<Op[]> {
+  const problem = nameProblem(lab, 'lab') ?? nameProblem(node, 'node');
+  if (problem) throw new NodeError('invalid', problem);
+  const netns = netnsName(lab, node);
+  if (!(await listNetns()).includes(netns)) throw new NodeError('not-found', `lab ${lab} has no namespace named ${node}`);
+  const owner = await readOwner(netns);
+  if (owner?.lab !== lab || owner.node !== node) throw new NodeError('foreign', `namespace ${netns} is not marked as node ${node} of lab ${lab}, so nslab leaves it alone`);
+  const ops: Op[] = [{ kind: 'netns.del', node, netns, reason: `${node} was deleted with ip netns delete` }];
+  await applyOps(ops);
+  return ops;
 }

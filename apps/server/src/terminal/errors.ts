@@ -48,6 +48,7 @@ export const terminalMessages = {
   gone: (lab: string, node: string): string => `namespace ${node} of lab ${lab} no longer exists`,
   noHostNode: (lab: string): string =>
     `lab ${lab} has no node called host; choose the node whose network the host terminal should use`,
+  hostNode: (lab: string, why: string): string => `could not create the host node of lab ${lab} for its host terminal: ${why}`,
   notFound: (id: string): string =>
     `terminal ${id.slice(0, 40)} does not exist (it ended, or the server restarted); open a new terminal`,
   closed: (): string => 'the server is stopping; no new terminals can be opened',

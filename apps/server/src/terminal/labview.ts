@@ -17,15 +17,14 @@
  * through /proc/<server pid>/root (the kernel allows binding nsfs files across mount namespaces).
  * `sync` adds new nodes and unmounts deleted ones, so the view never pins a deleted namespace.
  *
- * Limitations
- * - A namespace created inside a lab shell with `ip netns add X` lands in the tmpfs: its nsfs bind
- *   exists only in that shell's mount namespace, other shells of the lab see an empty file X
- *   (`ip netns exec X` fails there), the server does not see it (it is not under the real
- *   /run/netns, so it is not on the canvas) and the namespace ends with that shell. Adopting it
- *   would mean binding /proc/<shell pid>/root/run/netns/X to /run/netns/nslab.<lab>.X: a lab
- *   operation, not the terminal's.
- * - `ip netns del ns1` typed in a lab shell only removes the name from the view (the kernel
- *   namespace is the lab's, and lives on); the next `sync` puts the name back.
+ * Namespaces made and deleted from a lab shell
+ * - `ip netns add X` and `ip netns delete X` typed in a lab shell (or in `nslab exec`) reach the
+ *   lab, not this view: shell-bin/ip sends them over the lab's control socket (control.ts), the
+ *   server makes or deletes nslab.<lab>.X and `sync` binds or unbinds X here before the shell's ip
+ *   returns, so every shell of the lab can use X at once and the canvas shows it.
+ * - The real ip run directly (/sbin/ip netns add X, or under sudo, which resets PATH) still makes a
+ *   namespace that only that shell's mount namespace sees, and dies with it; `ip netns del` of a
+ *   lab node done that way only removes the name from the view, and the next `sync` puts it back.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -167,6 +166,7 @@ export class LabView {
   close(): Promise<void> {
     if (this.exited) return Promise.resolve();
     const reaped = new Promise<void>((resolve) => this.holder.once('exit', () => resolve()));
+    this.holder.ref(); // a caller awaiting this must not see the event loop end first (nslab exec)
     this.holder.stdin?.destroy(); // EOF: cat exits by itself
     this.holder.kill('SIGKILL'); // and in case it does not: ChildProcess.kill signals the pid only while it is unreaped
     return reaped;

@@ -1,7 +1,8 @@
 /**
  * The terminal manager: opens shells in lab nodes, attaches WebSockets to them, enforces the
- * per-lab limit, and ends shells when their lab is closed, their namespace disappears, nobody has
- * been attached for the grace period, or nothing happened for the idle timeout.
+ * per-lab limit, and ends shells when their lab is closed, their namespace disappears, or nothing
+ * happened for the idle timeout (a shell with no socket attached runs on: a reload, or a page that
+ * shows another lab, does not end it).
  *
  * Wiring (apps/server/src/main.ts):
  *   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
@@ -28,6 +29,7 @@ import { OutputBudget } from './budget';
 import { SocketChannel, type TerminalSocket } from './channel';
 import { TerminalError, terminalMessages } from './errors';
 import { LabView, NETNS_DIR, netnsInode } from './labview';
+import { controlHandler, LabControl, type LabHands } from './control';
 import { CloseCode, clampSize } from './protocol';
 import { DEFAULT_REPLAY_BYTES } from './replay';
 import { SHELL_RC, SHELL_TERM, shellCommand, shellEnv } from './shell';
@@ -36,7 +38,7 @@ import { DEFAULT_KILL_DELAY_MS, Terminal, type TerminalExit } from './terminal';
 /** Default live terminals per lab (the --max-terminals flag): enough for every node of a tutorial lab, few enough that a stuck tab cannot fork-bomb the server. */
 export const DEFAULT_MAX_TERMINALS_PER_LAB = 16;
 
-/** Default time a shell outlives its socket: covers a page reload or a laptop waking up (60 s). */
+/** Default time the record of a shell that ended with no socket attached waits for a client to see its exit (60 s: a page reload or a laptop waking up). */
 export const DEFAULT_GRACE_MS = 60_000;
 
 /** Default idle timeout: a shell with no input and no output for 30 minutes is ended (a forgotten tab). */
@@ -55,7 +57,7 @@ const RC_DIR = '/run/nslab/shell';
 export interface TerminalManagerOptions {
   /** Live terminals per lab (default 16). */
   maxPerLab?: number;
-  /** How long a shell keeps running with no socket attached, in ms (default 60 s). */
+  /** How long the record of a shell that ended with no socket attached waits for one, in ms (default 60 s). */
   graceMs?: number;
   /** No input and no output for this long ends a shell, in ms (default 30 min). */
   idleMs?: number;
@@ -69,6 +71,12 @@ export interface TerminalManagerOptions {
   netnsName?: (lab: string, node: string) => string;
   /** The nodes of a lab (default: the nslab.<lab>.* entries of /run/netns). Give it with a custom netnsName. */
   labNodes?: (lab: string) => string[];
+  /**
+   * How the lab adds and removes nodes. With it, `ip netns add|delete NAME` in a lab shell makes or
+   * deletes a node of the lab (control.ts), and a host terminal of a lab without a node called host
+   * creates that node. Without it, those commands stay inside the shell's own view.
+   */
+  hands?: LabHands;
 }
 
 /** What to open a terminal on. */
@@ -76,12 +84,12 @@ export interface OpenRequest {
   lab: string;
   /**
    * A node name, or 'host' for the lab's host terminal. Every lab shell sees the lab's nodes in
-   * `ip netns list` (labview.ts); 'host' says which network it sits in: the node called host when
-   * the lab has one (the tutorials' "host" is played by a lab namespace, never the root namespace),
-   * otherwise `hostFallback`.
+   * `ip netns list` (labview.ts); 'host' says which network it sits in: the node called host (the
+   * tutorials' "host" is played by a lab namespace, never the root namespace). A lab without one
+   * gets one, empty, when the manager has `hands`; otherwise `hostFallback` is used.
    */
   node: string;
-  /** For node 'host' in a lab with no node called host: the node whose network to use. */
+  /** For node 'host' in a lab with no node called host, when the manager cannot create one: the node whose network to use. */
   hostFallback?: string;
   cols?: number;
   rows?: number;
@@ -112,6 +120,8 @@ export class TerminalManager {
   private readonly watchIntervalMs: number;
   private readonly netnsName: (lab: string, node: string) => string;
   private readonly labNodes: (lab: string) => string[];
+  private readonly hands: LabHands | undefined;
+  private readonly controls = new Map<string, Promise<LabControl | undefined>>();
 
   private readonly terminals = new Map<string, Terminal>();
   /** Output queued to every terminal socket of this server, bounded together (budget.ts). */
@@ -134,12 +144,13 @@ export class TerminalManager {
     this.watchIntervalMs = options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS;
     this.netnsName = options.netnsName ?? defaultNetnsName;
     this.labNodes = options.labNodes ?? labNodesFromRunDir;
+    this.hands = options.hands;
   }
 
   /**
    * Starts a shell in a node of a lab and returns its id (for `/ws/term/:id`). Throws TerminalError:
-   * bad-name, limit, no-namespace, no-host-node, closed, command, spawn. The shell runs for the
-   * grace period even if no socket ever attaches.
+   * bad-name, limit, no-namespace, no-host-node, closed, command, spawn. The shell runs until its
+   * lab is closed or its idle timeout passes, even if no socket ever attaches.
    */
   async open(request: OpenRequest): Promise<{ id: string; node: string; pid: number }> {
     const { lab } = request;
@@ -181,7 +192,7 @@ export class TerminalManager {
     else if (!this.terminals.has(id)) channel.fail(CloseCode.notFound, terminalMessages.notFound(id));
   }
 
-  /** Closes terminal `id`'s socket, if any; the shell keeps running for the grace period. */
+  /** Closes terminal `id`'s socket, if any; the shell keeps running. */
   detach(id: string): void {
     const terminal = this.terminals.get(id);
     const sink = terminal?.release();
@@ -215,7 +226,7 @@ export class TerminalManager {
     const all = [...this.terminals.values()];
     await Promise.all(all.map((t) => t.kill(terminalMessages.serverStopping())));
     for (const t of all) this.forget(t);
-    await Promise.all([...this.views.keys()].map((lab) => this.closeView(lab)));
+    await Promise.all([...new Set([...this.views.keys(), ...this.controls.keys()])].map((lab) => this.closeView(lab)));
   }
 
   /** The terminals of `lab` (or of every lab), including ended ones whose exit nobody has seen yet. */
@@ -249,8 +260,15 @@ export class TerminalManager {
   private async start(request: OpenRequest): Promise<{ id: string; node: string; pid: number }> {
     const { lab } = request;
     const epoch = this.labEpoch.get(lab) ?? 0;
-    const nodes = new Map(this.labNodes(lab).map((node) => [node, this.netnsName(lab, node)] as const));
+    let nodes = this.nodesOf(lab);
     let node = request.node;
+    if (node === 'host' && !nodes.has('host') && this.hands) {
+      // Every lab has a host terminal: its commands build inside the lab, never in the machine's root namespace.
+      await this.hands.addNode(lab, 'host').catch((cause: unknown) => {
+        if (!netnsInode(`${NETNS_DIR}/${this.netnsName(lab, 'host')}`)) throw new TerminalError('command', terminalMessages.hostNode(lab, cause instanceof Error ? cause.message : String(cause)), { lab, node, cause });
+      });
+      nodes = this.nodesOf(lab);
+    }
     if (node === 'host' && !nodes.has('host')) {
       if (request.hostFallback === undefined) throw new TerminalError('no-host-node', terminalMessages.noHostNode(lab), { lab, node });
       node = request.hostFallback;
@@ -267,10 +285,11 @@ export class TerminalManager {
 
     const { cols, rows } = clampSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
     const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath());
+    const control = await this.controlFor(lab);
     let pty;
     try {
       // encoding: null gives raw bytes, so output is passed on byte for byte (terminal.ts frames it).
-      pty = spawnPty(file, args, { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node), encoding: null });
+      pty = spawnPty(file, args, { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node, control?.path), encoding: null });
     } catch (cause) {
       throw new TerminalError('spawn', terminalMessages.spawn(lab, node, String(cause)), { lab, node, argv: [file, ...args], cause });
     }
@@ -284,6 +303,10 @@ export class TerminalManager {
     });
     this.terminals.set(id, terminal);
     this.startGrace(terminal); // nobody is attached yet
+    // A shell that ends while detached is forgotten a grace period later unless a client comes to see its exit.
+    void terminal.exited.then(() => {
+      if (!terminal.attached && this.terminals.get(id) === terminal) this.startGrace(terminal);
+    });
     if (this.closed || (this.labEpoch.get(lab) ?? 0) !== epoch) {
       // closeLab or closeAll ran while we were starting: do not leave this shell behind.
       await terminal.kill(this.closed ? terminalMessages.serverStopping() : terminalMessages.labClosed(lab));
@@ -307,9 +330,30 @@ export class TerminalManager {
     return made;
   }
 
+  /** The lab's control socket (control.ts), started with its first shell; none without `hands`. */
+  private controlFor(lab: string): Promise<LabControl | undefined> {
+    const hands = this.hands;
+    if (!hands) return Promise.resolve(undefined);
+    let control = this.controls.get(lab);
+    if (!control) {
+      const handle = controlHandler(lab, hands, () => this.viewFor(lab), () => this.nodesOf(lab));
+      control = LabControl.listen(join(this.rcPath(), '..', `${lab}.sock`), handle).catch(() => undefined);
+      this.controls.set(lab, control);
+    }
+    return control;
+  }
+
+  /** A lab's nodes as the kernel has them, with their kernel namespace names. */
+  private nodesOf(lab: string): Map<string, string> {
+    return new Map(this.labNodes(lab).map((node) => [node, this.netnsName(lab, node)] as const));
+  }
+
   private async closeView(lab: string): Promise<void> {
     const view = this.views.get(lab);
+    const control = this.controls.get(lab);
     this.views.delete(lab);
+    this.controls.delete(lab);
+    await (await control)?.close();
     if (view) await (await view.catch(() => undefined))?.close();
   }
 
@@ -336,13 +380,12 @@ export class TerminalManager {
   private startGrace(terminal: Terminal): void {
     const { id } = terminal.identity;
     this.clearGrace(id);
+    // A detached shell runs on (a reload, or a page showing another lab, must not end it): it ends
+    // with its lab or after the idle timeout. The grace period only bounds how long the record of
+    // a shell that ended unseen waits for a client to be told.
     const timer = setTimeout(() => {
       this.graceTimers.delete(id);
-      if (terminal.attached) return;
-      if (terminal.exit) return this.forget(terminal);
-      terminal.kill(terminalMessages.grace(this.graceMs)).then(() => {
-        if (!terminal.attached) this.forget(terminal);
-      }, (err: unknown) => logFailure(`ending terminal ${id} after its grace period`, err));
+      if (!terminal.attached && terminal.exit) this.forget(terminal);
     }, this.graceMs);
     timer.unref();
     this.graceTimers.set(id, timer);
@@ -390,8 +433,7 @@ export class TerminalManager {
         }
         const view = await viewPromise.catch(() => undefined);
         if (!view?.alive) continue;
-        const nodes = new Map(this.labNodes(lab).map((node) => [node, this.netnsName(lab, node)] as const));
-        await view.sync(nodes).catch(() => undefined);
+        await view.sync(this.nodesOf(lab)).catch(() => undefined);
       }
       if (this.terminals.size === 0 && this.views.size === 0 && this.watchTimer !== undefined) {
         clearInterval(this.watchTimer);
@@ -409,7 +451,7 @@ function logFailure(what: string, err: unknown): void {
 }
 
 /** The nodes of a lab as the kernel has them: /run/netns entries named nslab.<lab>.<node>. */
-function labNodesFromRunDir(lab: string): string[] {
+export function labNodesFromRunDir(lab: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(NETNS_DIR);

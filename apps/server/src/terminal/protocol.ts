@@ -22,8 +22,8 @@
  *   5. When the shell ends, the server sends every byte of output it has, then `exit`
  *      {code, signal, reason}, then closes with 1000. `reason` is a sentence for the learner when
  *      nslab ended the shell ("namespace ns1 of lab demo no longer exists"), otherwise null.
- *   6. Closing the socket does not end the shell: it runs on for the grace period and a new
- *      socket attached to the same id gets the replay and the same shell.
+ *   6. Closing the socket does not end the shell: it runs on until its lab is destroyed or its
+ *      idle timeout passes, and a new socket attached to the same id gets the replay and the same shell.
  *   7. A socket attached while another is attached is a read-only mirror: replay and output,
  *      its input, resizes and acks ignored (one `error` says so). When the owner goes, the
  *      first mirror becomes the owner (an `error` says so too). An ack of more than was sent

@@ -9,6 +9,7 @@
  * Neither nsenter (no --pid, no --fork) nor `ip netns exec` (outside batch mode) forks, so the
  * pid node-pty reports is the shell's own `$$`.
  */
+import { fileURLToPath } from 'node:url';
 
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
@@ -16,8 +17,14 @@ export const SHELL_CWD = '/root';
 /** TERM for lab shells: what xterm.js implements. */
 export const SHELL_TERM = 'xterm-256color';
 
-/** PATH for lab shells: Debian's default for root (/etc/login.defs ENV_SUPATH). */
-const SHELL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/**
+ * nslab's commands for lab shells (apps/server/shell-bin), first in their PATH: its `ip` turns
+ * `ip netns add|delete NAME` into a request to the lab (control.ts) and runs the real ip otherwise.
+ */
+export const SHELL_BIN = fileURLToPath(new URL('../../shell-bin', import.meta.url));
+
+/** PATH for lab shells: nslab's commands, then Debian's default for root (/etc/login.defs ENV_SUPATH). */
+export const SHELL_PATH = `${SHELL_BIN}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 /**
  * The rc file every lab shell reads instead of ~/.bashrc. It is constant (names reach it only
@@ -48,9 +55,11 @@ export function shellCommand(mountNamespace: string, node: string, rcPath: strin
 /**
  * The whole environment of a lab shell. Nothing is inherited from the server, whose environment
  * may hold its token. PS1 is also set here for shells that do not read the rc file (sh, nested bash).
+ * `control` is the lab's control socket (control.ts), for shell-bin's ip.
  */
-export function shellEnv(lab: string, node: string): Record<string, string> {
+export function shellEnv(lab: string, node: string, control?: string): Record<string, string> {
   return {
+    ...(control ? { NSLAB_CONTROL: control } : {}),
     TERM: SHELL_TERM,
     COLORTERM: 'truecolor',
     LANG: 'C.UTF-8',

@@ -18,12 +18,19 @@ import { LabError } from '../labs';
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
 const MAX_BUFFERED = 1024 * 1024;
 
-interface Client { ws: WebSocket; labs: Set<string>; packets: Map<string, () => void> }
+interface Client {
+  ws: WebSocket;
+  labs: Set<string>;
+  packets: Map<string, () => void>;
+  /** Labs whose patches this client missed (its socket was congested): it gets a fresh snapshot of each. */
+  resync: Set<string>;
+  /** Labs whose fresh snapshot is being prepared: their patches are held back, the snapshot will include them. */
+  resyncing: Set<string>;
+}
 
 /** Fans lab state out to sockets and runs their requests. */
 export class Hub {
   private readonly clients = new Set<Client>();
-  private readonly resync = new Set<Client>();
 
   constructor(
     private readonly feed: LabFeed,
@@ -39,7 +46,7 @@ export class Hub {
 
   /** Takes a new authenticated socket. */
   connect(ws: WebSocket): void {
-    const client: Client = { ws, labs: new Set(), packets: new Map() };
+    const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set() };
     this.clients.add(client);
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
@@ -113,6 +120,7 @@ export class Hub {
       }
       case 'unsubscribe':
         client.labs.delete(message.lab);
+        client.resync.delete(message.lab);
         this.release(message.lab);
         return;
       case 'apply':
@@ -132,12 +140,16 @@ export class Hub {
         // Sent once the lab's live state includes the change (LabService waits for the confirming read),
         // so this client's next edit plans against its own write.
         this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}), ...(id ? { id } : {}) });
+        // A file applied brings its description and commands to try: subscribers get them with a fresh snapshot (the lab guide).
+        if (message.type === 'apply' && !result.dryRun) for (const c of this.clients) if (c.labs.has(result.lab)) this.resend(c, result.lab);
         // Namespaces that came or went are picked up by the feed's watch of /run/netns.
         return;
       }
       case 'watch-packets': {
         const topology = await this.feed.watch(message.lab);
-        if (client.packets.has(message.lab) || !this.clients.has(client)) return;
+        if (!this.clients.has(client)) return;
+        // Asked again (a page that saw its lab destroyed and applied anew): the watch starts afresh.
+        client.packets.get(message.lab)?.();
         client.packets.set(message.lab, this.packets.watch(message.lab, Object.keys(topology.nodes), (m) => this.send(client, m)));
         return;
       }
@@ -179,27 +191,32 @@ export class Hub {
     const topology = this.feed.current(lab);
     if (topology && changes.some((c) => c.path.length === 2 && c.path[0] === 'nodes')) this.packets.sync(lab, Object.keys(topology.nodes));
     for (const client of this.clients) {
-      if (!client.labs.has(lab)) continue;
+      if (!client.labs.has(lab) || client.resyncing.has(lab)) continue; // a snapshot on its way will hold this change
       if (client.ws.bufferedAmount > MAX_BUFFERED) {
-        this.resync.add(client);
+        client.resync.add(lab);
         continue;
       }
-      if (this.resync.delete(client)) {
-        const topology = this.feed.current(lab);
-        if (topology) {
-          this.labs.meta(lab).then(
-            (meta) => this.send(client, { type: 'snapshot', lab, topology, meta }),
-            (err: unknown) => {
-              // No snapshot went out: the client stays marked, so the next patch sends one again.
-              console.error(`nslab: reading the metadata of ${lab} for a resync failed: ${err instanceof Error ? err.message : String(err)}`);
-              if (this.clients.has(client)) this.resync.add(client);
-            },
-          );
-        }
+      if (client.resync.delete(lab)) {
+        this.resend(client, lab);
         continue;
       }
       this.send(client, { type: 'patch', lab, changes });
     }
+  }
+
+  /**
+   * Sends a client a fresh snapshot of a lab whose patches it missed. The state is read in the same
+   * tick as the send, after the metadata has been read, and the lab's patches to this client are held
+   * back meanwhile: so the snapshot holds every change before it, and every patch after it is newer.
+   */
+  private resend(client: Client, lab: string): void {
+    client.resyncing.add(lab);
+    void this.labs.meta(lab).catch(() => ({})).then((meta) => {
+      client.resyncing.delete(lab);
+      const topology = this.feed.current(lab);
+      if (!topology || !client.labs.has(lab)) return;
+      this.send(client, { type: 'snapshot', lab, topology, meta });
+    });
   }
 
   /** The list of labs changed: tell everyone. */

@@ -80,18 +80,35 @@ export function proposeEdits(edits: Edit[], label: string, options: { undoable?:
   return send(request);
 }
 
-/** Proposes a whole topology file (opened, dropped or an example): the lab it names is opened and planned. */
-export function proposeFile(text: string, source: string): boolean {
+/**
+ * Proposes a whole topology file (opened, dropped or an example) for a lab: `into` (the lab the
+ * page shows, by default), or the lab the file names when no lab is open. The lab is opened and
+ * the plan shown. To open a file under a new name, make the new lab first (New lab…), then Open.
+ */
+export function proposeFile(text: string, source: string, into: string | undefined = useLab.getState().lab): boolean {
   const parsed = parseTopology(text);
   const ops = useOps.getState();
   if (!parsed.ok) {
     ops.setProblems(parsed.problems.map((p) => problem(`${source}${p.path ? ` (${p.path})` : ''}: ${p.message}`)));
     return false;
   }
-  const lab = parsed.topology.name;
+  const lab = into ?? parsed.topology.name;
+  parsed.topology.name = lab;
   openLab(lab);
   ops.setProblems([]);
   return send({ id: requestId('plan'), lab, label: `apply ${source}`, body: { kind: 'apply', topology: toFile(parsed.topology, parsed.meta) }, dryRun: true });
+}
+
+/** Copies the open lab, as the kernel has it, to a new lab `name` (planned, then run like any apply). */
+export function cloneLab(name: string): boolean {
+  const { lab, topology, meta } = useLab.getState();
+  if (!lab || !topology || Object.keys(topology.nodes).length === 0) {
+    useOps.getState().setProblems([problem('This lab has no namespaces yet, so there is nothing to copy.')]);
+    return false;
+  }
+  openLab(name);
+  useOps.getState().setProblems([]);
+  return send({ id: requestId('plan'), lab: name, label: `copy lab ${lab} as ${name}`, body: { kind: 'apply', topology: toFile({ ...topology, name }, meta) }, dryRun: true });
 }
 
 /** Destroys the open lab: every namespace it owns is deleted (there is no undo). */

@@ -8,9 +8,11 @@ import { Connection } from './connection';
 export const client = new Connection();
 
 let counter = 0;
+/** This page's mark in its request ids: the command log outlives the page (history.ts), so ids must not repeat after a reload. */
+const pageTag = Math.random().toString(36).slice(2, 8);
 
-/** A request id, unique within the page. */
+/** A request id, unique within the page and across its reloads. */
 export function requestId(prefix: string): string {
   counter += 1;
-  return `${prefix}${counter}`;
+  return `${prefix}${pageTag}-${counter}`;
 }

@@ -5,6 +5,7 @@
  */
 import { nameProblem } from '@nslab/model';
 import { client } from './client';
+import { loadHistory } from '../editing/history';
 import { useLab } from '../state/lab';
 import { useOps } from '../editing/store';
 import { useView } from '../state/view';
@@ -24,7 +25,10 @@ export function openLab(lab: string | undefined): void {
   useLab.getState().follow(lab);
   useView.getState().loadPositions(lab);
   useOps.getState().setProblems([]);
-  if (lab) client.send({ type: 'subscribe', lab });
+  if (lab) {
+    client.send({ type: 'subscribe', lab });
+    void loadHistory(lab);
+  }
   const hash = lab ? `#lab=${encodeURIComponent(lab)}` : '';
   if (typeof location !== 'undefined' && location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
 }

@@ -23,16 +23,17 @@ export function NewTerminal({ compact = false }: { compact?: boolean }) {
   const nodes = useLab(useShallow((s) => Object.keys(s.topology?.nodes ?? {}).sort(byName)));
   const opening = useTerminals((s) => s.opening);
   const [node, setNode] = useState('');
-  const chosen = nodes.includes(node) ? node : (nodes.includes('host') ? 'host' : nodes[0] ?? '');
+  // Every lab has a host terminal: in a lab without a node called host, the server creates one for it.
+  const choices = nodes.includes('host') ? nodes : ['host', ...nodes];
+  const chosen = choices.includes(node) ? node : 'host';
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (chosen) void openTerminal(chosen);
   };
   return (
     <form className={`new-terminal${compact ? ' compact' : ''}`} onSubmit={submit}>
-      <select aria-label="Terminal node" value={chosen} onChange={(e) => setNode(e.target.value)} disabled={nodes.length === 0} title="The namespace the shell runs in; every lab shell sees the lab's namespaces in ip netns list">
-        {nodes.length === 0 ? <option value="">no namespaces</option> : null}
-        {nodes.map((n) => <option key={n} value={n}>{n === 'host' ? 'host (the lab host)' : n}</option>)}
+      <select aria-label="Terminal node" value={chosen} onChange={(e) => setNode(e.target.value)} title="The namespace the shell runs in; every lab shell sees the lab's namespaces in ip netns list, and ip netns add NAME there adds one to the lab">
+        {choices.map((n) => <option key={n} value={n}>{n === 'host' ? (nodes.includes('host') ? 'host (the lab host)' : 'host (creates the lab host)') : n}</option>)}
       </select>
       <button type="submit" className="btn" aria-label="Open terminal" disabled={!chosen || opening}><Icon name="plus" size={14} />Terminal</button>
     </form>
