@@ -38,9 +38,14 @@ export function useAutoLayout(): boolean {
     if (first) setPending(true);
     const mine = ++generation.current;
     performance.mark('nslab:layout-wanted');
+    let fired = false;
     const timer = setTimeout(() => {
+      fired = true;
       const current = useLab.getState().topology;
-      if (!current || useLab.getState().lab !== lab) return;
+      if (!current || useLab.getState().lab !== lab) {
+        if (mine === generation.current) setPending(false);
+        return;
+      }
       const started = performance.now();
       layoutLab(current)
         .then((laid) => {
@@ -55,7 +60,14 @@ export function useAutoLayout(): boolean {
           if (mine === generation.current) setPending(false);
         });
     }, first && names.length > 20 ? 0 : SETTLE_MS);
-    return () => clearTimeout(timer);
+    return () => {
+      clearTimeout(timer);
+      // A run cancelled before its layout started gives up `pending`: only a started
+      // layout clears it, and the next run may start none (another lab was opened, or
+      // every node got a position meanwhile), which left "Laying out…" up for good.
+      // A next run that still lays out the whole lab sets it again in the same commit.
+      if (!fired) setPending(false);
+    };
   }, [topology, lab, positions, pinned, positionsLab]);
 
   // Known during render, not only after the effect: a lab with no positions at all is
