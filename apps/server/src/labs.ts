@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Edit, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
+import type { Edit, ExampleLab, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
 import { applyEdits, describeOp, nameProblem, opArgv, parseTopology, parseTopologyData, toFile } from '@nslab/model';
 import { readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
@@ -25,9 +25,6 @@ export class LabError extends Error {
     this.name = 'LabError';
   }
 }
-
-/** A bundled example lab. */
-export interface Example { name: string; file: string; description: string; try: string[]; yaml: string }
 
 /** How a running change reports itself. */
 export interface ChangeHooks {
@@ -60,9 +57,9 @@ export class LabService {
   ) {}
 
   /** The bundled example labs, from the examples folder. */
-  async examples(): Promise<Example[]> {
+  async examples(): Promise<ExampleLab[]> {
     const files = (await readdir(this.examplesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml')).sort();
-    const out: Example[] = [];
+    const out: ExampleLab[] = [];
     for (const file of files) {
       const yaml = await readFile(join(this.examplesDir, file), 'utf8');
       const parsed = parseTopology(yaml);

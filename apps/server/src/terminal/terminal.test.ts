@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TerminalManager } from './manager';
-import { HIGH_WATER_BYTES } from './protocol';
+import { HIGH_WATER_BYTES } from '@nslab/model';
 import { TestClient, createTestLab, startTestServer } from './testkit';
 
 /** How long the flood runs: 30 s, long enough for any unbounded buffer on the way to show. */

@@ -18,7 +18,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { constants as osConstants } from 'node:os';
 import type { IPty } from 'node-pty';
 import { terminalMessages } from './errors';
-import { CloseCode, HIGH_WATER_BYTES, LOW_WATER_BYTES, clampSize } from './protocol';
+import { TerminalCloseCode, HIGH_WATER_BYTES, LOW_WATER_BYTES, clampTerminalSize } from '@nslab/model';
 import { ReplayBuffer } from './replay';
 import { Utf8Framer } from './utf8';
 import { type ProcessRef, isRunning, processRef, sessionMembers, signalAll } from './session';
@@ -154,7 +154,7 @@ export class Terminal {
     this.flushOutput(); // output read so far goes to the old sink and the replay, not after the replay
     const previous = this.sink;
     this.sink = sink;
-    if (previous && previous !== sink) previous.dropped(CloseCode.superseded, terminalMessages.superseded());
+    if (previous && previous !== sink) previous.dropped(TerminalCloseCode.superseded, terminalMessages.superseded());
     const replay = this.replay.contents();
     // The new client acknowledges what it is sent from now on, starting with the replay.
     this.setUnacked(replay.length);
@@ -192,7 +192,7 @@ export class Terminal {
   /** Resizes the pty (clamped to the protocol's bounds). */
   resize(cols: number, rows: number): void {
     if (this.ended) return;
-    const size = clampSize(cols, rows);
+    const size = clampTerminalSize(cols, rows);
     if (size.cols === this.size.cols && size.rows === this.size.rows) return;
     this.size = size;
     try {
