@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn as spawnPty } from 'node-pty';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TerminalManager } from '../apps/server/src/terminal/manager';
-import { ACK_EVERY_BYTES, TERMINAL_PROTOCOL_VERSION } from '../apps/server/src/terminal/protocol';
+import { ACK_EVERY_BYTES, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import { createTestLab, startTestServer } from '../apps/server/src/terminal/testkit';
 
 /** Keystrokes timed (after 20 warm-up ones). */

@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Edit, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
+import type { Edit, ExampleLab, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
 import { applyEdits, confirm, describeOp, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
 import { readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
@@ -77,9 +77,9 @@ export class LabService {
   ) {}
 
   /** The bundled example labs, from the examples folder. */
-  async examples(): Promise<Example[]> {
+  async examples(): Promise<ExampleLab[]> {
     const files = (await readdir(this.examplesDir).catch(() => [] as string[])).filter((f) => f.endsWith('.yaml')).sort();
-    const out: Example[] = [];
+    const out: ExampleLab[] = [];
     for (const file of files) {
       const yaml = await readFile(join(this.examplesDir, file), 'utf8');
       const parsed = parseTopology(yaml);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { MAX_MESSAGE_BYTES } from '@nslab/model';
+import { MAX_CLIENT_FRAME_BYTES, MAX_MESSAGE_BYTES } from '@nslab/model';
 import { HostPolicy, newToken, requestUrl, socketToken, tokenMatches, tokenProblem, WS_PROTOCOL } from './http/auth';
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
@@ -17,7 +17,7 @@ import { reader } from './kernel/observe';
 import { LabService } from './labs';
 import { HistoryStore } from './history';
 import { PacketService } from './packets';
-import { MAX_CLIENT_FRAME_BYTES, TerminalManager } from './terminal/index';
+import { TerminalManager } from './terminal/index';
 import { mountLiveRoutes } from './http/live-routes';
 import { Hub } from './ws/hub';
 

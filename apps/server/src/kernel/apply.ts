@@ -9,6 +9,7 @@ import type { Op } from '@nslab/model';
 import { opArgv } from '@nslab/model';
 import { explain } from './explain';
 import { pool, run } from './runner';
+import { batchLine } from './batch';
 
 /** Batches in flight at once: 8 in parallel was the fastest build here (DESIGN.md section 8). */
 export const APPLY_CONCURRENCY = 8;
@@ -46,14 +47,6 @@ export function channelOf(argv: string[]): Channel {
   if (argv[0] === 'ip' && argv[1] !== 'netns') return { type: 'root', line: argv.slice(1) };
   if (argv[0] === 'ip' && argv[1] === 'netns' && (argv[2] === 'add' || argv[2] === 'del')) return { type: 'root', line: argv.slice(1) };
   return { type: 'exec', netns: argv[0] === 'ip' && argv[1] === 'netns' && argv[2] === 'exec' ? argv[3] ?? '' : '' };
-}
-
-/** A batch line from validated words; refuses anything `ip -batch`'s tokenizer would read differently. */
-export function batchLine(words: string[]): string {
-  for (const w of words) {
-    if (w.length === 0 || /[\s"'#\\;\0]/.test(w)) throw new Error(`refusing batch word ${JSON.stringify(w)}: it holds a character ip -batch would misread`);
-  }
-  return words.join(' ');
 }
 
 interface Step { index: number; op: Op; argv: string[]; channel: Channel }

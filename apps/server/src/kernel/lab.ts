@@ -5,7 +5,8 @@
 import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
 import { nameProblem, netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
 import { removeMeta, writeMeta } from './meta';
-import { applyOps, batchLine } from './apply';
+import { applyOps } from './apply';
+import { batchLine } from './batch';
 import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwner, readOwners } from './observe';
 import { run } from './runner';

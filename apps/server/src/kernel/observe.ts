@@ -10,7 +10,7 @@ import type { Link, Topology } from '@nslab/model';
 import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
-import { batchLine } from './apply';
+import { batchLine } from './batch';
 import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
 import { recoverKilledRuns } from './journal';

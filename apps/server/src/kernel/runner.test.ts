@@ -4,10 +4,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, run } from './runner';
+import { CommandError, run, start } from './runner';
 
 describe('run', () => {
   test('input given as a promise reaches the command once it resolves', async () => {
@@ -43,5 +44,60 @@ describe('run', () => {
 
   test('an argument holding a newline is refused before anything runs', () => {
     assert.throws(() => run(['echo', 'a\nb']), /NUL or newline/);
+  });
+});
+
+describe('start', () => {
+  test('refuses an empty argv or a word with a NUL or newline before anything runs', () => {
+    assert.throws(() => start([]), /empty argv/);
+    assert.throws(() => start(['echo', 'a\nb']), /NUL or newline/);
+    assert.throws(() => start(['echo', 'a\0b']), /NUL or newline/);
+  });
+
+  test('a failing child ends with a CommandError carrying its argv, exit code and kept stderr, which is also logged', async () => {
+    const logged: string[] = [];
+    const started = start(['ls', '/nslab-no-such-path'], { log: (line) => logged.push(line) });
+    const err = await started.ended;
+    assert.ok(err instanceof CommandError);
+    assert.deepEqual(err.argv.slice(-2), ['ls', '/nslab-no-such-path']);
+    assert.notEqual(err.code, 0);
+    assert.match(err.stderr, /nslab-no-such-path/);
+    assert.match(started.stderr(), /nslab-no-such-path/);
+    assert.ok(logged.some((l) => /nslab-no-such-path/.test(l)));
+  });
+
+  test('a missing program is a CommandError that says so', async () => {
+    const err = await start(['nslab-no-such-program'], { dieWithParent: false }).ended;
+    assert.ok(err instanceof CommandError);
+    assert.match(err.message, /not installed/);
+  });
+
+  // The timeout only ends a test whose child outlived its parent (it would wait forever).
+  test('the child dies with its parent, even when the parent is killed with SIGKILL', { timeout: 60_000 }, async () => {
+    // A parent process that starts `sleep` through start() and prints its pid; then the parent is SIGKILLed.
+    const script = `import { start } from ${JSON.stringify(new URL('./runner.ts', import.meta.url).pathname)};
+      const s = start(['sleep', '600'], { stdout: 'ignore' });
+      console.log(s.child.pid);
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      parent.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('\n')) resolve(Number(out.trim()));
+      });
+      parent.on('exit', () => reject(new Error('the parent exited before starting its child')));
+    });
+    const alive = () => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    try {
+      // setpriv execs into sleep: wait until the pid runs sleep itself, then kill the parent.
+      while (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) await new Promise((r) => setImmediate(r));
+      parent.kill('SIGKILL');
+      while (alive()) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(alive(), false);
+    } finally {
+      parent.kill('SIGKILL');
+      if (alive()) process.kill(pid, 'SIGKILL');
+    }
   });
 });

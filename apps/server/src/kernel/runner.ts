@@ -4,6 +4,7 @@
  * that carries the argv, the exit code and the kernel's message.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 
 /** What a finished command printed. */
 export interface RunResult {
@@ -114,4 +115,63 @@ export async function pool<T, R>(items: readonly T[], limit: number, task: (item
  */
 export function dieWithParent(argv: readonly string[]): string[] {
   return ['setpriv', '--pdeathsig', 'SIGTERM', '--', ...argv];
+}
+
+/** How much of a long-lived child's stderr is kept for its error (bytes): a few lines of tcpdump or nft is well under this. */
+export const STDERR_KEEP = 4096;
+
+/** Options of a long-lived child. */
+export interface StartOptions {
+  /** Its standard input: a pipe to write to, or nothing. Default nothing. */
+  stdin?: 'pipe' | 'ignore';
+  /** Its standard output: a pipe to read, or nothing. Default a pipe. */
+  stdout?: 'pipe' | 'ignore';
+  /** Wrap it with dieWithParent (default true). False only for a command that sets its own parent-death signal or that loses it on a change of user. */
+  dieWithParent?: boolean;
+  /** Where its stderr lines go (default console.error, prefixed with the command's name). */
+  log?: (line: string) => void;
+}
+
+/** A long-lived child started by `start`. */
+export interface Started {
+  child: ChildProcess;
+  /** The argv that runs (with the parent-death wrapper when there is one). */
+  argv: readonly string[];
+  /** The last STDERR_KEEP bytes it wrote to stderr. */
+  stderr(): string;
+  /** Resolves when it has ended: undefined after a clean exit (0, or the SIGTERM/SIGKILL we sent), else the error. */
+  ended: Promise<CommandError | undefined>;
+}
+
+/**
+ * Starts a long-lived child (a capture, a watcher, a monitor): the same argv checks as
+ * `run`, the parent-death signal so it never outlives the server, its stderr kept (for
+ * the error) and logged, and its failure as the one error type, CommandError.
+ */
+export function start(argv: readonly string[], options: StartOptions = {}): Started {
+  checkArgv(argv);
+  const full = options.dieWithParent === false ? [...argv] : dieWithParent(argv);
+  const log = options.log ?? ((line: string) => console.error(`${argv[0]}: ${line}`));
+  const child = spawn(full[0] as string, full.slice(1), { stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'] });
+  let tail = '';
+  let partial = '';
+  child.stderr?.on('data', (chunk: Buffer | string) => {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    tail = (tail + text).slice(-STDERR_KEEP);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() !== '') log(line);
+  });
+  const ended = new Promise<CommandError | undefined>((resolve) => {
+    child.on('error', (e) => {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      resolve(new CommandError(full, null, tail, '', missing ? `${full[0]} is not installed (run the install command in README.md)` : e.message));
+    });
+    child.on('close', (code, signal) => {
+      if (partial.trim() !== '') log(partial);
+      const clean = code === 0 || signal === 'SIGTERM' || signal === 'SIGKILL';
+      resolve(clean ? undefined : new CommandError(full, code, tail, '', tail.trim() || `exited with ${code ?? signal}`));
+    });
+  });
+  return { child, argv: full, stderr: () => tail, ended };
 }

@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { batchLine } from '../kernel/apply';
+import { batchLine } from '../kernel/batch';
 import { NSREAD_PATH } from '../kernel/nsread';
 import { NETNS_DIR, reader } from '../kernel/observe';
 import { dieWithParent, run } from '../kernel/runner';

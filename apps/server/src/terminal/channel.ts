@@ -4,16 +4,9 @@
  * gets; the channel only speaks the protocol.
  */
 import type { WebSocket } from 'ws';
-import { assertNever } from '@nslab/model';
+import { assertNever, HELLO_TIMEOUT_MS, TERMINAL_PROTOCOL_VERSION, TerminalCloseCode, type TerminalServerMessage } from '@nslab/model';
 import { terminalMessages } from './errors';
-import {
-  CloseCode,
-  HELLO_TIMEOUT_MS,
-  TERMINAL_PROTOCOL_VERSION,
-  encodeServerMessage,
-  parseClientFrame,
-  type ServerMessage,
-} from './protocol';
+import { encodeServerMessage, parseClientFrame } from './protocol';
 import type { Terminal, TerminalExit, TerminalSink } from './terminal';
 import { MAX_SINK_QUEUED_BYTES, type OutputBudget } from './budget';
 import { completeUtf8Length, splitUtf8 } from './utf8';
@@ -53,7 +46,7 @@ export class SocketChannel implements TerminalSink {
     private readonly hooks: ChannelHooks,
     private readonly budget?: OutputBudget,
   ) {
-    this.helloTimer = setTimeout(() => this.fail(CloseCode.protocol, terminalMessages.helloExpected()), HELLO_TIMEOUT_MS);
+    this.helloTimer = setTimeout(() => this.fail(TerminalCloseCode.protocol, terminalMessages.helloExpected()), HELLO_TIMEOUT_MS);
     this.helloTimer.unref();
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -111,7 +104,7 @@ export class SocketChannel implements TerminalSink {
   exit(exit: TerminalExit): void {
     if (this.state !== 'open') return;
     this.send({ type: 'exit', ...exit });
-    this.closeSocket(CloseCode.ended, 'terminal ended');
+    this.closeSocket(TerminalCloseCode.ended, 'terminal ended');
     const terminal = this.terminal;
     this.terminal = undefined;
     if (terminal) {
@@ -131,7 +124,7 @@ export class SocketChannel implements TerminalSink {
     this.fail(code, message);
   }
 
-  private send(message: ServerMessage): void {
+  private send(message: TerminalServerMessage): void {
     if (this.state !== 'closed' && this.ws.readyState === OPEN) this.ws.send(encodeServerMessage(message));
   }
 
@@ -147,9 +140,9 @@ export class SocketChannel implements TerminalSink {
     if (this.state === 'closed') return;
     const frame = parseClientFrame(data, isBinary);
     if (this.state === 'hello') {
-      if (frame.kind !== 'message' || frame.message.type !== 'hello') return this.fail(CloseCode.protocol, terminalMessages.helloExpected());
+      if (frame.kind !== 'message' || frame.message.type !== 'hello') return this.fail(TerminalCloseCode.protocol, terminalMessages.helloExpected());
       if (frame.message.v !== TERMINAL_PROTOCOL_VERSION) {
-        return this.fail(CloseCode.incompatible, terminalMessages.incompatible(frame.message.v, TERMINAL_PROTOCOL_VERSION));
+        return this.fail(TerminalCloseCode.incompatible, terminalMessages.incompatible(frame.message.v, TERMINAL_PROTOCOL_VERSION));
       }
       clearTimeout(this.helloTimer);
       return this.connect();
@@ -189,7 +182,7 @@ export class SocketChannel implements TerminalSink {
 
   private connect(): void {
     const resolved = this.hooks.resolve();
-    if (typeof resolved === 'string') return this.fail(CloseCode.notFound, resolved);
+    if (typeof resolved === 'string') return this.fail(TerminalCloseCode.notFound, resolved);
     this.terminal = resolved;
     this.state = 'open';
     const { replay } = resolved.attach(this);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { TerminalManager, type TerminalManagerOptions } from './manager';
 import { TerminalError } from './errors';
-import { CloseCode, TERMINAL_PROTOCOL_VERSION } from './protocol';
+import { TerminalCloseCode, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import { TestClient, createTestLab, pidExists, startTestServer, waitFor, type TestLab, type TestLink, type TestServer } from './testkit';
 
 interface Ctx {
@@ -155,7 +155,7 @@ describe('terminal manager (kernel)', { concurrency: false }, () => {
       client.type('seq 1 20000; exit 3\r');
       await client.until(() => client.closeCode !== undefined, 10_000, 'close');
       assert.deepEqual(client.exit, { type: 'exit', code: 3, signal: null, reason: null });
-      assert.equal(client.closeCode, CloseCode.ended);
+      assert.equal(client.closeCode, TerminalCloseCode.ended);
       assert.match(client.textAtExit ?? '', /\r\n20000\r\n/);
       assert.equal(manager.list(lab.lab).length, 0, 'an exit seen by a client is forgotten');
 
@@ -232,7 +232,7 @@ describe('terminal manager (kernel)', { concurrency: false }, () => {
       await first.expect(/ns1# $/);
       manager.detach(id);
       await first.until(() => first.closeCode !== undefined, 2_000, 'close');
-      assert.equal(first.closeCode, CloseCode.ended);
+      assert.equal(first.closeCode, TerminalCloseCode.ended);
       assert.match(JSON.stringify(first.messages.at(-1)), /still running/);
       assert.ok(pidExists(pid));
       const second = await connect(id);
@@ -331,17 +331,17 @@ describe('terminal manager (kernel)', { concurrency: false }, () => {
       const closed = new Promise<number>((resolve) => old.on('close', (code) => resolve(code)));
       await new Promise((resolve) => old.on('open', resolve));
       old.send(JSON.stringify({ type: 'hello', v: TERMINAL_PROTOCOL_VERSION + 1 }));
-      assert.equal(await closed, CloseCode.incompatible);
+      assert.equal(await closed, TerminalCloseCode.incompatible);
 
       const rude = new (await import('ws')).WebSocket(server.url(id));
       const rudeClosed = new Promise<number>((resolve) => rude.on('close', (code) => resolve(code)));
       await new Promise((resolve) => rude.on('open', resolve));
       rude.send(Buffer.from('ls\r'));
-      assert.equal(await rudeClosed, CloseCode.protocol);
+      assert.equal(await rudeClosed, TerminalCloseCode.protocol);
 
       const nobody = await TestClient.connect(server.url('00000000-0000-0000-0000-000000000000'));
       await nobody.until(() => nobody.closeCode !== undefined, 2_000, 'close');
-      assert.equal(nobody.closeCode, CloseCode.notFound);
+      assert.equal(nobody.closeCode, TerminalCloseCode.notFound);
 
       const client = await TestClient.connect(server.url(id));
       client.send({ type: 'resize', cols: 'wide' });

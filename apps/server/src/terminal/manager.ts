@@ -30,7 +30,7 @@ import { SocketChannel, type TerminalSocket } from './channel';
 import { TerminalError, terminalMessages } from './errors';
 import { LabView, NETNS_DIR, netnsInode } from './labview';
 import { controlHandler, LabControl, type LabHands } from './control';
-import { CloseCode, clampSize } from './protocol';
+import { TerminalCloseCode, clampTerminalSize } from '@nslab/model';
 import { DEFAULT_REPLAY_BYTES } from './replay';
 import { SHELL_RC, SHELL_TERM, shellCommand, shellEnv } from './shell';
 import { DEFAULT_KILL_DELAY_MS, Terminal, type TerminalExit } from './terminal';
@@ -188,8 +188,8 @@ export class TerminalManager {
       detached: (terminal) => this.startGrace(terminal),
       exitDelivered: (terminal) => this.forget(terminal),
     }, this.budget);
-    if (this.closed) channel.fail(CloseCode.serverStopping, terminalMessages.closed());
-    else if (!this.terminals.has(id)) channel.fail(CloseCode.notFound, terminalMessages.notFound(id));
+    if (this.closed) channel.fail(TerminalCloseCode.serverStopping, terminalMessages.closed());
+    else if (!this.terminals.has(id)) channel.fail(TerminalCloseCode.notFound, terminalMessages.notFound(id));
   }
 
   /** Closes terminal `id`'s socket, if any; the shell keeps running. */
@@ -197,7 +197,7 @@ export class TerminalManager {
     const terminal = this.terminals.get(id);
     const sink = terminal?.release();
     if (!terminal || !sink) return;
-    sink.dropped(CloseCode.ended, terminalMessages.detached());
+    sink.dropped(TerminalCloseCode.ended, terminalMessages.detached());
     this.startGrace(terminal);
   }
 
@@ -283,7 +283,7 @@ export class TerminalManager {
     if (failure) throw failure;
     this.startWatch();
 
-    const { cols, rows } = clampSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
+    const { cols, rows } = clampTerminalSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
     const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath());
     const control = await this.controlFor(lab);
     let pty;

@@ -34,25 +34,11 @@
  * 4404 no such terminal; 4408 the socket fell more than 1 MiB behind (attach again for the replay);
  * 4409 another socket attached to this terminal (no longer sent: a second socket is a mirror); 4426 incompatible version.
  *
- * Every inbound frame comes from an untrusted peer and goes through `parseClientMessage`.
- * The messages and constants are defined once in packages/model (terminal.ts), shared with
- * the page; this file adds what needs Node's Buffer.
+ * Every inbound frame comes from an untrusted peer and goes through `parseTerminalClientMessage`.
+ * The messages and constants are defined once in packages/model (protocol/terminal.ts), shared
+ * with the page, and imported from there under their own names; this file adds what needs Node's Buffer.
  */
 
-export {
-  ACK_EVERY_BYTES,
-  HELLO_TIMEOUT_MS,
-  HIGH_WATER_BYTES,
-  LOW_WATER_BYTES,
-  MAX_CLIENT_FRAME_BYTES,
-  MAX_COLS,
-  MAX_ROWS,
-  TERMINAL_PROTOCOL_VERSION,
-  TerminalCloseCode as CloseCode,
-  clampTerminalSize as clampSize,
-  parseTerminalClientMessage as parseClientMessage,
-} from '@nslab/model';
-export type { TerminalClientMessage as ClientMessage, TerminalServerMessage as ServerMessage } from '@nslab/model';
 import type { TerminalClientMessage, TerminalServerMessage } from '@nslab/model';
 import { parseTerminalClientMessage } from '@nslab/model';
 

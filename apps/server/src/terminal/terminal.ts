@@ -25,7 +25,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { constants as osConstants } from 'node:os';
 import type { IPty } from 'node-pty';
 import { terminalMessages } from './errors';
-import { HIGH_WATER_BYTES, LOW_WATER_BYTES, clampSize } from './protocol';
+import { TerminalCloseCode, HIGH_WATER_BYTES, LOW_WATER_BYTES, clampTerminalSize } from '@nslab/model';
 import { ReplayBuffer } from './replay';
 import type { OutputBudget } from './budget';
 import { Utf8Framer } from './utf8';
@@ -232,7 +232,7 @@ export class Terminal {
   /** Resizes the pty (clamped to the protocol's bounds). */
   resize(cols: number, rows: number): void {
     if (this.ended) return;
-    const size = clampSize(cols, rows);
+    const size = clampTerminalSize(cols, rows);
     if (size.cols === this.size.cols && size.rows === this.size.rows) return;
     this.size = size;
     try {

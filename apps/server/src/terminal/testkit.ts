@@ -10,7 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { TerminalManager } from './manager';
-import { ACK_EVERY_BYTES, MAX_CLIENT_FRAME_BYTES, TERMINAL_PROTOCOL_VERSION, type ServerMessage } from './protocol';
+import { ACK_EVERY_BYTES, MAX_CLIENT_FRAME_BYTES, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
+import type { TerminalServerMessage } from '@nslab/model';
 
 /** A lab of real namespaces made for one test; `remove` deletes exactly the namespaces it made. */
 export interface TestLab {
@@ -116,7 +117,7 @@ export class TestClient {
   text = '';
   /** Output bytes received. */
   received = 0;
-  readonly messages: ServerMessage[] = [];
+  readonly messages: TerminalServerMessage[] = [];
   closeCode: number | undefined;
   /** Output text as it was when `exit` arrived (to check that exit follows all output). */
   textAtExit: string | undefined;
@@ -141,7 +142,7 @@ export class TestClient {
           }
         }
       } else {
-        const message = JSON.parse(bytes.toString('utf8')) as ServerMessage;
+        const message = JSON.parse(bytes.toString('utf8')) as TerminalServerMessage;
         if (message.type === 'exit') this.textAtExit = this.text;
         this.messages.push(message);
       }
@@ -183,8 +184,8 @@ export class TestClient {
   }
 
   /** The exit message, once received. */
-  get exit(): Extract<ServerMessage, { type: 'exit' }> | undefined {
-    return this.messages.find((m): m is Extract<ServerMessage, { type: 'exit' }> => m.type === 'exit');
+  get exit(): Extract<TerminalServerMessage, { type: 'exit' }> | undefined {
+    return this.messages.find((m): m is Extract<TerminalServerMessage, { type: 'exit' }> => m.type === 'exit');
   }
 
   /** Resolves when `pattern` appears in the output after `from` (an index into `text`); returns the match. */

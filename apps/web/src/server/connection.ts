@@ -1,29 +1,15 @@
 /**
  * The WebSocket to the server: one per page, reconnecting on its own with backoff.
- * Inbound messages are checked for shape before anyone reads them (the socket is
- * a boundary); outbound ones are the protocol's ClientMessage type.
+ * Every inbound message is validated against the protocol's schema before anyone
+ * reads it (the socket is a boundary); outbound ones are the protocol's ClientMessage type.
  */
-import { jsonObject, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '@nslab/model';
+import { parseServerMessage, PROTOCOL_VERSION } from '@nslab/model';
 import type { ClientMessage, ServerMessage } from '@nslab/model';
 import { socketProtocols, TOKEN_REFUSED, tokenRefused } from './credentials';
 
 /** First and longest wait before reconnecting (ms): quick after a server restart, gentle when it stays down. */
 export const RETRY_FIRST_MS = 500;
 export const RETRY_MAX_MS = 8000;
-
-/** Every type of server message; a record, so the compiler says when the protocol gains one. */
-const SERVER_TYPE_RECORD: Record<ServerMessage['type'], true> = {
-  hello: true, labs: true, snapshot: true, patch: true, plan: true, progress: true, result: true, error: true, pong: true,
-  packets: true, aggregate: true, capture: true, trace: true,
-};
-const SERVER_TYPES = new Set(Object.keys(SERVER_TYPE_RECORD));
-
-/** Decodes a server message; undefined when it is not one (too big, not JSON, unknown type). */
-export function parseServerMessage(text: string): ServerMessage | undefined {
-  const data = jsonObject(text, MAX_MESSAGE_BYTES * 4);
-  if (!data || typeof data.type !== 'string' || !SERVER_TYPES.has(data.type)) return undefined;
-  return data as ServerMessage;
-}
 
 /** The delay before reconnect attempt `n` (0-based): doubling, capped, with 20% jitter so tabs do not stampede. */
 export function retryDelay(attempt: number, random: () => number = Math.random): number {
@@ -89,8 +75,12 @@ export class Connection {
     socket.onopen = () => { opened = true; };
     socket.onmessage = (event) => {
       if (typeof event.data !== 'string') return;
-      const message = parseServerMessage(event.data);
-      if (!message) return;
+      const parsed = parseServerMessage(event.data);
+      if (!parsed.ok) {
+        console.warn(`nslab: ignored a server message: ${parsed.error}`);
+        return;
+      }
+      const message = parsed.message;
       if (message.type === 'hello') {
         if (message.protocol !== PROTOCOL_VERSION) {
           this.stopped = true;

@@ -3,26 +3,24 @@
  * click away (it is applied through the plan like anything else).
  */
 import { useEffect, useState } from 'react';
+import { examplesList } from '@nslab/model';
+import type { ExampleLab } from '@nslab/model';
 import { useLab } from '../state/lab';
 import { useConnection } from '../server/store';
 import { proposeFile } from '../editing/submit';
 import { Icon } from '../ui/Icons';
 import { apiFetch } from '../server/credentials';
 
-/** A bundled example, as GET /api/examples lists it ({ examples: [...] }). */
-interface Example { name: string; description?: string; try?: string[]; yaml: string }
-
 /** Reads the examples once; an empty list when the server has none or cannot say. */
-function useExamples(): Example[] {
-  const [examples, setExamples] = useState<Example[]>([]);
+function useExamples(): ExampleLab[] {
+  const [examples, setExamples] = useState<ExampleLab[]>([]);
   useEffect(() => {
     let live = true;
     apiFetch('/api/examples')
-      .then((r) => (r.ok ? r.json() : []))
+      .then((r) => (r.ok ? r.json() : undefined))
       .then((body: unknown) => {
-        // The server answers { examples: [...] }; a bare list is accepted too.
-        const data = Array.isArray(body) ? body : (body as { examples?: unknown } | null)?.examples;
-        if (live && Array.isArray(data)) setExamples(data.filter((e): e is Example => !!e && typeof e === 'object' && typeof (e as Example).name === 'string' && typeof (e as Example).yaml === 'string'));
+        const parsed = examplesList.safeParse(body);
+        if (live && parsed.success) setExamples(parsed.data.examples);
       })
       .catch(() => undefined);
     return () => { live = false; };

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { AckCounter, inputFrames, terminalUrl } from './client';
-import { closeReason, describeExit, parseTerminalMessage } from './protocol';
+import { parseTerminalServerMessage } from '@nslab/model';
+import { closeReason, describeExit } from './protocol';
 import { commandNode } from './terminals';
 import { readStored, storedTabs } from './store';
 
@@ -23,14 +24,14 @@ test('input is cut into frames at character boundaries', () => {
 });
 
 test('server control messages are checked before use', () => {
-  assert.deepEqual(parseTerminalMessage('{"type":"ready","v":1,"id":"a","lab":"l","node":"ns1","cols":80,"rows":24,"replayBytes":10}'),
+  assert.deepEqual(parseTerminalServerMessage('{"type":"ready","v":1,"id":"a","lab":"l","node":"ns1","cols":80,"rows":24,"replayBytes":10}'),
     { type: 'ready', v: 1, id: 'a', lab: 'l', node: 'ns1', cols: 80, rows: 24, replayBytes: 10 });
-  assert.deepEqual(parseTerminalMessage('{"type":"exit","code":null,"signal":"SIGHUP","reason":"namespace ns1 of lab x no longer exists"}'),
+  assert.deepEqual(parseTerminalServerMessage('{"type":"exit","code":null,"signal":"SIGHUP","reason":"namespace ns1 of lab x no longer exists"}'),
     { type: 'exit', code: null, signal: 'SIGHUP', reason: 'namespace ns1 of lab x no longer exists' });
-  assert.equal(parseTerminalMessage('{"type":"ready","v":1}'), undefined);
-  assert.equal(parseTerminalMessage('{"type":"exit","code":"0"}'), undefined);
-  assert.equal(parseTerminalMessage('nope'), undefined);
-  assert.equal(parseTerminalMessage('{"type":"other"}'), undefined);
+  assert.equal(parseTerminalServerMessage('{"type":"ready","v":1}'), undefined);
+  assert.equal(parseTerminalServerMessage('{"type":"exit","code":"0"}'), undefined);
+  assert.equal(parseTerminalServerMessage('nope'), undefined);
+  assert.equal(parseTerminalServerMessage('{"type":"other"}'), undefined);
 });
 
 test('exits and closes read as sentences', () => {

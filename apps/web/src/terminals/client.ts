@@ -5,8 +5,9 @@
  * Re-attaches on its own after a dropped connection (the shell outlives its socket
  * for the server's grace period) and reports when the terminal has ended or is gone.
  */
-import type { TerminalClientMessage, TerminalExit, TerminalReady } from './protocol';
-import { ACK_EVERY_BYTES, INPUT_CHUNK_BYTES, TERMINAL_PROTOCOL_VERSION, TerminalCloseCode, closeReason, parseTerminalMessage } from './protocol';
+import type { TerminalClientMessage, TerminalExitMessage, TerminalReady } from '@nslab/model';
+import { ACK_EVERY_BYTES, TERMINAL_PROTOCOL_VERSION, TerminalCloseCode, parseTerminalServerMessage } from '@nslab/model';
+import { INPUT_CHUNK_BYTES, closeReason } from './protocol';
 import { socketProtocols } from '../server/credentials';
 
 /** What a terminal socket tells its owner. */
@@ -16,7 +17,7 @@ export interface TerminalEvents {
   /** Output to show; call `processed` once it is on the screen (it acknowledges the bytes). */
   output(bytes: Uint8Array, processed: () => void): void;
   /** The shell ended (every byte of its output came before this). */
-  exit(message: TerminalExit): void;
+  exit(message: TerminalExitMessage): void;
   /** The socket closed without an exit; `retrying` says whether it will re-attach by itself. */
   closed(reason: string, code: number, retrying: boolean): void;
 }
@@ -97,7 +98,7 @@ export class TerminalConnection {
     socket.onmessage = (event) => {
       if (generation !== this.generation) return;
       if (typeof event.data === 'string') {
-        const message = parseTerminalMessage(event.data);
+        const message = parseTerminalServerMessage(event.data);
         if (!message) return;
         if (message.type === 'ready') {
           this.attempt = 0;

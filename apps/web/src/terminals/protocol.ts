@@ -1,7 +1,8 @@
 /**
- * The terminal channel's wire protocol, as the browser speaks it. Messages and
- * constants come from packages/model (terminal.ts), shared with the server; this file
- * adds what only the page needs. Every inbound control message is checked before use.
+ * What the page adds to the terminal channel's protocol (packages/model,
+ * protocol/terminal.ts, shared with the server): input chunking and the sentences a
+ * closed socket or an ended shell reads as. Every inbound control message is checked
+ * before use, by the model's parseTerminalServerMessage.
  *
  * One WebSocket per terminal at /ws/term/:id: binary frames carry output (server to
  * client) and input (client to server); text frames carry one JSON control message.
@@ -10,28 +11,9 @@
 import { TerminalCloseCode } from '@nslab/model';
 import type { TerminalExitMessage } from '@nslab/model';
 
-export { ACK_EVERY_BYTES, TERMINAL_PROTOCOL_VERSION, TerminalCloseCode, parseTerminalServerMessage as parseTerminalMessage } from '@nslab/model';
-export type { TerminalClientMessage, TerminalExitMessage as TerminalExit, TerminalReady, TerminalServerMessage } from '@nslab/model';
 
 /** Input frames are cut to this size: well under the server's 1 MiB frame limit, so a huge paste is never refused. */
 export const INPUT_CHUNK_BYTES = 64 * 1024;
-
-/** The answer to POST /api/labs/:lab/terminals. */
-export interface OpenedTerminal {
-  id: string;
-  node: string;
-  pid: number;
-}
-
-/** One entry of GET /api/labs/:lab/terminals. */
-export interface ListedTerminal {
-  id: string;
-  lab: string;
-  node: string;
-  pid: number;
-  attached: boolean;
-  exit?: { code: number | null; signal: string | null; reason: string | null } | null;
-}
 
 /** The sentence for a closed socket that brought no exit message. */
 export function closeReason(code: number, reason: string): string {

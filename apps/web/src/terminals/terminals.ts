@@ -7,7 +7,7 @@ import { useDock } from '../shell/store';
 import { useLab } from '../state/lab';
 import type { TerminalTab } from './store';
 import { useTerminals } from './store';
-import type { OpenedTerminal } from './protocol';
+import { openedTerminal } from '@nslab/model';
 import { apiFetch } from '../server/credentials';
 
 /** The size a new terminal starts with before the dock measures it (the VT100's). */
@@ -43,12 +43,12 @@ async function start(node: string): Promise<TerminalTab | undefined> {
       store.setProblem(await errorOf(res));
       return undefined;
     }
-    const opened = (await res.json()) as OpenedTerminal;
-    if (typeof opened.id !== 'string') {
+    const parsed = openedTerminal.safeParse(await res.json());
+    if (!parsed.success) {
       store.setProblem('the server did not say which terminal it opened');
       return undefined;
     }
-    return { id: opened.id, lab, node: typeof opened.node === 'string' ? opened.node : node, status: 'connecting' };
+    return { id: parsed.data.id, lab, node: parsed.data.node, status: 'connecting' };
   } catch {
     store.setProblem('Could not reach the server to open a terminal: check the connection (top right).');
     return undefined;

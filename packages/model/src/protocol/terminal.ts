@@ -33,7 +33,7 @@
  * `parseTerminalClientMessage`, the page with `parseTerminalServerMessage`. Pure, so the
  * server (apps/server/src/terminal) and the page (apps/web) share one definition.
  */
-import { jsonObject } from './protocol';
+import { jsonObject } from './json';
 
 /** Protocol version; bump on any incompatible change to the messages below. */
 export const TERMINAL_PROTOCOL_VERSION = 1;

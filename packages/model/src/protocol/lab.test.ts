@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClientMessage } from './protocol';
+import { parseClientMessage } from './lab';
 
 test('client messages are validated, with errors in words', () => {
   assert.ok(parseClientMessage('{"type":"subscribe","lab":"demo"}').ok);

@@ -1,0 +1,60 @@
+/**
+ * The HTTP channel's bodies, defined once for the server that sends them and the page
+ * that reads them (which validates each, as it does every socket message).
+ */
+import { z } from 'zod';
+
+/** A bundled example lab, as GET /api/examples lists it. */
+export const exampleLab = z.object({ name: z.string(), file: z.string(), description: z.string(), try: z.array(z.string()), yaml: z.string() });
+/** A bundled example lab. */
+export type ExampleLab = z.infer<typeof exampleLab>;
+
+/** The answer to GET /api/examples. */
+export const examplesList = z.object({ examples: z.array(exampleLab) });
+/** The answer to GET /api/examples. */
+export type ExamplesList = z.infer<typeof examplesList>;
+
+/** The body of POST /api/labs/:lab/terminals: the node to open a shell in, and the screen size (clamped by the server). */
+export const openTerminalRequest = z.object({ node: z.string(), cols: z.number().int().optional(), rows: z.number().int().optional() });
+/** The body of POST /api/labs/:lab/terminals. */
+export type OpenTerminalRequest = z.infer<typeof openTerminalRequest>;
+
+/** The answer to POST /api/labs/:lab/terminals. */
+export const openedTerminal = z.object({ id: z.string(), node: z.string(), pid: z.number().int() });
+/** The answer to POST /api/labs/:lab/terminals. */
+export type OpenedTerminal = z.infer<typeof openedTerminal>;
+
+/** How a listed shell ended; `reason` is a sentence when nslab ended it. */
+const terminalEnd = z.object({ code: z.number().int().nullable(), signal: z.string().nullable(), reason: z.string().nullable() });
+
+/** One entry of GET /api/labs/:lab/terminals. */
+export const listedTerminal = z.object({
+  id: z.string(),
+  lab: z.string(),
+  node: z.string(),
+  pid: z.number().int(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  attached: z.boolean(),
+  createdAt: z.number(),
+  exit: terminalEnd.nullable().optional(),
+});
+/** One entry of GET /api/labs/:lab/terminals. */
+export type ListedTerminal = z.infer<typeof listedTerminal>;
+
+/** The answer to GET /api/labs/:lab/terminals. */
+export const listedTerminals = z.object({ terminals: z.array(listedTerminal) });
+
+/** The query of GET /api/labs/:lab/pcap: which capture, which interface and time window, which file format. */
+export const pcapRequest = z.object({
+  node: z.string(),
+  iface: z.string().optional(),
+  since: z.number().optional(),
+  until: z.number().optional(),
+  format: z.enum(['pcapng', 'pcap']).optional(),
+});
+/** The query of GET /api/labs/:lab/pcap. */
+export type PcapRequest = z.infer<typeof pcapRequest>;
+
+/** An error answer of any route: a sentence, and the problems of a refused topology. */
+export const httpError = z.object({ error: z.string(), code: z.string().optional(), problems: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
