@@ -40,7 +40,8 @@ test('the command log and undo history survive a reload', async ({ page, server,
   await expect(log.getByRole('article')).toHaveCount(1);
   const label = await log.getByRole('article').first().getAttribute('aria-label');
   // The history is sent to the server shortly after the change (debounced): wait until it holds the run.
-  await expect.poll(async () => (await page.evaluate(async (l) => (await (await fetch(`/api/labs/${l}/history`)).json()) as { log: unknown[] }, lab)).log.length).toBe(1);
+  const history = async () => ((await (await fetch(`${server.base}/api/labs/${lab}/history`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as { log?: unknown[] }).log?.length;
+  await expect.poll(history).toBe(1);
 
   await page.reload();
   await expect(page.getByRole('status', { name: 'Connection status' })).toHaveText(/Connected/);

@@ -96,7 +96,7 @@ export class SocketChannel implements TerminalSink {
   private dropSlow(): void {
     const terminal = this.terminal;
     this.terminal = undefined;
-    this.fail(CloseCode.tooSlow, terminalMessages.tooSlow(MAX_SINK_QUEUED_BYTES));
+    this.fail(TerminalCloseCode.tooSlow, terminalMessages.tooSlow(MAX_SINK_QUEUED_BYTES));
     if (terminal && terminal.detach(this)) this.hooks.detached(terminal);
   }
 

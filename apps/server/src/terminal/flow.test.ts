@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { MAX_SINK_QUEUED_BYTES, OutputBudget } from './budget';
 import { TerminalManager } from './manager';
-import { TERMINAL_PROTOCOL_VERSION } from './protocol';
+import { TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import { createTestLab, startTestServer } from './testkit';
 
 /** Resolves once `test` holds, checked every 20 ms; a failure is bounded at 30 s. */

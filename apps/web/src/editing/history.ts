@@ -6,6 +6,7 @@
 import { useLab } from '../state/lab';
 import type { LogEntry, UndoStep } from './store';
 import { useOps } from './store';
+import { apiFetch } from '../server/credentials';
 
 /** Changes gathered before one PUT: a run's progress events come in bursts. */
 const SAVE_DEBOUNCE_MS = 300;
@@ -19,7 +20,7 @@ const url = (lab: string) => `/api/labs/${encodeURIComponent(lab)}/history`;
 /** Loads a lab's kept history into the operations store, in place of what the page held of that lab. */
 export async function loadHistory(lab: string): Promise<void> {
   try {
-    const res = await fetch(url(lab), { credentials: 'same-origin' });
+    const res = await apiFetch(url(lab));
     if (!res.ok) return;
     const body = (await res.json()) as { log?: unknown; undo?: unknown };
     const log = (Array.isArray(body.log) ? body.log : []) as LogEntry[];
@@ -45,7 +46,7 @@ function save(): void {
   if (!lab || !loaded.has(lab)) return;
   const { log, history } = useOps.getState();
   const body = { log: log.filter((e) => e.lab === lab), undo: history.filter((s) => s.lab === lab) };
-  void fetch(url(lab), { method: 'PUT', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => undefined);
+  void apiFetch(url(lab), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => undefined);
 }
 
 /** Sends the open lab's history to the server whenever it changes. Call once, at start. */
