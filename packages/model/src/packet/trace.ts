@@ -122,3 +122,49 @@ export interface PingTraceResult {
   /** The rule that dropped the packet, when one did. */
   droppedBy?: RuleVerdict | null;
 }
+
+/** Chains that run before a packet leaves a namespace: their verdicts belong to the hop out. */
+const OUTBOUND_CHAINS = new Set(['OUTPUT', 'POSTROUTING', 'output', 'postrouting']);
+
+/**
+ * The rule verdicts at each hop of a trace, index for index: a namespace's
+ * prerouting, input and forward chains run after the packet came in (the "in" hop),
+ * its output and postrouting chains before it leaves (the "out" hop). Verdicts with
+ * no such hop (a packet dropped before any capture saw it leave) go to the node's
+ * nearest hop of the same packet. Pure.
+ */
+export function rulesByHop(result: Pick<PingTraceResult, 'hops' | 'rules'>): RuleVerdict[][] {
+  const out = result.hops.map((): RuleVerdict[] => []);
+  for (const rule of result.rules ?? []) {
+    const outbound = OUTBOUND_CHAINS.has(rule.chain);
+    const candidates = result.hops.map((h, i) => ({ h, i })).filter(({ h }) => h.node === rule.node && h.type === rule.type);
+    const wanted = outbound ? candidates.find(({ h }) => h.direction === 'out') : candidates.find(({ h }) => h.direction !== 'out');
+    const at = wanted ?? candidates[outbound ? candidates.length - 1 : 0];
+    if (at !== undefined) out[at.i]?.push(rule);
+  }
+  return out;
+}
+
+/** A hop's addresses as "10.0.0.1:40000 -> 10.0.0.2:80" (ports when it has them; IPv6 in brackets then). */
+export function hopEndpoints(hop: Pick<PingHop, 'src' | 'dst' | 'sport' | 'dport'>): string {
+  const at = (address: string, port?: number) => (port === undefined ? address : address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+  return `${at(hop.src, hop.sport)} -> ${at(hop.dst, hop.dport)}`;
+}
+
+/** A rewrite in words: "dst 203.0.113.1 -> 192.168.1.1, dport 8080 -> 80". */
+export function rewriteText(rewrite: Rewrite): string {
+  const parts: string[] = [];
+  for (const key of ['src', 'sport', 'dst', 'dport'] as const) {
+    const pair = rewrite[key];
+    if (pair !== undefined) parts.push(`${key} ${pair[0]} -> ${pair[1]}`);
+  }
+  return parts.join(', ');
+}
+
+/** The NAT that made a rewrite, by which end of the packet changed. */
+export function rewriteKind(rewrite: Rewrite, type: 'request' | 'reply'): string {
+  const source = rewrite.src !== undefined || rewrite.sport !== undefined;
+  const destination = rewrite.dst !== undefined || rewrite.dport !== undefined;
+  if (type === 'reply') return source && !destination ? 'reverse DNAT' : destination && !source ? 'reverse SNAT' : 'NAT';
+  return source && !destination ? 'SNAT' : destination && !source ? 'DNAT' : 'NAT';
+}
