@@ -41,8 +41,8 @@ function labArg(args: string[]): string {
   return lab;
 }
 
-async function requireLab(lab: string) {
-  const observed = await observeLab(lab);
+async function requireLab(lab: string, options: { sysctls?: boolean } = {}) {
+  const observed = await observeLab(lab, options);
   if (Object.keys(observed.topology.nodes).length === 0) throw new UsageError(`no lab named "${lab}" on this machine (nslab list shows them)`);
   return observed;
 }
@@ -77,9 +77,10 @@ async function cmdApply(args: string[]): Promise<number> {
 
 async function cmdShow(args: string[]): Promise<number> {
   const lab = labArg(args);
-  const observed = await requireLab(lab);
+  const observed = await requireLab(lab, { sysctls: true });
   const file = toFile(observed.topology) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
-  for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node] };
+  // show is the kernel's view: every knob with its value, where the file form keeps only those off their default.
+  for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...observed.topology.nodes[node]?.sysctls } };
   if (args.includes('--json')) console.log(JSON.stringify(file, null, 2));
   else process.stdout.write(formatYaml(file));
   return 0;
@@ -87,7 +88,7 @@ async function cmdShow(args: string[]): Promise<number> {
 
 async function cmdExport(args: string[]): Promise<number> {
   const lab = labArg(args);
-  const observed = await requireLab(lab);
+  const observed = await requireLab(lab, { sysctls: true });
   process.stdout.write(args.includes('--script') ? exportScript(observed.topology) : toYaml(observed.topology));
   return 0;
 }

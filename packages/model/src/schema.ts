@@ -52,6 +52,8 @@ export const rawNode = z.strictObject({
   interfaces: z.record(z.string(), rawInterface).optional(),
   routes: z.array(z.string()).optional(),
   nat: z.array(rawNat).optional(),
+  /** Kernel knobs by sysctl name: { net.ipv4.conf.all.rp_filter: 1 }. */
+  sysctls: z.record(z.string(), z.union([z.string(), z.number().int(), z.boolean()])).optional(),
 });
 
 /** A Docker-style network: nslab builds it the way Docker's bridge (or overlay) driver does. */

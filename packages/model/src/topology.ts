@@ -46,6 +46,11 @@ export interface Namespace {
   interfaces: Record<string, Interface>;
   routes: Route[];
   nat: NatRule[];
+  /**
+   * Kernel knobs by sysctl name (sysctl.ts's allow-list), as null-prototype objects.
+   * Desired: the ones the file sets. Observed: every knob, when they were read.
+   */
+  sysctls?: Record<string, string>;
 }
 
 /** One end of a link: an interface of a node. */
