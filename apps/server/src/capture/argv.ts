@@ -3,6 +3,7 @@
  * validated before they got here (a kernel namespace name from the lab, an address
  * literal checked by `parseDestination`). Pure: nothing here runs anything.
  */
+import { existsSync } from 'node:fs';
 
 /** tcpdump's -s for buffered captures: libpcap's MAXIMUM_SNAPLEN (pcap-int.h), so no frame (not even a GSO super-packet) is cut. */
 export const CAPTURE_SNAPLEN = 262144;
@@ -122,8 +123,14 @@ export const PROBE_SCRIPT = [
   'sys.exit(code)',
 ].join('\n');
 
+/**
+ * Debian's python3 (install.sh installs it) when present: a version manager's shim
+ * earlier on PATH (pyenv) was measured here taking 3.3 s to start, longer than a trace waits.
+ */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 /** One TCP connection attempt or UDP datagram from a namespace, from source port `sport`. */
 export function probeArgv(netns: string, proto: 'tcp' | 'udp', destination: string, port: number, sport: number, waitSeconds: number): string[] {
   // The runner refuses argv words with newlines: the script travels as one Python string literal (JSON's escapes are Python's).
-  return ['ip', 'netns', 'exec', netns, 'python3', '-c', `exec(${JSON.stringify(PROBE_SCRIPT)})`, proto, destination, String(port), String(sport), String(waitSeconds)];
+  return ['ip', 'netns', 'exec', netns, PYTHON, '-c', `exec(${JSON.stringify(PROBE_SCRIPT)})`, proto, destination, String(port), String(sport), String(waitSeconds)];
 }

@@ -127,7 +127,7 @@ export async function pingTrace(request: PingTraceRequest): Promise<PingTraceRes
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     const argv = sport === undefined ? pingArgv(source.netns, dest.argument, waitSeconds) : probeArgv(source.netns, proto as 'tcp' | 'udp', dest.argument, request.port as number, sport, waitSeconds);
-    const result = await run(argv, { allowFailure: true, timeoutMs: (waitSeconds + 5) * 1000 });
+    const result = await run(argv, { allowFailure: true, timeoutMs: (waitSeconds + 10) * 1000 });
     ping = { stdout: result.stdout, stderr: result.stderr, code: result.code };
     await new Promise((r) => setTimeout(r, SETTLE_MS));
   } finally {
