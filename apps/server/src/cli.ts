@@ -13,6 +13,8 @@ import { execInLab } from './terminal/exec';
 import { TerminalError } from './terminal/errors';
 import { listLabs, observeLab } from './kernel/observe';
 import { CommandError } from './kernel/runner';
+import { PingTraceError, traceInLab } from './capture/index';
+import { traceJson, traceText } from './capture/trace-text';
 
 const USAGE = `usage: nslab COMMAND ...
   apply FILE [--dry-run]        create or converge the lab in FILE (YAML or JSON)
@@ -20,6 +22,9 @@ const USAGE = `usage: nslab COMMAND ...
   export LAB [--script]         the lab as a topology file, or as a bash script of ip/iptables commands
   exec LAB NODE -- CMD [ARGS]   run a command inside a node's namespace, in the lab's view
                                 (ip netns list shows the lab's nodes; ip netns add NAME adds one)
+  trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]
+                                follow one packet (an echo, a TCP connection attempt, a UDP datagram)
+                                hop by hop, with NAT rewrites and the rules that decided; exit 0 when it got there
   destroy LAB                   remove every namespace the lab owns, and nothing else
   list                          the labs on this machine
   serve [--port N] [--host H]   the web app and API (see README.md)`;
@@ -100,8 +105,8 @@ function labArg(args: string[]): string {
   return lab;
 }
 
-async function requireLab(lab: string) {
-  const observed = await observeLab(lab);
+async function requireLab(lab: string, options: { sysctls?: boolean } = {}) {
+  const observed = await observeLab(lab, options);
   if (Object.keys(observed.topology.nodes).length === 0) throw new UsageError(`no lab named "${lab}" on this machine (nslab list shows them)`);
   return observed;
 }
@@ -137,9 +142,10 @@ async function cmdApply(args: string[], values: Record<string, unknown>): Promis
 
 async function cmdShow(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
-  const observed = await requireLab(lab);
+  const observed = await requireLab(lab, { sysctls: true });
   const file = toFile(observed.topology) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
-  for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node] };
+  // show is the kernel's view: every knob with its value, where the file form keeps only those off their default.
+  for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...observed.topology.nodes[node]?.sysctls } };
   if (values['json'] === true) console.log(JSON.stringify(file, null, 2));
   else process.stdout.write(formatYaml(file));
   return 0;
@@ -147,7 +153,7 @@ async function cmdShow(args: string[], values: Record<string, unknown>): Promise
 
 async function cmdExport(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
-  const observed = await requireLab(lab);
+  const observed = await requireLab(lab, { sysctls: true });
   process.stdout.write(values['script'] === true ? exportScript(observed.topology) : toYaml(observed.topology));
   return 0;
 }
@@ -164,6 +170,43 @@ async function cmdExec(args: string[]): Promise<number> {
     addNode: async (l, n) => { await addNode(l, n); },
     removeNode: async (l, n) => { await removeNode(l, n); },
   });
+}
+
+async function cmdTrace(args: string[]): Promise<number> {
+  const lab = labArg(args);
+  const json = args.includes('--json');
+  let proto: 'icmp' | 'tcp' | 'udp' = 'icmp';
+  let port: number | undefined;
+  const words: string[] = [];
+  for (let i = 1; i < args.length; i += 1) {
+    const a = args[i] as string;
+    if (a === '--json') continue;
+    if (a === '--tcp' || a === '--udp') {
+      if (proto !== 'icmp') throw new UsageError('give one of --tcp PORT or --udp PORT, not both');
+      proto = a === '--tcp' ? 'tcp' : 'udp';
+      const text = args[i + 1] ?? '';
+      i += 1;
+      if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new UsageError(`${a} needs a port from 1 to 65535, not "${text}"`);
+      port = Number(text);
+      continue;
+    }
+    if (a.startsWith('-')) throw new UsageError(`unknown option ${a}: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]`);
+    words.push(a);
+  }
+  const [from, dest] = words;
+  if (from === undefined || dest === undefined || words.length > 2) throw new UsageError('usage: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]');
+  const observed = await requireLab(lab);
+  const nodes = Object.keys(observed.topology.nodes);
+  if (!nodes.includes(from)) throw new UsageError(`lab ${lab} has no node "${from}" (it has ${nodes.join(', ')})`);
+  try {
+    const result = await traceInLab({ lab, nodes, source: from, destination: dest, proto, ...(port !== undefined ? { port } : {}) });
+    if (json) console.log(JSON.stringify(traceJson(result), null, 2));
+    else process.stdout.write(traceText(result));
+    return result.ok ? 0 : 1;
+  } catch (err) {
+    if (err instanceof PingTraceError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 async function cmdDestroy(args: string[]): Promise<number> {
@@ -201,6 +244,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'show': return await cmdShow(args, values);
       case 'export': return await cmdExport(args, values);
       case 'exec': return await cmdExec(args);
+      case 'trace': return await cmdTrace(args);
       case 'destroy': return await cmdDestroy(args);
       case 'list': return await cmdList();
       case 'serve': {

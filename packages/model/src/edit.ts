@@ -31,6 +31,7 @@ export const editSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('nat.add'), node: name, rule: rawNat }),
   z.strictObject({ kind: z.literal('nat.remove'), node: name, index: z.number().int().min(0) }),
   z.strictObject({ kind: z.literal('forwarding.set'), node: name, value: z.boolean() }),
+  z.strictObject({ kind: z.literal('sysctl.set'), node: name, name: z.string().max(80), value: z.string().max(8) }),
 ]);
 
 /** One edit. */
@@ -181,6 +182,12 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
       case 'forwarding.set': {
         const n = nodeOf(edit.node);
         if (n) { if (edit.value) n.forwarding = true; else delete n.forwarding; }
+        break;
+      }
+      case 'sysctl.set': {
+        // Validated with the whole file (sysctl.ts's allow-list) like any other key.
+        const n = nodeOf(edit.node);
+        if (n) n.sysctls = Object.assign(Object.create(null) as Record<string, string>, n.sysctls, { [edit.name]: edit.value });
         break;
       }
       default:

@@ -19,6 +19,7 @@ import { validate } from './validate';
 import { reservedNameProblem } from './names';
 import { warnings } from './warnings';
 import { formatFirewallLine, parseFirewallLine } from './firewall';
+import { parseSysctlName, sysctlDefault, sysctlValueProblem } from './sysctl';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
 
@@ -214,6 +215,8 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
         else problems.push({ path: pathOf('nodes', name, 'firewall', i), message: r.message });
       });
     }
+    const knobs = resolveSysctls(name, rawNode?.sysctls, problems);
+    if (knobs !== undefined) node.sysctls = knobs;
     topology.nodes[name] = node;
   }
   // An endpoint named only in a link is a veth with no addresses.
@@ -223,7 +226,44 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
       if (node && !node.interfaces[e.interface]) node.interfaces[e.interface] = { kind: 'veth', up: true, addresses: [] };
     }
   }
+  // An interface's knob needs the interface ("all" and "default" are the kernel's own).
+  for (const [name, node] of Object.entries(topology.nodes)) {
+    for (const key of Object.keys(node.sysctls ?? {})) {
+      const parsed = parseSysctlName(key);
+      const iface = typeof parsed === 'string' ? undefined : parsed.interface;
+      if (iface !== undefined && iface !== 'all' && iface !== 'default' && !Object.hasOwn(node.interfaces, iface)) {
+        problems.push({ path: pathOf('nodes', name, 'sysctls', key), message: `${name} has no interface "${iface}": add it, or set the knob on all` });
+      }
+    }
+  }
   return topology;
+}
+
+/**
+ * A node's `sysctls:` map: names from the allow-list (sysctl.ts), values as the
+ * kernel writes them ("1"; true and 1 are accepted for it). ip_forward has its own
+ * key in the file. Undefined when the node sets none.
+ */
+function resolveSysctls(node: string, raw: Record<string, string | number | boolean> | undefined, problems: Problem[]): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  const out = Object.create(null) as Record<string, string>;
+  for (const [key, rawValue] of Object.entries(raw)) {
+    const path = pathOf('nodes', node, 'sysctls', key);
+    if (key === 'net.ipv4.ip_forward') {
+      problems.push({ path, message: 'write forwarding: true (or false) on the node instead of net.ipv4.ip_forward' });
+      continue;
+    }
+    const parsed = parseSysctlName(key);
+    if (typeof parsed === 'string') {
+      problems.push({ path, message: parsed });
+      continue;
+    }
+    const value = typeof rawValue === 'boolean' ? (rawValue ? '1' : '0') : String(rawValue);
+    const problem = sysctlValueProblem(parsed.spec, value);
+    if (problem !== undefined) problems.push({ path, message: `${key} ${problem}` });
+    else out[key] = value;
+  }
+  return out;
 }
 
 /** The lab as a topology file's data: defaults left out, VXLAN keys flat, veth kinds implied by links. */
@@ -235,6 +275,9 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
   for (const [name, node] of Object.entries(topology.nodes)) {
     const rawNode: NonNullable<NonNullable<RawTopology['nodes']>[string]> = {};
     if (node.forwarding) rawNode.forwarding = true;
+    // Knobs the kernel holds at their fresh-namespace value are left out, as other defaults are.
+    const knobs = Object.entries(node.sysctls ?? {}).filter(([k, v]) => k !== 'net.ipv4.ip_forward' && sysctlDefault(k) !== undefined && v !== sysctlDefault(k)).sort(([a], [b]) => a.localeCompare(b));
+    if (knobs.length > 0) rawNode.sysctls = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(knobs));
     const ifaces: Record<string, RawInterface> = {};
     for (const [ifname, iface] of Object.entries(node.interfaces)) {
       if (iface.kind === 'loopback' && iface.addresses.length === 0) continue;

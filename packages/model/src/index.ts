@@ -24,3 +24,4 @@ export * from './container/ipam';
 export * from './container/expand';
 export * from './packet/index';
 export * from './protocol/terminal';
+export * from './sysctl';

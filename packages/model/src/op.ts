@@ -3,6 +3,7 @@
  * exists, and renders the exact argv that carries it out, so a plan can be shown
  * before it runs (a dry run) and logged as it runs.
  */
+import { sysctlArgName } from './sysctl';
 import { KINDS } from './interface/index';
 import type { Interface } from './topology';
 import type { Route } from './route';
@@ -33,7 +34,7 @@ export type Op = (
   | { kind: 'addr.del'; interface: string; address: string } & Where
   | { kind: 'route.add'; route: Route } & Where
   | { kind: 'route.del'; route: Route } & Where
-  | { kind: 'sysctl.set'; key: SysctlKey; value: '0' | '1' } & Where
+  | { kind: 'sysctl.set'; key: string; value: string } & Where
   | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
   | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
 ) & { reason: string };
@@ -101,7 +102,7 @@ export function opArgv(op: Op): string[] {
     case 'addr.del': return ['ip', '-n', op.netns, 'addr', 'del', op.address, 'dev', op.interface];
     case 'route.add': return ['ip', '-n', op.netns, 'route', 'add', ...routeArgs(op.route)];
     case 'route.del': return ['ip', '-n', op.netns, 'route', 'del', ...routeArgs(op.route)];
-    case 'sysctl.set': return ['ip', 'netns', 'exec', op.netns, 'sysctl', '-qw', `${op.key}=${op.value}`];
+    case 'sysctl.set': return ['ip', 'netns', 'exec', op.netns, 'sysctl', '-qw', `${sysctlArgName(op.key)}=${op.value}`];
     case 'nat.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-A', op.spec.chain, ...op.spec.args];
     case 'nat.del': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-D', op.spec.chain, ...op.spec.args];
     default: return assertNever(op);

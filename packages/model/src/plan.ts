@@ -133,6 +133,10 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
     if (desNs.forwarding !== (obsNs?.forwarding ?? false)) {
       ops.push({ kind: 'sysctl.set', ...w, key: 'net.ipv4.ip_forward', value: desNs.forwarding ? '1' : '0', reason: `forwarding is ${desNs.forwarding ? 'on' : 'off'} for ${node} in the topology` });
     }
+    // Knobs: only the ones the topology names are set; the others are the kernel's business.
+    for (const [key, value] of Object.entries(desNs.sysctls ?? {})) {
+      if (obsNs?.sysctls?.[key] !== value) ops.push({ kind: 'sysctl.set', ...w, key, value, reason: `${key} is ${value} for ${node} in the topology` });
+    }
 
     const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
     const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));

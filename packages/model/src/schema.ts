@@ -56,6 +56,8 @@ export const rawNode = z.strictObject({
   nat: z.array(rawNat).optional(),
   /** Raw iptables rules, e.g. "-t filter -A INPUT -p icmp -j DROP": listing them makes the file own the node's raw rules. */
   firewall: z.array(z.string().max(1000)).max(1000).optional(),
+  /** Kernel knobs by sysctl name: { net.ipv4.conf.all.rp_filter: 1 }. */
+  sysctls: z.record(z.string(), z.union([z.string(), z.number().int(), z.boolean()])).optional(),
 });
 
 /** A Docker-style network: nslab builds it the way Docker's bridge (or overlay) driver does. */

@@ -53,6 +53,11 @@ export interface Namespace {
    * nslab does not model (`other` rules); without it an apply leaves those rules alone.
    */
   firewall?: boolean;
+  /**
+   * Kernel knobs by sysctl name (sysctl.ts's allow-list), as null-prototype objects.
+   * Desired: the ones the file sets. Observed: every knob, when they were read.
+   */
+  sysctls?: Record<string, string>;
 }
 
 /** One end of a link: an interface of a node. */

@@ -8,3 +8,6 @@ export type { LimitedEvent, AggregateCount, LimiterOptions } from './limiter';
 export { pingTrace, parseDestination, explainFailure, kernelFacts, PingTraceError, PING_WAIT_SECONDS } from './ping-trace';
 export type { PingTraceRequest, TraceNamespace, KernelFacts, Destination } from './ping-trace';
 export { CAPTURE_SNAPLEN, IMMEDIATE_SNAPLEN, tcpdumpArgv } from './argv';
+export { traceInLab } from './lab-trace';
+export type { LabTraceRequest } from './lab-trace';
+export { readConntrack, parseConntrackLine } from './conntrack';

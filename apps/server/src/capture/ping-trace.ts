@@ -1,13 +1,20 @@
 /**
- * pingTrace: one ping from one node of a lab, followed hop by hop through every
- * namespace of the lab (DESIGN.md section 6), and when it fails, where it was last
- * seen and why, in words a learner can act on.
+ * pingTrace: one traced packet from one node of a lab (an ICMP echo, a TCP
+ * connection attempt to a port, a UDP datagram to a port), followed hop by hop
+ * through every namespace of the lab (DESIGN.md section 6) with every NAT rewrite,
+ * the netfilter rules it met (the kernel's own trace), the conntrack entries that
+ * link the rewrites, and when it fails, where it was last seen and why, in words a
+ * learner can act on.
  */
-import { canonicalIp, ifnameProblem, parseIp, type NodePacketEvent, type PingHop, type PingOutput, type PingTraceResult, type TracedEcho } from '@nslab/model';
+import { randomInt } from 'node:crypto';
+import { canonicalIp, ifnameProblem, parseIp, type ConntrackEntry, type NodePacketEvent, type PingHop, type PingOutput, type PingTraceResult, type RuleVerdict, type TracedEcho, type TraceProto } from '@nslab/model';
 import { readNetns } from '../kernel/observe';
 import { CommandError, run } from '../kernel/runner';
-import { forwardingArgv, pingArgv, routeGetArgv } from './argv';
+import { forwardingArgv, pingArgv, probeArgv, routeGetArgv, sysctlReadArgv } from './argv';
 import { NetnsCapture, type CaptureEvent } from './capture';
+import { isTracedFlow, readConntrack } from './conntrack';
+import { flowHops } from './flow-hops';
+import { NfTrace, spellAsIptables, verdictsOf, type TracedHeader } from './nftrace';
 import { findEcho, traceHops, unansweredNeighbours } from './ping-hops';
 
 /** ping -W: seconds to wait for the reply. 2 s covers a lab's sub-millisecond RTTs and an ARP that needs retries. */
@@ -38,8 +45,17 @@ export interface PingTraceRequest {
   source: string;
   /** An IPv4 or IPv6 literal (IPv6 link-local may carry a zone: "fe80::1%eth0"). */
   destination: string;
+  /** What to send: an ICMP echo (the default), a TCP connection attempt or a UDP datagram. */
+  proto?: TraceProto;
+  /** TCP and UDP: the destination port. */
+  port?: number;
   waitSeconds?: number;
 }
+
+/** The first port the TCP/UDP probe may send from; above Linux's ephemeral range start (32768) and below its end (60999). */
+const PROBE_PORT_MIN = 40_000;
+/** One past the last port the probe may send from. */
+const PROBE_PORT_MAX = 60_000;
 
 /** A trace that cannot run: a bad destination, an unknown source node. */
 export class PingTraceError extends Error {
@@ -84,37 +100,129 @@ export async function pingTrace(request: PingTraceRequest): Promise<PingTraceRes
   if (typeof dest === 'string') throw new PingTraceError(dest, who);
   const source = request.namespaces.find((n) => n.node === request.source);
   if (source === undefined) throw new PingTraceError(`there is no node "${request.source}" in this lab to ping from`, who);
+  const proto = request.proto ?? 'icmp';
+  if (proto === 'icmp' && request.port !== undefined) throw new PingTraceError('an ICMP echo has no port: trace tcp or udp to give one', who);
+  if (proto !== 'icmp' && (request.port === undefined || !Number.isInteger(request.port) || request.port < 1 || request.port > 65535)) {
+    throw new PingTraceError(`a ${proto} trace needs the destination port, a whole number from 1 to 65535`, who);
+  }
   const waitSeconds = Math.max(1, Math.min(10, Math.round(request.waitSeconds ?? PING_WAIT_SECONDS)));
+  const sport = proto === 'icmp' ? undefined : randomInt(PROBE_PORT_MIN, PROBE_PORT_MAX);
 
   const events: NodePacketEvent[] = [];
   const keep = (e: CaptureEvent) => {
     if (e.kind !== 'packet' || events.length >= MAX_TRACE_EVENTS) return;
-    const top = e.packet.layers.some((l) => l.kind === 'icmp' || l.kind === 'icmpv6' || l.kind === 'arp');
+    const top = e.packet.layers.some((l) => l.kind === 'icmp' || l.kind === 'icmpv6' || l.kind === 'arp' || (proto !== 'icmp' && l.kind === proto));
     if (top) events.push(e.packet);
   };
   const captures = request.namespaces.map((n) => new NetnsCapture(n.netns, n.node, { immediate: true, snaplen: TRACE_SNAPLEN, ringPackets: 1 }));
   for (const c of captures) c.subscribe(keep);
+  const nft = new NfTrace(request.namespaces, { proto, family: dest.family, ...(sport !== undefined ? { sport } : {}) });
   let ping: PingOutput;
   let dropped = 0;
+  let tracing = false;
+  let traced: Awaited<ReturnType<NfTrace['stop']>> = [];
   try {
-    const started = await Promise.allSettled(captures.map((c) => c.start()));
+    const [started, nftReady] = await Promise.all([Promise.allSettled(captures.map((c) => c.start())), nft.start()]);
+    tracing = nftReady;
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const result = await run(pingArgv(source.netns, dest.argument, waitSeconds), { allowFailure: true, timeoutMs: (waitSeconds + 5) * 1000 });
+    const argv = sport === undefined ? pingArgv(source.netns, dest.argument, waitSeconds) : probeArgv(source.netns, proto as 'tcp' | 'udp', dest.argument, request.port as number, sport, waitSeconds);
+    const result = await run(argv, { allowFailure: true, timeoutMs: (waitSeconds + 10) * 1000 });
     ping = { stdout: result.stdout, stderr: result.stderr, code: result.code };
     await new Promise((r) => setTimeout(r, SETTLE_MS));
   } finally {
-    const ends = await Promise.all(captures.map((c) => c.stop()));
+    const [ends, nftLines] = await Promise.all([Promise.all(captures.map((c) => c.stop())), nft.stop()]);
     dropped = ends.reduce((n, e) => n + (e.droppedByKernel ?? 0), 0);
+    traced = nftLines;
   }
 
-  const echo = findEcho(events, request.source, dest.address);
-  const hops = echo === null ? [] : traceHops(events, echo);
-  const ok = ping.code === 0 && hops.some((h) => h.type === 'reply' && h.node === request.source && h.direction !== 'out');
+  const echo = proto === 'icmp' ? findEcho(events, request.source, dest.address) : null;
+  const hops = proto === 'icmp' ? (echo === null ? [] : traceHops(events, echo)) : flowHops(events, { proto: proto as 'tcp' | 'udp', sport: sport as number }, request.source);
+  const direction = (h: TracedHeader): 'request' | 'reply' | undefined => {
+    if (proto === 'icmp') {
+      if (echo !== null && h.icmpId !== undefined && h.icmpId !== echo.id) return undefined;
+      return h.icmpType === 'echo-request' ? 'request' : h.icmpType === 'echo-reply' ? 'reply' : undefined;
+    }
+    if (h.sport === sport) return 'request';
+    if (h.dport === sport || h.icmpType === 'destination-unreachable') return 'reply';
+    return undefined;
+  };
+  const rules = tracing ? verdictsOf(traced, nft.table, direction) : [];
+  const netnsOf = (node: string) => request.namespaces.find((n) => n.node === node)?.netns;
+  await spellAsIptables(rules, netnsOf);
+  const droppedBy = rules.find((r) => r.verdict === 'drop') ?? null;
+  const conntrack = await flowConntrack(request.namespaces, { proto, src: hops[0]?.src ?? '', dst: dest.address, ...(sport !== undefined ? { sport } : {}) });
+
+  const facts = kernelFacts(request.namespaces);
+  const answered = hops.some((h) => h.type === 'reply' && h.node === request.source && h.direction !== 'out');
+  let ok: boolean;
+  if (proto === 'icmp') ok = ping.code === 0 && answered;
+  else if (proto === 'tcp') ok = answered && hops.some((h) => h.type === 'reply' && h.what === 'SYN-ACK');
+  else ok = droppedBy === null && !hops.some((h) => h.type === 'reply' && h.what !== 'UDP') && (answered || (await udpArrived(hops, facts)));
   const lastSeen = hops[hops.length - 1] ?? null;
   const result: PingTraceResult = { ok, source: request.source, destination: dest.address, echo, hops, lastSeen: ok ? null : lastSeen, cause: null, dropped, ping };
-  if (!ok) result.cause = await explainFailure(request, dest, hops, events, ping, kernelFacts(request.namespaces));
+  result.flow = { proto, ...(request.port !== undefined ? { port: request.port } : {}), ...(sport !== undefined ? { sport } : {}) };
+  result.rules = rules;
+  result.conntrack = conntrack;
+  result.droppedBy = droppedBy;
+  if (!ok) result.cause = await flowCause(request, proto, dest, hops, events, ping, facts, droppedBy, tracing);
   return result;
+}
+
+/** A UDP datagram with no answer reached its destination when a node that owns the address it arrived for saw it come in. */
+async function udpArrived(hops: readonly PingHop[], facts: KernelFacts): Promise<boolean> {
+  for (const h of hops) {
+    if (h.type === 'request' && h.direction === 'in' && (await facts.ownerOf(h.dst)) === h.node) return true;
+  }
+  return false;
+}
+
+/** The conntrack entries of the traced flow, from every namespace. */
+async function flowConntrack(namespaces: readonly TraceNamespace[], flow: { proto: TraceProto; src: string; dst: string; sport?: number }): Promise<ConntrackEntry[]> {
+  const all = await Promise.all(namespaces.map((n) => readConntrack(n.node, n.netns)));
+  return all.flat().filter((e) => isTracedFlow(e, flow));
+}
+
+/** Words for the packets of each protocol. */
+const WORDS: Record<TraceProto, { request: string; reply: string }> = {
+  icmp: { request: 'echo request', reply: 'echo reply' },
+  tcp: { request: 'SYN', reply: 'SYN-ACK' },
+  udp: { request: 'UDP datagram', reply: 'UDP reply' },
+};
+
+/** Why a traced flow did not complete: a rule that dropped it (the kernel said so), a refusal, or the model's reading of the silence. */
+async function flowCause(
+  request: PingTraceRequest,
+  proto: TraceProto,
+  dest: Destination,
+  hops: readonly PingHop[],
+  events: readonly NodePacketEvent[],
+  probe: PingOutput,
+  facts: KernelFacts,
+  droppedBy: RuleVerdict | null,
+  tracing: boolean,
+): Promise<string> {
+  const words = WORDS[proto];
+  if (droppedBy !== null) {
+    const what = droppedBy.type === 'request' ? words.request : words.reply;
+    const rule = droppedBy.rule === 'policy' ? `the policy of chain ${droppedBy.chain}` : `the rule "${droppedBy.rule}"`;
+    let cause = `the ${what} was dropped in ${droppedBy.node} by ${rule} (${droppedBy.table}, chain ${droppedBy.chain})`;
+    const into = [...hops].reverse().find((h) => h.node === droppedBy.node && h.direction === 'in' && h.type === droppedBy.type);
+    const port = into === undefined ? undefined : await facts.masterOf?.(into.node, into.interface);
+    const bridged = port === undefined ? undefined : await facts.sysctl?.(droppedBy.node, 'net.bridge.bridge-nf-call-iptables');
+    if (bridged === '1' && droppedBy.chain === 'FORWARD') cause += `; net.bridge.bridge-nf-call-iptables = 1 in ${droppedBy.node}, so frames its bridges switch cross iptables too`;
+    return cause;
+  }
+  const refusal = hops.find((h) => h.type === 'reply' && (h.what === 'RST-ACK' || h.what?.startsWith('ICMP') === true));
+  if (refusal !== undefined) {
+    const first = hops.find((h) => h.type === 'request' && h.direction === 'in' && h.node === refusal.node);
+    const target = first !== undefined ? `${first.dst}${first.dport !== undefined ? ` port ${first.dport}` : ''}` : `${dest.address} port ${request.port ?? ''}`;
+    return refusal.what === 'RST-ACK'
+      ? `${refusal.node} refused the connection (it answered the SYN with a reset): nothing listens on tcp ${target}`
+      : `${refusal.node} answered with ${refusal.what?.replace(/^ICMP /, 'ICMP ')}: nothing listens on udp ${target}`;
+  }
+  const cause = await explainFailure(request, dest, hops, events, probe, facts, words, proto);
+  return tracing ? cause : `${cause} (the kernel's rule tracing was unavailable, so no firewall rule could be named)`;
 }
 
 /** What the failure analysis asks of the kernel; an interface so the wording can be tested without one. */
@@ -125,6 +233,50 @@ export interface KernelFacts {
   route(node: string, address: string): Promise<{ ok: true; dev?: string; gateway?: string } | { ok: false; reason: string }>;
   /** The node that has an address on one of its interfaces. */
   ownerOf(address: string): Promise<string | undefined>;
+  /** A sysctl's value in a node ("net.ipv4.conf.eth0.rp_filter"), undefined when it cannot be read. */
+  sysctl?(node: string, name: string): Promise<string | undefined>;
+  /** The bridge (or other master) an interface of a node is enslaved to. */
+  masterOf?(node: string, iface: string): Promise<string | undefined>;
+}
+
+/**
+ * Why an ARP request that reached its target went unanswered, when the target's
+ * rp_filter is the reason (ARP requests are reverse-path filtered too): ": they
+ * reached router on eth0 but strict reverse-path filtering dropped them: ...".
+ */
+async function arpFilterNotes(unanswered: Map<string, string[]>, events: readonly NodePacketEvent[], facts: KernelFacts): Promise<Map<string, string>> {
+  const notes = new Map<string, string>();
+  for (const [node, targets] of unanswered) {
+    for (const target of targets) {
+      const owner = await facts.ownerOf(target);
+      const seen = events.find((e) => e.node === owner && e.direction === 'in' && e.layers.some((l) => l.kind === 'arp' && l.operation === 'request' && l.targetIp === target));
+      const arp = seen?.layers.find((l) => l.kind === 'arp');
+      if (seen === undefined || owner === undefined || arp?.kind !== 'arp') continue;
+      const rp = await rpFilterDrop({ node: owner, interface: seen.interface, direction: 'in', time: seen.time, type: 'request', src: arp.senderIp, dst: target }, facts);
+      if (rp !== null) {
+        notes.set(node, `: they reached ${owner} on ${seen.interface} but ${rp}`);
+        break;
+      }
+    }
+  }
+  return notes;
+}
+
+/**
+ * Reverse-path filtering: a strict rp_filter (1) drops a packet that came in on an
+ * interface other than the one the route back to its source leaves by, and says
+ * nothing (no counter a learner sees, no firewall rule). The kernel uses the higher
+ * of conf.all and the interface's own value.
+ */
+async function rpFilterDrop(hop: PingHop, facts: KernelFacts): Promise<string | null> {
+  if (hop.direction !== 'in' || facts.sysctl === undefined || hop.src.includes(':')) return null;
+  const [all, own] = await Promise.all([facts.sysctl(hop.node, 'net.ipv4.conf.all.rp_filter'), facts.sysctl(hop.node, `net.ipv4.conf.${hop.interface}.rp_filter`)]);
+  const mode = Math.max(Number(all ?? 0), Number(own ?? 0));
+  if (mode !== 1) return null;
+  const back = await facts.route(hop.node, hop.src);
+  if (back.ok && back.dev === hop.interface) return null;
+  const why = back.ok ? `the route back to ${hop.src} leaves by ${back.dev ?? 'another interface'}` : `there is no route back to ${hop.src}`;
+  return `strict reverse-path filtering dropped it: ${why}, not by ${hop.interface} where it came in (net.ipv4.conf.${own === '1' ? hop.interface : 'all'}.rp_filter = 1; 2 is loose, 0 is off)`;
 }
 
 /** KernelFacts read from the lab's namespaces with ip and /proc. */
@@ -152,6 +304,25 @@ export function kernelFacts(namespaces: readonly TraceNamespace[]): KernelFacts 
       } catch (err) {
         const said = err instanceof CommandError ? err.stderr.replace(/^RTNETLINK answers:\s*/, '').trim() : String(err);
         return { ok: false, reason: said.toLowerCase() || 'no route' };
+      }
+    },
+    async sysctl(node, name) {
+      const netns = netnsOf(node);
+      const argv = netns === undefined ? undefined : sysctlReadArgv(netns, name);
+      if (argv === undefined) return undefined;
+      const r = await run(argv, { allowFailure: true, timeoutMs: 5_000 });
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    },
+    async masterOf(node, iface) {
+      const netns = netnsOf(node);
+      if (netns === undefined || ifnameProblem(iface) !== undefined) return undefined;
+      const r = await run(['ip', '-n', netns, '-j', 'link', 'show', 'dev', iface], { allowFailure: true, timeoutMs: 5_000 });
+      if (r.code !== 0) return undefined;
+      try {
+        // `ip -j link show dev X` prints [{ifname, master?, ...}].
+        return (JSON.parse(r.stdout) as { master?: string }[])[0]?.master;
+      } catch {
+        return undefined;
       }
     },
     async ownerOf(address) {
@@ -188,13 +359,16 @@ export async function explainFailure(
   events: readonly NodePacketEvent[],
   ping: PingOutput,
   facts: KernelFacts,
+  words: { request: string; reply: string } = WORDS.icmp,
+  proto: TraceProto = 'icmp',
 ): Promise<string> {
   const source = request.source;
   const unanswered = unansweredNeighbours(events);
+  const arpNotes = await arpFilterNotes(unanswered, events, facts);
   const neighbourWord = dest.family === 4 ? 'ARP requests' : 'neighbour solicitations';
   const noAnswer = (node: string): string | null => {
     const targets = unanswered.get(node);
-    return targets === undefined ? null : `${node} sent ${neighbourWord} for ${targets.join(', ')} that nobody answered`;
+    return targets === undefined ? null : `${node} sent ${neighbourWord} for ${targets.join(', ')} that nobody answered${arpNotes.get(node) ?? ''}`;
   };
   const requests = hops.filter((h) => h.type === 'request');
   const replies = hops.filter((h) => h.type === 'reply');
@@ -202,26 +376,26 @@ export async function explainFailure(
   if (!requests.some((h) => h.node === source)) {
     const route = await facts.route(source, dest.address);
     if (!route.ok) return `no route from ${source} to ${dest.address} (${route.reason})`;
-    return noAnswer(source) ?? `${source} sent no echo request to ${dest.address}${pingSaid(ping)}`;
+    return noAnswer(source) ?? `${source} sent no ${words.request} to ${dest.address}${pingSaid(ping)}`;
   }
 
   const destinationNode = await facts.ownerOf(dest.address);
   const arrived = requests.find((h) => h.node === destinationNode && h.direction !== 'out');
   if (arrived === undefined) {
-    return stuck('echo request', requests[requests.length - 1] as PingHop, dest.address, destinationNode, dest.family, facts, noAnswer);
+    return stuck(words.request, requests[requests.length - 1] as PingHop, dest.address, destinationNode, dest.family, facts, noAnswer);
   }
   if (replies.length === 0) {
     // The source as the destination saw it (after any NAT on the way).
     const back = arrived.src;
     const route = await facts.route(arrived.node, back);
-    if (!route.ok) return `the echo request reached ${arrived.node} on ${arrived.interface} from ${back}, but ${arrived.node} has no route back to ${back} (${route.reason})`;
-    return (
-      noAnswer(arrived.node) ??
-      `the echo request reached ${arrived.node} on ${arrived.interface} but ${arrived.node} did not answer it: check net.ipv${dest.family}.icmp_echo_ignore_all and its firewall (ip netns exec ${arrived.node} iptables -L INPUT -v -n)`
-    );
+    if (!route.ok) return `the ${words.request} reached ${arrived.node} on ${arrived.interface} from ${back}, but ${arrived.node} has no route back to ${back} (${route.reason})`;
+    const rp = await rpFilterDrop(arrived, facts);
+    if (rp !== null) return `the ${words.request} reached ${arrived.node} on ${arrived.interface} but ${rp}`;
+    const check = proto === 'icmp' ? `check net.ipv${dest.family}.icmp_echo_ignore_all and its firewall` : `is a server listening on ${proto} port ${arrived.dport ?? ''}? check its firewall too`;
+    return noAnswer(arrived.node) ?? `the ${words.request} reached ${arrived.node} on ${arrived.interface} but ${arrived.node} did not answer it: ${check} (ip netns exec ${arrived.node} iptables -L INPUT -v -n)`;
   }
   const last = replies[replies.length - 1] as PingHop;
-  return stuck('echo reply', last, last.dst, await facts.ownerOf(last.dst), dest.family, facts, noAnswer);
+  return stuck(words.reply, last, last.dst, await facts.ownerOf(last.dst), dest.family, facts, noAnswer);
 }
 
 /** Why a packet last seen at `last` did not go on towards `target` (owned by `targetNode`, if in the lab). */
@@ -241,6 +415,8 @@ async function stuck(
       `the ${what} left ${node} on ${iface} but no namespace of the lab saw it arrive: is the other end of ${iface} down, or outside the lab${targetNode === undefined ? ` (no node of the lab has ${target})` : ''}?`
     );
   }
+  const rp = await rpFilterDrop(last, facts);
+  if (rp !== null) return `the ${what} reached ${node} on ${iface} but ${rp}`;
   const forwarding = await facts.forwarding(node, family);
   if (forwarding === false) {
     const sysctl = family === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding';

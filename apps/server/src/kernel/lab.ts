@@ -60,11 +60,13 @@ export async function applyTopology(
 
 /** Reads the lab, first adopting (unless dry) unmarked namespaces the topology declares. */
 async function readForApply(desired: Topology, dryRun: boolean): Promise<{ topology: Topology; foreign: string[] }> {
-  let observed = await observeLab(desired.name);
+  // Knobs are read only when the topology sets some: a sysctl process per namespace is a cost a lab without them need not pay.
+  const sysctls = Object.values(desired.nodes).some((n) => n.sysctls !== undefined && Object.keys(n.sysctls).length > 0);
+  let observed = await observeLab(desired.name, { sysctls });
   const adoptable = observed.unmarked.filter((n) => Object.keys(desired.nodes).some((node) => netnsName(desired.name, node) === n));
   if (adoptable.length > 0 && !dryRun) {
     await adoptNetns(desired.name, adoptable);
-    observed = await observeLab(desired.name);
+    observed = await observeLab(desired.name, { sysctls });
   }
   return { topology: observed.topology, foreign: observed.foreign };
 }

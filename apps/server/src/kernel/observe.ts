@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Link, Topology } from '@nslab/model';
-import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName } from '@nslab/model';
+import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName, sysctlArgName, sysctlNames } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
 import { batchLine } from './batch';
@@ -83,7 +83,7 @@ export interface LabReading {
 }
 
 /** Reads a lab from the kernel. A lab that does not exist reads as an empty topology. */
-export async function observeLab(lab: string, options: { firewall?: boolean } = {}): Promise<LabReading> {
+export async function observeLab(lab: string, options: { firewall?: boolean; sysctls?: boolean } = {}): Promise<LabReading> {
   const prefix = `${NETNS_PREFIX}${lab}.`;
   const names = (await listNetns()).filter((n) => n.startsWith(prefix) && parseNetnsName(n)?.lab === lab);
   const read = await readNamespaces(names, { firewall: options.firewall ?? true });
@@ -98,7 +98,34 @@ export async function observeLab(lab: string, options: { firewall?: boolean } = 
     else if (r.owner) foreign.push(n);
     else unmarked.push(n);
   });
-  return { topology: assemble(lab, readings), readings, unmarked, foreign };
+  const topology = assemble(lab, readings);
+  if (options.sysctls === true) {
+    await pool(Object.entries(topology.nodes), READ_CONCURRENCY, async ([node, ns]) => {
+      ns.sysctls = await readSysctls(netnsName(lab, node), Object.keys(ns.interfaces));
+    });
+  }
+  return { topology, readings, unmarked, foreign };
+}
+
+/**
+ * The knobs of sysctl.ts's allow-list in one namespace, by sysctl name, with one
+ * `sysctl` process. Knobs the kernel lacks (net.bridge without br_netfilter) are
+ * left out; sysctl(8) names them on stderr and exits non-zero, which is expected.
+ */
+export async function readSysctls(netns: string, interfaces: readonly string[]): Promise<Record<string, string>> {
+  const names = sysctlNames(interfaces.filter((i) => i !== 'all' && i !== 'default'));
+  const byArg = new Map(names.map((n) => [sysctlArgName(n), n]));
+  const r = await run(['ip', 'netns', 'exec', netns, 'sysctl', ...byArg.keys()], { allowFailure: true, timeoutMs: 10_000 });
+  const out = Object.create(null) as Record<string, string>;
+  for (const line of r.stdout.split('\n')) {
+    const at = line.indexOf(' = ');
+    if (at < 0) continue;
+    // sysctl prints dotted names; an interface name with dots comes back with slashes ("net.ipv4.conf.eth0/100.rp_filter").
+    const printed = line.slice(0, at).trim();
+    const name = byArg.get(printed) ?? names.find((n) => n.replace(/\//g, '.') === printed.replace(/\//g, '.')) ?? printed;
+    if (names.includes(name)) out[name] = line.slice(at + 3).trim();
+  }
+  return out;
 }
 
 /** Joins per-namespace readings into a lab: veth ends become links. */

@@ -12,7 +12,7 @@ import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
 import type { LabService } from '../labs';
 import type { PacketService } from '../packets';
-import { pingTrace, PingTraceError } from '../capture/index';
+import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
 
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
@@ -160,12 +160,11 @@ export class Hub {
         return;
       case 'trace': {
         const topology = await this.feed.watch(message.lab);
-        if (!own(topology.nodes, message.node)) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" to ping from`);
+        if (!own(topology.nodes, message.node)) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" to trace from`);
         try {
-          const result = await pingTrace({
-            namespaces: Object.keys(topology.nodes).map((node) => ({ node, netns: netnsName(message.lab, node) })),
-            source: message.node,
-            destination: message.destination,
+          const result = await traceInLab({
+            lab: message.lab, nodes: Object.keys(topology.nodes), source: message.node, destination: message.destination,
+            ...(message.proto !== undefined ? { proto: message.proto } : {}), ...(message.port !== undefined ? { port: message.port } : {}),
           });
           this.send(client, { type: 'trace', lab: message.lab, result, ...(message.id ? { id: message.id } : {}) });
         } catch (err) {

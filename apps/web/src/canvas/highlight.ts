@@ -97,10 +97,13 @@ export function highlightOf({ topology, selection, terminalNode, sightings = [],
       const prev = seen.get(k);
       if (prev) {
         prev.label = `${prev.label ?? ''},${row.index}`;
-        if (row.lastSeen) prev.tone = 'trace-fail';
+        if (row.lastSeen || row.dropped) prev.tone = 'trace-fail';
+        if (row.nat) prev.label = `${prev.label ?? ''} ${row.nat}`;
         continue;
       }
-      const mark: PortMark = { node: row.node, interface: row.interface, tone: row.lastSeen ? 'trace-fail' : 'trace', label: String(row.index) };
+      // The port's label carries the hop numbers, the NAT done there and a drop: the verdicts drawn on the canvas.
+      const label = `${row.index}${row.nat ? ` ${row.nat}` : ''}${row.dropped ? ' DROP' : ''}`;
+      const mark: PortMark = { node: row.node, interface: row.interface, tone: row.lastSeen || row.dropped ? 'trace-fail' : 'trace', label };
       seen.set(k, mark);
       ports.push(mark);
     }

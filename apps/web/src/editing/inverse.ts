@@ -3,7 +3,7 @@
  * edits. Sent like any edit, so an undo is planned, shown and run by the server
  * like everything else (the inverse plan), and never replays stale kernel state.
  */
-import { applyEdits, formatRoute, parseRoute, resolve, toFile } from '@nslab/model';
+import { applyEdits, formatRoute, parseRoute, resolve, sysctlDefault, toFile } from '@nslab/model';
 import type { Edit, Endpoint, RawInterface, Topology } from '@nslab/model';
 
 type Ifaces = Record<string, RawInterface>;
@@ -113,6 +113,11 @@ export function inverseOf(state: Topology, edit: Edit): Edit[] {
     }
     case 'forwarding.set':
       return [{ kind: 'forwarding.set', node: edit.node, value: state.nodes[edit.node]?.forwarding ?? false }];
+    case 'sysctl.set': {
+      // The value before, when the lab state knows it (knobs are read on demand, so it may not).
+      const before = state.nodes[edit.node]?.sysctls?.[edit.name] ?? sysctlDefault(edit.name);
+      return before === undefined ? [] : [{ kind: 'sysctl.set', node: edit.node, name: edit.name, value: before }];
+    }
     default: {
       const never: never = edit;
       throw new Error(`unexpected edit ${JSON.stringify(never)}`);

@@ -55,6 +55,8 @@ export function editField(edit: Edit): { node?: string; field: string } {
       return { node: edit.node, field: fieldKey.nat(edit.node) };
     case 'forwarding.set':
       return { node: edit.node, field: fieldKey.forwarding(edit.node) };
+    case 'sysctl.set':
+      return { node: edit.node, field: `nodes.${edit.node}.sysctls.${edit.name}` };
     default: {
       const never: never = edit;
       throw new Error(`unexpected edit ${JSON.stringify(never)}`);

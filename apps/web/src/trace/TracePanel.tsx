@@ -14,6 +14,7 @@ import { runTrace } from './trace';
 import { useLab } from '../state/lab';
 import { useTrace } from './store';
 import { Icon } from '../ui/Icons';
+import { ConntrackEntries, HopRules } from './HopRules';
 
 const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
@@ -23,18 +24,25 @@ function Addr({ value, rewrite }: { value: string; rewrite: [string, string] | u
   return <span className="nat-rewrite" title={`NAT rewrote ${rewrite[0]} to ${rewrite[1]} before this hop`}><s>{rewrite[0]}</s> → <strong>{rewrite[1]}</strong></span>;
 }
 
-function HopRow({ row }: { row: TraceRow }) {
+function HopRow({ row, selected }: { row: TraceRow; selected: boolean }) {
+  const port = (p: number | undefined, rw: [number, number] | undefined) => (p === undefined ? null : <>:{rw ? <span className="nat-rewrite"><s>{rw[0]}</s> → <strong>{rw[1]}</strong></span> : p}</>);
   return (
-    <li className={`hop is-${row.type}${row.lastSeen ? ' last-seen' : ''}${row.rewritten ? ' rewritten' : ''}`} data-hop={row.index}>
+    <>
+    <li className={`hop is-${row.type}${row.lastSeen ? ' last-seen' : ''}${row.rewritten ? ' rewritten' : ''}${row.dropped ? ' dropped' : ''}${selected ? ' selected' : ''}`} data-hop={row.index}
+      onClick={() => useTrace.getState().selectHop(selected ? undefined : row.index)} title="Show the rules this hop met">
       <span className="hop-n">{row.index}</span>
       <span className="hop-at mono">{row.at}</span>
       <span className={`hop-dir dir-${row.direction ?? 'none'}`}>{row.direction ?? '?'}</span>
       <span className="hop-time mono">+{formatMs(row.offsetMs)}</span>
-      <span className="hop-type">{row.type}</span>
-      <span className="hop-addr mono"><Addr value={row.src} rewrite={row.rewritten?.src} /> → <Addr value={row.dst} rewrite={row.rewritten?.dst} /></span>
+      <span className="hop-type">{row.what ?? row.type}</span>
+      <span className="hop-addr mono"><Addr value={row.src} rewrite={row.rewritten?.src} />{port(row.sport, row.rewritten?.sport)} → <Addr value={row.dst} rewrite={row.rewritten?.dst} />{port(row.dport, row.rewritten?.dport)}</span>
+      {row.nat ? <span className="badge">{row.nat}</span> : null}
+      {row.dropped ? <span className="badge err">dropped</span> : null}
       {row.encapsulation ? <span className="hop-encap">{row.encapsulation}</span> : null}
       {row.lastSeen ? <span className="badge err">last seen</span> : null}
     </li>
+    {selected ? <li className="hop-detail"><HopRules at={row.at} rules={row.rules} /></li> : null}
+    </>
   );
 }
 
@@ -58,12 +66,15 @@ export function TracePanel() {
   const result = useTrace((s) => s.result);
   const error = useTrace((s) => s.error);
   const shown = useTrace((s) => s.shown);
+  const proto = useTrace((s) => s.proto);
+  const port = useTrace((s) => s.port);
+  const selectedHop = useTrace((s) => s.selectedHop);
   const view = useMemo(() => (result ? traceView(result, links ?? []) : undefined), [result, links]);
 
   const from = nodes.includes(source) ? source : nodes.find((n) => n !== 'host') ?? nodes[0] ?? '';
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (from && destination.trim()) runTrace(from, destination.trim());
+    if (from && destination.trim()) runTrace(from, destination.trim(), proto === 'icmp' ? { proto } : { proto, port: Number(port) });
   };
 
   return (
@@ -74,13 +85,25 @@ export function TracePanel() {
             {nodes.map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         </label>
-        <label>ping
+        <label>send
+          <select aria-label="Trace protocol" value={proto} onChange={(e) => useTrace.getState().setFlow(e.target.value as 'icmp' | 'tcp' | 'udp', port)}>
+            <option value="icmp">ping</option>
+            <option value="tcp">TCP</option>
+            <option value="udp">UDP</option>
+          </select>
+        </label>
+        <label>to
           <input aria-label="Trace destination" list="trace-addresses" placeholder="address, e.g. 192.168.1.3" value={destination} onChange={(e) => useTrace.getState().setDestination(e.target.value)} spellCheck={false} />
         </label>
+        {proto !== 'icmp' ? (
+          <label>port
+            <input aria-label="Trace port" className="port" inputMode="numeric" placeholder="80" value={port} onChange={(e) => useTrace.getState().setFlow(proto, e.target.value)} />
+          </label>
+        ) : null}
         <datalist id="trace-addresses">
           {addresses.map((a) => { const [ip, where] = a.split('\t'); return <option key={a} value={ip}>{where}</option>; })}
         </datalist>
-        <button type="submit" className="btn primary" aria-label="Trace ping" disabled={!from || !destination.trim() || running !== undefined}>
+        <button type="submit" className="btn primary" aria-label="Trace ping" disabled={!from || !destination.trim() || running !== undefined || (proto !== 'icmp' && !/^\d{1,5}$/.test(port))}>
           {running ? <span className="spinner" /> : <Icon name="play" size={14} />}Trace
         </button>
         {view ? (
@@ -107,8 +130,9 @@ export function TracePanel() {
               </div>
             </div>
             <ol className="hop-list" aria-label="Hops">
-              {view.rows.map((r) => <HopRow key={r.index} row={r} />)}
+              {view.rows.map((r) => <HopRow key={r.index} row={r} selected={selectedHop === r.index} />)}
             </ol>
+            <ConntrackEntries entries={result?.conntrack ?? []} />
             {result?.ping.stdout ? (
               <details className="trace-ping">
                 <summary>ping output</summary>

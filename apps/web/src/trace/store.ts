@@ -4,7 +4,7 @@
  * result's path while `shown` is on.
  */
 import { create } from 'zustand';
-import type { PingTraceResult } from '@nslab/model';
+import type { PingTraceResult, TraceProto } from '@nslab/model';
 
 /** The prefix of trace request ids: errors answering them belong to the trace panel, not the edit pipeline. */
 export const TRACE_ID_PREFIX = 'trace';
@@ -14,6 +14,11 @@ export interface TraceState {
   lab: string | undefined;
   source: string;
   destination: string;
+  /** What to send: an echo, a TCP connection attempt, a UDP datagram; and to which port. */
+  proto: TraceProto;
+  port: string;
+  /** The hop (1-based index) whose rules are shown, if any. */
+  selectedHop: number | undefined;
   /** The id of the trace request in flight. */
   running: string | undefined;
   result: PingTraceResult | undefined;
@@ -28,6 +33,8 @@ export interface TraceState {
   finish(id: string, result: PingTraceResult): void;
   fail(id: string, error: string): void;
   setShown(shown: boolean): void;
+  setFlow(proto: TraceProto, port: string): void;
+  selectHop(index: number | undefined): void;
 }
 
 /** The one trace store. */
@@ -39,6 +46,15 @@ export const useTrace = create<TraceState>()((set, get) => ({
   result: undefined,
   error: undefined,
   shown: true,
+  proto: 'icmp',
+  port: '',
+  selectedHop: undefined,
+  setFlow(proto, port) {
+    set({ proto, port });
+  },
+  selectHop(index) {
+    set({ selectedHop: index });
+  },
   follow(lab) {
     if (get().lab === lab) return;
     set({ lab, source: '', destination: '', running: undefined, result: undefined, error: undefined });
@@ -53,7 +69,7 @@ export const useTrace = create<TraceState>()((set, get) => ({
     set({ running: id, error: undefined, result: undefined, shown: true });
   },
   finish(id, result) {
-    if (get().running === id) set({ running: undefined, result });
+    if (get().running === id) set({ running: undefined, result, selectedHop: undefined });
   },
   fail(id, error) {
     if (get().running === id) set({ running: undefined, error });

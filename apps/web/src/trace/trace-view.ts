@@ -4,7 +4,8 @@
  * the echo crossed, in order, and the ports it was seen at), and the verdict in
  * words. Pure: a PingTraceResult and the lab's links in, a view model out.
  */
-import type { Link, PacketDirection, PingHop, PingTraceResult, Rewrite } from '@nslab/model';
+import type { Link, PacketDirection, PingHop, PingTraceResult, Rewrite, RuleVerdict } from '@nslab/model';
+import { rewriteKind, rulesByHop } from '@nslab/model';
 import { endpointIndex, traversalOf } from '../packets/edges';
 
 /** One row of the hop list. */
@@ -25,6 +26,16 @@ export interface TraceRow {
   encapsulation?: string;
   /** True on the hop where a failed ping was last seen. */
   lastSeen: boolean;
+  /** What the packet is when not an echo: "SYN", "SYN-ACK", "UDP". */
+  what?: string;
+  sport?: number;
+  dport?: number;
+  /** The NAT that rewrote it before this hop: "DNAT", "SNAT", "reverse DNAT"... */
+  nat?: string;
+  /** The netfilter rules the packet met at this hop (the kernel's trace). */
+  rules: RuleVerdict[];
+  /** True when a rule at this hop dropped the packet. */
+  dropped: boolean;
 }
 
 /** An edge the echo crossed, the way it went. */
@@ -67,6 +78,7 @@ const sameHop = (a: PingHop | null, b: PingHop) => a !== null && a.node === b.no
 export function traceView(result: PingTraceResult, links: readonly Link[]): TraceView {
   const t0 = result.hops[0]?.time ?? 0;
   const index = endpointIndex(links);
+  const rules = rulesByHop(result);
   const rows: TraceRow[] = result.hops.map((hop, i) => {
     const row: TraceRow = {
       index: i + 1,
@@ -79,8 +91,16 @@ export function traceView(result: PingTraceResult, links: readonly Link[]): Trac
       src: hop.src,
       dst: hop.dst,
       lastSeen: !result.ok && sameHop(result.lastSeen, hop),
+      rules: rules[i] ?? [],
+      dropped: (rules[i] ?? []).some((r) => r.verdict === 'drop'),
     };
-    if (hop.rewritten && (hop.rewritten.src || hop.rewritten.dst)) row.rewritten = hop.rewritten;
+    if (hop.what !== undefined) row.what = hop.what;
+    if (hop.sport !== undefined) row.sport = hop.sport;
+    if (hop.dport !== undefined) row.dport = hop.dport;
+    if (hop.rewritten && (hop.rewritten.src || hop.rewritten.dst || hop.rewritten.sport || hop.rewritten.dport)) {
+      row.rewritten = hop.rewritten;
+      row.nat = rewriteKind(hop.rewritten, hop.type);
+    }
     if (hop.encapsulation) row.encapsulation = `VXLAN ${hop.encapsulation.vni}: ${hop.encapsulation.src} → ${hop.encapsulation.dst}`;
     return row;
   });

@@ -13,7 +13,7 @@ import { TRACE_ID_PREFIX, useTrace } from './store';
 const TRACE_TIMEOUT_MS = 20_000;
 
 /** Pings `destination` from `source` in the open lab and traces it; false when it could not be sent. */
-export function runTrace(source: string, destination: string): boolean {
+export function runTrace(source: string, destination: string, flow?: { proto: 'icmp' | 'tcp' | 'udp'; port?: number }): boolean {
   const lab = useLab.getState().lab;
   const store = useTrace.getState();
   store.setSource(source);
@@ -25,7 +25,8 @@ export function runTrace(source: string, destination: string): boolean {
     store.fail(id, 'Open a lab first.');
     return false;
   }
-  if (!client.send({ type: 'trace', id, lab, node: source, destination: destination.trim() })) {
+  const extra = flow === undefined || flow.proto === 'icmp' ? {} : { proto: flow.proto, ...(flow.port !== undefined ? { port: flow.port } : {}) };
+  if (!client.send({ type: 'trace', id, lab, node: source, destination: destination.trim(), ...extra })) {
     store.fail(id, 'Not connected to the server: wait for the connection to come back (top right), then try again.');
     return false;
   }

@@ -36,7 +36,11 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('destroy'), id: requestId, lab: labName }),
   z.strictObject({ type: z.literal('watch-packets'), lab: labName }),
   z.strictObject({ type: z.literal('unwatch-packets'), lab: labName }),
-  z.strictObject({ type: z.literal('trace'), id: requestId, lab: labName, node: z.string().min(1).max(24), destination: z.string().min(1).max(64) }),
+  z.strictObject({
+    type: z.literal('trace'), id: requestId, lab: labName, node: z.string().min(1).max(24), destination: z.string().min(1).max(64),
+    // Absent: an ICMP echo. tcp and udp need the port traced.
+    proto: z.enum(['icmp', 'tcp', 'udp']).optional(), port: z.number().int().min(1).max(65535).optional(),
+  }),
   z.strictObject({ type: z.literal('ping'), id: requestId }),
 ]);
 

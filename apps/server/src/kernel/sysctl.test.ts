@@ -1,0 +1,90 @@
+/**
+ * Kernel knobs as lab state: a topology file's `sysctls:` map is applied, read back,
+ * exported and re-applied to the same kernel values; names off the allow-list and
+ * bad values are refused before anything runs; and net.bridge.bridge-nf-call-iptables
+ * is shown, decides whether a FORWARD rule sees bridged frames (the trace names the
+ * rule and the knob), and is toggled by an edit.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTopology, toYaml, type Topology } from '@nslab/model';
+import { LabService } from '../labs';
+import { traceInLab } from '../capture/index';
+import { applyTopology } from './lab';
+import { observeLab } from './observe';
+import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from './testlab';
+
+const made: string[] = [];
+after(() => cleanup(...made));
+
+function withKnobs(lab: string): Topology {
+  const topology = loadExample('bridge.yaml', lab);
+  const text = toYaml(topology).replace('  host:\n', '  host:\n    sysctls:\n      net.bridge.bridge-nf-call-iptables: 0\n      net.ipv4.conf.all.rp_filter: 2\n      net.ipv4.conf.veth-ns1.proxy_arp: 1\n      net.ipv4.conf.br0.route_localnet: true\n');
+  const parsed = parseTopology(text);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.topology;
+}
+
+function knob(lab: string, node: string, name: string): string {
+  return inNode(lab, node, ['sysctl', '-n', name]).out.trim();
+}
+
+describe('sysctls in the topology file', () => {
+  test('applied, read back, exported, and the same after destroy and re-apply', async () => {
+    const lab = uniqueLab('tr');
+    made.push(lab);
+    await applyTopology(withKnobs(lab));
+    const expected = { 'net.bridge.bridge-nf-call-iptables': '0', 'net.ipv4.conf.all.rp_filter': '2', 'net.ipv4.conf.veth-ns1.proxy_arp': '1', 'net.ipv4.conf.br0.route_localnet': '1' };
+    for (const [name, value] of Object.entries(expected)) assert.equal(knob(lab, 'host', name), value, name);
+    const observed = await observeLab(lab, { sysctls: true });
+    assert.equal(observed.topology.nodes.host?.sysctls?.['net.ipv4.conf.all.rp_filter'], '2');
+    assert.equal(observed.topology.nodes.ns1?.sysctls?.['net.ipv4.conf.eth0.rp_filter'], '0', 'every knob is read, defaults too');
+    const exported = toYaml(observed.topology);
+    const reparsed = parseTopology(exported);
+    assert.ok(reparsed.ok, exported);
+    assert.deepEqual({ ...reparsed.topology.nodes.host?.sysctls }, expected, exported);
+    assert.equal(reparsed.topology.nodes.ns1?.sysctls, undefined, 'a node at its defaults exports no sysctls');
+    await cleanup(lab);
+    await applyTopology({ ...reparsed.topology, name: lab });
+    for (const [name, value] of Object.entries(expected)) assert.equal(knob(lab, 'host', name), value, `${name} after the round trip`);
+    const again = await applyTopology({ ...reparsed.topology, name: lab });
+    assert.equal(again.ran, 0, 'applying the same knobs again changes nothing');
+  });
+
+  test('names off the allow-list and bad values are refused with a path and a sentence', () => {
+    const text = 'name: x\nnodes:\n  a:\n    interfaces: { eth0: { kind: bridge } }\n    sysctls:\n      kernel.panic: 1\n      net.ipv4.conf.all.rp_filter: 7\n      net.ipv4.ip_forward: 1\n      net.ipv4.conf.eth9.proxy_arp: 1\n      net.ipv4.conf.eth0.proxy_arp: 1\n';
+    const parsed = parseTopology(text);
+    assert.equal(parsed.ok, false);
+    const problems = parsed.ok ? [] : parsed.problems.map((p) => `${p.path}: ${p.message}`);
+    assert.ok(problems.some((p) => p.startsWith('nodes.a.sysctls.kernel.panic: nslab does not manage the sysctl "kernel.panic"')), problems.join('\n'));
+    assert.ok(problems.includes('nodes.a.sysctls.net.ipv4.conf.all.rp_filter: net.ipv4.conf.all.rp_filter must be one of 0, 1, 2, not "7"'), problems.join('\n'));
+    assert.ok(problems.includes('nodes.a.sysctls.net.ipv4.ip_forward: write forwarding: true (or false) on the node instead of net.ipv4.ip_forward'), problems.join('\n'));
+    assert.ok(problems.includes('nodes.a.sysctls.net.ipv4.conf.eth9.proxy_arp: a has no interface "eth9": add it, or set the knob on all'), problems.join('\n'));
+    assert.equal(problems.length, 4, problems.join('\n'));
+  });
+});
+
+describe('net.bridge.bridge-nf-call-iptables', () => {
+  test('shown, naming the FORWARD rule that drops bridged frames, and toggled off by an edit', async () => {
+    const lab = uniqueLab('tr');
+    made.push(lab);
+    await applyTopology(loadExample('bridge.yaml', lab));
+    assert.equal(inNode(lab, 'host', ['iptables', '-A', 'FORWARD', '-p', 'icmp', '-j', 'DROP']).code, 0);
+    const before = await observeLab(lab, { sysctls: true });
+    assert.equal(before.topology.nodes.host?.sysctls?.['net.bridge.bridge-nf-call-iptables'], '1', 'this kernel sends bridged frames through iptables by default');
+    const nodes = Object.keys(before.topology.nodes);
+    const dropped = await traceInLab({ lab, nodes, source: 'ns1', destination: '192.168.1.3', waitSeconds: 1 });
+    assert.equal(dropped.ok, false);
+    assert.equal(dropped.droppedBy?.chain, 'FORWARD');
+    assert.equal(
+      dropped.cause,
+      'the echo request was dropped in host by the rule "-A FORWARD -p icmp -j DROP" (ip filter, chain FORWARD); net.bridge.bridge-nf-call-iptables = 1 in host, so frames its bridges switch cross iptables too',
+    );
+    const service = new LabService(EXAMPLES);
+    await service.edit(lab, [{ kind: 'sysctl.set', node: 'host', name: 'net.bridge.bridge-nf-call-iptables', value: '0' }]);
+    assert.equal(knob(lab, 'host', 'net.bridge.bridge-nf-call-iptables'), '0');
+    const passed = await traceInLab({ lab, nodes, source: 'ns1', destination: '192.168.1.3' });
+    assert.equal(passed.ok, true, passed.cause ?? '');
+    assert.equal(passed.droppedBy, null);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Kernel knobs as lab state: the sysctls that decide what learners see, per
+ * namespace and per interface, under their sysctl names. One table names every
+ * knob nslab reads, shows and lets a user set; anything else is refused with a
+ * sentence, so no topology file can write an arbitrary /proc/sys path.
+ */
+
+/** Whether a knob belongs to the namespace or to each of its interfaces (net.ipv4.conf.IFNAME.KEY). */
+export type SysctlScope = 'namespace' | 'interface';
+
+/** One knob nslab knows. */
+export interface SysctlSpec {
+  /** For scope "interface", the KEY of net.ipv4.conf.IFNAME.KEY (or net.ipv6.conf...); the full name otherwise. */
+  key: string;
+  scope: SysctlScope;
+  /** net.ipv4.conf or net.ipv6.conf, for interface knobs. */
+  family?: 4 | 6;
+  /** Values the kernel accepts that nslab offers. */
+  values: readonly string[];
+  /** The value in a fresh namespace on this kernel (read from a new netns, 2026-12-05); export leaves defaults out. */
+  fallback: string;
+  /** What it does, for the inspector. */
+  help: string;
+}
+
+/** Every knob nslab handles. */
+export const SYSCTLS: readonly SysctlSpec[] = [
+  { key: 'net.ipv4.ip_forward', scope: 'namespace', values: ['0', '1'], fallback: '0', help: 'route packets between interfaces (the topology file writes it as forwarding: true)' },
+  { key: 'net.ipv6.conf.all.forwarding', scope: 'namespace', values: ['0', '1'], fallback: '0', help: 'route IPv6 packets between interfaces' },
+  { key: 'net.ipv4.icmp_echo_ignore_all', scope: 'namespace', values: ['0', '1'], fallback: '0', help: 'ignore every ping' },
+  { key: 'net.bridge.bridge-nf-call-iptables', scope: 'namespace', values: ['0', '1'], fallback: '1', help: 'frames switched by a bridge cross iptables too (br_netfilter; Docker and Kubernetes need it)' },
+  { key: 'net.bridge.bridge-nf-call-ip6tables', scope: 'namespace', values: ['0', '1'], fallback: '1', help: 'bridged IPv6 frames cross ip6tables too' },
+  { key: 'rp_filter', scope: 'interface', family: 4, values: ['0', '1', '2'], fallback: '0', help: 'reverse-path filter: 1 strict (drop a packet whose way back leaves by another interface), 2 loose, 0 off; the higher of all and the interface counts' },
+  { key: 'proxy_arp', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', help: 'answer ARP for addresses this namespace routes to' },
+  { key: 'route_localnet', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', help: 'let 127.0.0.0/8 be routed (DNAT to localhost needs it)' },
+  { key: 'promote_secondaries', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', help: 'keep secondary addresses when the primary is removed' },
+  { key: 'accept_redirects', scope: 'interface', family: 4, values: ['0', '1'], fallback: '1', help: 'follow ICMP redirects' },
+  { key: 'send_redirects', scope: 'interface', family: 4, values: ['0', '1'], fallback: '1', help: 'send ICMP redirects when routing back out the same interface' },
+  { key: 'arp_ignore', scope: 'interface', family: 4, values: ['0', '1', '2'], fallback: '0', help: 'which ARP requests to answer: 0 any local address, 1 only the receiving interface\'s' },
+  { key: 'arp_announce', scope: 'interface', family: 4, values: ['0', '1', '2'], fallback: '0', help: 'which source address ARP requests use' },
+  { key: 'disable_ipv6', scope: 'interface', family: 6, values: ['0', '1'], fallback: '0', help: 'turn IPv6 off' },
+];
+
+/** A name the allow-list understands: the spec and, for interface knobs, the interface ("all", "default" or a device). */
+export interface SysctlName {
+  name: string;
+  spec: SysctlSpec;
+  interface?: string;
+}
+
+/** Reads a sysctl name against the allow-list; a sentence when it is not one nslab handles. */
+export function parseSysctlName(name: string): SysctlName | string {
+  const direct = SYSCTLS.find((s) => s.scope === 'namespace' && s.key === name);
+  if (direct !== undefined) return { name, spec: direct };
+  const m = /^net\.(ipv4|ipv6)\.conf\.(.+)\.([a-z_]+)$/.exec(name);
+  if (m !== null) {
+    const [, fam, iface = '', key] = m;
+    const spec = SYSCTLS.find((s) => s.scope === 'interface' && s.key === key && s.family === (fam === 'ipv4' ? 4 : 6));
+    if (spec !== undefined) {
+      if (iface.length > 15 || /[\s/]/.test(iface) || iface === '.' || iface === '..') return `"${name}": "${iface}" is not an interface name`;
+      return { name, spec, interface: iface };
+    }
+  }
+  return `nslab does not manage the sysctl "${name}"; it knows ${SYSCTLS.map((s) => (s.scope === 'namespace' ? s.key : `net.ipv${s.family}.conf.IFNAME.${s.key}`)).join(', ')}`;
+}
+
+/** Why a value cannot be written to a knob, or undefined when it can. */
+export function sysctlValueProblem(spec: SysctlSpec, value: string): string | undefined {
+  return spec.values.includes(value) ? undefined : `must be one of ${spec.values.join(', ')}, not "${value}"`;
+}
+
+/** Every knob name of a namespace with these interfaces: the namespace's own, then all/default and each interface's. */
+export function sysctlNames(interfaces: readonly string[]): string[] {
+  const out = SYSCTLS.filter((s) => s.scope === 'namespace').map((s) => s.key);
+  for (const iface of ['all', 'default', ...interfaces]) {
+    for (const s of SYSCTLS) if (s.scope === 'interface') out.push(`net.ipv${s.family}.conf.${iface}.${s.key}`);
+  }
+  return out;
+}
+
+/** The value a knob has in a fresh namespace (export leaves these out). */
+export function sysctlDefault(name: string): string | undefined {
+  const parsed = parseSysctlName(name);
+  return typeof parsed === 'string' ? undefined : parsed.spec.fallback;
+}
+
+/** A sysctl name as `sysctl` takes it: an interface name with dots is written with slashes (sysctl(8)). */
+export function sysctlArgName(name: string): string {
+  const parsed = parseSysctlName(name);
+  if (typeof parsed === 'string' || parsed.interface === undefined || !parsed.interface.includes('.')) return name;
+  return `net/ipv${parsed.spec.family}/conf/${parsed.interface}/${parsed.spec.key}`;
+}
