@@ -21,6 +21,12 @@ export interface SysctlSpec {
   fallback: string;
   /** What it does, for the inspector. */
   help: string;
+  /**
+   * The value nslab gives `all` and `default` when it creates a namespace (plan.ts), where it
+   * differs from the kernel's. The kernel ORs `all` with each device's value for such a knob, so
+   * once `all` is set a device's own value changes nothing: it is not compared on export.
+   */
+  createdAs?: string;
 }
 
 /** Every knob nslab handles. */
@@ -33,7 +39,7 @@ export const SYSCTLS: readonly SysctlSpec[] = [
   { key: 'rp_filter', scope: 'interface', family: 4, values: ['0', '1', '2'], fallback: '0', help: 'reverse-path filter: 1 strict (drop a packet whose way back leaves by another interface), 2 loose, 0 off; the higher of all and the interface counts' },
   { key: 'proxy_arp', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', help: 'answer ARP for addresses this namespace routes to' },
   { key: 'route_localnet', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', help: 'let 127.0.0.0/8 be routed (DNAT to localhost needs it)' },
-  { key: 'promote_secondaries', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', help: 'keep secondary addresses when the primary is removed' },
+  { key: 'promote_secondaries', scope: 'interface', family: 4, values: ['0', '1'], fallback: '0', createdAs: '1', help: 'keep secondary addresses when the primary is removed' },
   { key: 'accept_redirects', scope: 'interface', family: 4, values: ['0', '1'], fallback: '1', help: 'follow ICMP redirects' },
   { key: 'send_redirects', scope: 'interface', family: 4, values: ['0', '1'], fallback: '1', help: 'send ICMP redirects when routing back out the same interface' },
   { key: 'arp_ignore', scope: 'interface', family: 4, values: ['0', '1', '2'], fallback: '0', help: 'which ARP requests to answer: 0 any local address, 1 only the receiving interface\'s' },
@@ -78,10 +84,16 @@ export function sysctlNames(interfaces: readonly string[]): string[] {
   return out;
 }
 
-/** The value a knob has in a fresh namespace (export leaves these out). */
+/**
+ * The value a knob has in a fresh lab namespace (export leaves these out); undefined for a
+ * device's own value of a knob whose `all` nslab sets (see SysctlSpec.createdAs).
+ */
 export function sysctlDefault(name: string): string | undefined {
   const parsed = parseSysctlName(name);
-  return typeof parsed === 'string' ? undefined : parsed.spec.fallback;
+  if (typeof parsed === 'string') return undefined;
+  const { spec, interface: iface } = parsed;
+  if (spec.createdAs === undefined) return spec.fallback;
+  return iface === 'all' || iface === 'default' ? spec.createdAs : undefined;
 }
 
 /** A sysctl name as `sysctl` takes it: an interface name with dots is written with slashes (sysctl(8)). */
