@@ -68,7 +68,12 @@ export const rawNetwork = z.strictObject({
 /** A Docker-style container: a namespace joined to networks, or sharing the host's (host mode). */
 export const rawContainer = z.strictObject({
   networks: z.array(z.string()).optional(),
-  network_mode: z.enum(['bridge', 'host', 'none']).optional(),
+  /** bridge (networks), host, none, or container:NAME (another container's namespace). */
+  network_mode: z.union([z.enum(['bridge', 'host', 'none']), z.string().regex(/^container:[^\s:]+$/, 'network_mode is bridge, host, none or container:NAME')]).optional(),
+  /** The image it was started from: recorded and shown, never pulled. */
+  image: z.string().optional(),
+  /** A command it runs inside its namespace (as `docker run IMAGE CMD...`). */
+  command: z.array(z.string()).optional(),
   publish: z.array(z.string()).optional(),
   /** The node playing the machine this container runs on; "host" unless given. */
   host: z.string().optional(),
