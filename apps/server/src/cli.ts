@@ -9,6 +9,7 @@ import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsNam
 import { ApplyError } from './kernel/apply';
 import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
 import { listLabs, observeLab } from './kernel/observe';
+import { readMeta } from './kernel/meta';
 import { CommandError } from './kernel/runner';
 
 const USAGE = `usage: nslab COMMAND ...
@@ -73,7 +74,7 @@ async function cmdApply(args: string[]): Promise<number> {
 async function cmdShow(args: string[]): Promise<number> {
   const lab = labArg(args);
   const observed = await requireLab(lab);
-  const file = toFile(observed.topology) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
+  const file = toFile(observed.topology, (await readMeta(lab)) ?? {}) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
   for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node] };
   if (args.includes('--json')) console.log(JSON.stringify(file, null, 2));
   else process.stdout.write(formatYaml(file));
@@ -83,17 +84,20 @@ async function cmdShow(args: string[]): Promise<number> {
 async function cmdExport(args: string[]): Promise<number> {
   const lab = labArg(args);
   const observed = await requireLab(lab);
-  process.stdout.write(args.includes('--script') ? exportScript(observed.topology) : toYaml(observed.topology));
+  process.stdout.write(args.includes('--script') ? exportScript(observed.topology) : toYaml(observed.topology, (await readMeta(lab)) ?? {}));
   return 0;
 }
 
 async function cmdExec(args: string[]): Promise<number> {
   const lab = labArg(args);
-  const node = args[1];
+  let node = args[1];
   const sep = args.indexOf('--');
   const command = sep >= 0 ? args.slice(sep + 1) : args.slice(2);
   if (!node || command.length === 0) throw new UsageError('usage: nslab exec LAB NODE -- CMD [ARGS...]');
   const observed = await requireLab(lab);
+  // A container without a namespace of its own runs in its host's (host mode) or another container's (container mode).
+  const container = (await readMeta(lab))?.containers?.containers[node];
+  if (container && !Object.hasOwn(observed.topology.nodes, node)) node = container.node ?? container.host;
   if (!observed.topology.nodes[node]) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', netnsName(lab, node), ...command], { stdio: 'inherit' });

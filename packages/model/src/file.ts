@@ -18,6 +18,7 @@ import { linkOf } from './topology';
 import { validate } from './validate';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
+import { withContainerLayer } from './container/export';
 
 /** What a topology file says besides the topology: text for people. */
 export interface TopologyMeta {
@@ -227,7 +228,8 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     out.nodes[name] = rawNode;
   }
   if (topology.links.length > 0) out.links = topology.links.map((l) => [`${l.a.node}:${l.a.interface}`, `${l.b.node}:${l.b.interface}`]);
-  return out;
+  // A lab with a container layer exports it, not its expansion.
+  return meta.containers?.spec ? withContainerLayer(out, topology, meta.containers.spec) : out;
 }
 
 /** The lab as YAML text, in the topology file's shape. */

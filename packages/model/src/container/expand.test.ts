@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTopology } from '../file';
+import { parseTopology, parseTopologyData, toFile } from '../file';
+import { plan } from '../plan';
 import type { Topology } from '../topology';
 import { ruleSpecs } from '../nat';
 import { hostVethName } from './expand';
@@ -160,4 +161,19 @@ test('container mode: no namespace of its own, the shared container\'s node', ()
   assert.equal(t.nodes['sidecar'], undefined);
   assert.equal(meta.containers?.containers['sidecar']?.node, 'web');
   assert.equal(meta.containers?.containers['sidecar']?.shares, 'web');
+});
+
+test('export gives the container layer back, not its expansion; parsing the export plans nothing', () => {
+  const { topology: t, meta } = load(docker);
+  const file = toFile(t, meta);
+  assert.deepEqual(Object.keys(file.nodes ?? {}).sort(), ['host', 'internet']);
+  assert.deepEqual(file.nodes?.['host']?.interfaces, { uplink: { addresses: ['203.0.113.2/24'] } });
+  assert.equal(file.nodes?.['host']?.nat, undefined);
+  assert.deepEqual(file.links, [['internet:eth0', 'host:uplink']]);
+  assert.deepEqual(Object.keys(file.containers ?? {}), ['web', 'db', 'api', 'tool', 'batch']);
+  assert.deepEqual(file.networks?.['backend'], { subnet: '10.10.0.0/24', internal: true });
+  const again = parseTopologyData(file, { observed: t });
+  assert.ok(again.ok, JSON.stringify(!again.ok && again.problems));
+  // (lo is not in a parsed file, so `t` standing for the kernel lacks it: only its link.up is planned.)
+  assert.deepEqual(plan(again.topology, t).filter((op) => !(op.kind === 'link.up' && op.interface === 'lo')), []);
 });

@@ -53,8 +53,11 @@ export interface ContainerInfo {
 /** What the container view shows of one network. */
 export interface NetworkInfo { driver: 'bridge' | 'overlay'; subnet: string; gateway?: string; internal: boolean; bridges: Record<string, string>; vni?: number }
 
-/** Docker's model of a lab: sandboxes (containers), endpoints and networks. */
-export interface ContainerLayer { networks: Record<string, NetworkInfo>; containers: Record<string, ContainerInfo> }
+/** The container layer as the file (or the `docker` command) wrote it: what export gives back. */
+export interface ContainerSpec { networks: Record<string, RawNetwork>; containers: Record<string, RawContainer | null> }
+
+/** Docker's model of a lab: sandboxes (containers), endpoints and networks, and the spec they came from. */
+export interface ContainerLayer { networks: Record<string, NetworkInfo>; containers: Record<string, ContainerInfo>; spec?: ContainerSpec }
 
 /** A short stable hash (FNV-1a, 32 bits) in hex: Docker names host-side veths veth + 7 hex digits too. */
 function shortHash(text: string): string {
@@ -77,7 +80,8 @@ export function bridgeName(network: string): string {
   return network === 'bridge' ? 'docker0' : `br-${network}`.slice(0, 15);
 }
 
-function vxlanName(network: string): string {
+/** The VXLAN device of an overlay network on each host. */
+export function vxlanName(network: string): string {
   return `vx-${network}`.slice(0, 15);
 }
 
@@ -104,7 +108,7 @@ export function expandContainers(
   observed: Topology | undefined,
   problems: Problem[],
 ): ContainerLayer {
-  const layer: ContainerLayer = { networks: {}, containers: {} };
+  const layer: ContainerLayer = { networks: {}, containers: {}, spec: { networks, containers } };
   const fail = (path: string, message: string) => problems.push({ path, message });
   const nodeOf = (name: string): Namespace => (topology.nodes[name] ??= emptyNamespace());
   const subnets = new Map<string, Cidr>();
