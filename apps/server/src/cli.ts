@@ -10,6 +10,7 @@ import { ApplyError } from './kernel/apply';
 import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
 import { listLabs, observeLab } from './kernel/observe';
 import { readMeta } from './kernel/meta';
+import { SHELL_BIN } from './terminal/shell';
 import { CommandError } from './kernel/runner';
 
 const USAGE = `usage: nslab COMMAND ...
@@ -19,6 +20,7 @@ const USAGE = `usage: nslab COMMAND ...
   exec LAB NODE -- CMD [ARGS]   run a command inside a node's namespace
   destroy LAB                   remove every namespace the lab owns, and nothing else
   list                          the labs on this machine
+  docker LAB ARGS...            Docker's network vocabulary over the lab's containers (as \`docker\` in its shells)
   serve [--port N] [--host H]   the web app and API (see README.md)`;
 
 /** A reason to stop, printed as one line. */
@@ -100,7 +102,9 @@ async function cmdExec(args: string[]): Promise<number> {
   if (container && !Object.hasOwn(observed.topology.nodes, node)) node = container.node ?? container.host;
   if (!observed.topology.nodes[node]) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
   return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', netnsName(lab, node), ...command], { stdio: 'inherit' });
+    // The lab shells' commands (docker) are on PATH, and know their lab and node as in a shell.
+    const env = { ...process.env, PATH: `${SHELL_BIN}:${process.env['PATH'] ?? ''}`, NSLAB_LAB: lab, NSLAB_NODE: node };
+    const child = spawn('ip', ['netns', 'exec', netnsName(lab, node), ...command], { stdio: 'inherit', env });
     child.on('error', (e) => { console.error(`nslab: ${e.message}`); resolve(127); });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
@@ -132,6 +136,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'exec': return await cmdExec(args);
       case 'destroy': return await cmdDestroy(args);
       case 'list': return await cmdList();
+      case 'docker': {
+        // nslab docker LAB ARGS...: the lab shells' docker, typed on $NSLAB_NODE (default: the node "host").
+        const lab = labArg(args);
+        const { docker } = await import('./docker/docker');
+        return await docker(lab, process.env['NSLAB_NODE'] || 'host', args.slice(1));
+      }
       case 'serve': {
         const { serve } = await import('./main');
         return await serve(args);

@@ -17,5 +17,8 @@ export * from './edit';
 export * from './protocol';
 export * from './container/ipam';
 export * from './container/expand';
+export * from './container/docker-cli';
+export * from './container/docker-rules';
+export * from './container/export';
 export * from './packet/index';
 export * from './terminal';

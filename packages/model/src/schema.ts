@@ -70,6 +70,8 @@ export const rawContainer = z.strictObject({
   networks: z.array(z.string()).optional(),
   /** bridge (networks), host, none, or container:NAME (another container's namespace). */
   network_mode: z.union([z.enum(['bridge', 'host', 'none']), z.string().regex(/^container:[^\s:]+$/, 'network_mode is bridge, host, none or container:NAME')]).optional(),
+  /** Its address on its first network (`docker run --ip`): user-defined networks only, as in Docker. */
+  ip: z.string().optional(),
   /** The image it was started from: recorded and shown, never pulled. */
   image: z.string().optional(),
   /** A command it runs inside its namespace (as `docker run IMAGE CMD...`). */

@@ -5,6 +5,7 @@
 import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
 import { netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
 import { removeMeta, writeMeta } from './meta';
+import { endLabProcesses } from '../docker/processes';
 import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwners } from './observe';
@@ -79,7 +80,10 @@ export async function destroyLab(lab: string): Promise<string[]> {
   const lines = owned.then((nodes) => nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]) + '\n').join(''));
   await run(['ip', '-batch', '-'], { input: lines });
   const nodes = await owned;
-  if (nodes.length > 0) await removeMeta(lab);
+  if (nodes.length > 0) {
+    await endLabProcesses(lab);
+    await removeMeta(lab);
+  }
   return nodes;
 }
 

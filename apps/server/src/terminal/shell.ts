@@ -10,14 +10,19 @@
  * pid node-pty reports is the shell's own `$$`.
  */
 
+import { fileURLToPath } from 'node:url';
+
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
 
 /** TERM for lab shells: what xterm.js implements. */
 export const SHELL_TERM = 'xterm-256color';
 
-/** PATH for lab shells: Debian's default for root (/etc/login.defs ENV_SUPATH). */
-const SHELL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** nslab's commands for lab shells (docker), first on their PATH: apps/server/shell-bin. */
+export const SHELL_BIN = fileURLToPath(new URL('../../shell-bin', import.meta.url));
+
+/** PATH for lab shells: nslab's commands, then Debian's default for root (/etc/login.defs ENV_SUPATH). */
+const SHELL_PATH = `${SHELL_BIN}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 /**
  * The rc file every lab shell reads instead of ~/.bashrc. It is constant (names reach it only

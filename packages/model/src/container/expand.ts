@@ -223,7 +223,12 @@ export function expandContainers(
       if (!net) { fail(pathOf('containers', name, 'networks', i), `network "${network}" is not defined under networks`); return; }
       if (joined.indexOf(network) !== i) { fail(pathOf('containers', name, 'networks', i), `${name} joins ${network} twice`); return; }
       const pool = poolOf(network, host);
-      const address = kept.get(`${name}/${network}`) ?? (pool ? ((ip) => (ip ? pool.cidrOf(ip) : undefined))(pool.next()) : undefined);
+      const asked = i === 0 ? c.ip : undefined;
+      if (asked !== undefined && network === 'bridge') { fail(path('ip'), 'a fixed address (ip) is for user-defined networks only, as in Docker: join a network of your own'); return; }
+      const keptAddress = kept.get(`${name}/${network}`);
+      const claimed = asked !== undefined && keptAddress?.split('/')[0] !== asked ? pool?.claimText(asked) : undefined;
+      if (asked !== undefined && keptAddress?.split('/')[0] !== asked && !claimed) { fail(path('ip'), `${asked} is not a free address of network ${network} (${layer.networks[network]?.subnet ?? ''})`); return; }
+      const address = keptAddress ?? (claimed && pool ? pool.cidrOf(claimed) : undefined) ?? (pool ? ((ip) => (ip ? pool.cidrOf(ip) : undefined))(pool.next()) : undefined);
       if (!address) { fail(pathOf('containers', name, 'networks', i), `network ${network} has no free address left for ${name}`); return; }
       const ifname = `eth${i}`;
       const peer = hostVethName(name, network);
