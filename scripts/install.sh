@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # gcc, g++, make, libc6-dev, python3: node-pty's native build and nslab-nsread (apps/server/native).
-packages=(iproute2 iptables nftables tcpdump iputils-ping curl procps util-linux python3 gcc g++ make libc6-dev traceroute conntrack chromium)
+packages=(iproute2 iptables nftables tcpdump iputils-ping curl procps util-linux python3 gcc g++ make libc6-dev traceroute conntrack bridge-utils net-tools dnsmasq-base chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -47,7 +47,18 @@ async function startTime(pid: number): Promise<string | undefined> {
   }
 }
 
-/** Starts a container's command in `netns`, detached, and records it. */
+/** The keys of the lab's recorded processes. */
+export async function recordedKeys(lab: string): Promise<string[]> {
+  return [...new Set((await readRecords(lab)).map((r) => r.container))];
+}
+
+/** Whether a recorded process of `container` (a container, or a key like "dns:web") still runs. */
+export async function isRunning(lab: string, container: string): Promise<boolean> {
+  for (const r of await readRecords(lab)) if (r.container === container && (await startTime(r.pid)) === r.start) return true;
+  return false;
+}
+
+/** Starts a container's command (or a lab process, keyed like "dns:web") in `netns`, detached, and records it. */
 export async function startContainerProcess(lab: string, container: string, netns: string, command: string[]): Promise<number> {
   await mkdir(META_DIR, { recursive: true });
   const log = await open(join(META_DIR, `${lab}.${container}.log`), 'a');

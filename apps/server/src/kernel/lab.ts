@@ -6,6 +6,7 @@ import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
 import { netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
 import { removeMeta, writeMeta } from './meta';
 import { endLabProcesses } from '../docker/processes';
+import { syncDns } from '../docker/dns';
 import { applyOps, batchLine } from './apply';
 import type { OpEvent } from './apply';
 import { listNetns, observeLab, readOwners } from './observe';
@@ -43,6 +44,7 @@ export async function applyTopology(
   if (options.dryRun) return { ops, ran: 0, foreign };
   const ran = await applyOps(ops, options.onEvent);
   if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
+  if (options.meta?.containers) await syncDns(desired.name, options.meta.containers);
   return { ops, ran, foreign };
 }
 

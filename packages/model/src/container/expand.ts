@@ -6,6 +6,7 @@
  */
 import type { Cidr } from '../address';
 import { formatCidr, formatIp, parseCidr, networkOf } from '../address';
+import type { NatRule } from '../nat';
 import type { Problem } from '../problem';
 import { pathOf } from '../problem';
 import type { RawContainer, RawNetwork } from '../schema';
@@ -46,6 +47,8 @@ export interface ContainerInfo {
   image?: string;
   /** The command it runs in its namespace. */
   command?: string[];
+  /** It is on a user-defined network: the lab runs Docker's embedded DNS for it at 127.0.0.11. */
+  dns?: boolean;
   endpoints: EndpointInfo[];
   publish: string[];
 }
@@ -58,6 +61,18 @@ export interface ContainerSpec { networks: Record<string, RawNetwork>; container
 
 /** Docker's model of a lab: sandboxes (containers), endpoints and networks, and the spec they came from. */
 export interface ContainerLayer { networks: Record<string, NetworkInfo>; containers: Record<string, ContainerInfo>; spec?: ContainerSpec }
+
+/** Where Docker's embedded DNS answers inside a container (libnetwork's resolver address). */
+export const EMBEDDED_DNS = '127.0.0.11';
+
+/**
+ * The container's DNS queries, to whatever server /etc/resolv.conf names, go to the
+ * embedded DNS. Docker points resolv.conf at 127.0.0.11 and DNATs that to its
+ * listener; a lab shares the machine's resolv.conf, so the DNAT takes every query instead.
+ */
+function embeddedDnsRules(): NatRule[] {
+  return (['udp', 'tcp'] as const).map((proto) => ({ type: 'other', table: 'nat', chain: 'OUTPUT', args: ['-p', proto, '-m', proto, '--dport', '53', '-j', 'DNAT', '--to-destination', `${EMBEDDED_DNS}:53`] }));
+}
 
 /** A short stable hash (FNV-1a, 32 bits) in hex: Docker names host-side veths veth + 7 hex digits too. */
 function shortHash(text: string): string {
@@ -251,6 +266,11 @@ export function expandContainers(
       info.endpoints.push({ network, interface: ifname, address, peer: { node: host, interface: peer } });
     });
     if (defaultVia) node.routes.push({ dst: 'default', gateway: defaultVia });
+    // Docker's embedded DNS answers container names on user-defined networks (never on the default bridge).
+    if (info.endpoints.some((e) => e.network !== 'bridge' && e.network !== GWBRIDGE)) {
+      info.dns = true;
+      node.nat.push(...embeddedDnsRules());
+    }
 
     (c.publish ?? []).forEach((text, i) => {
       const m = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
