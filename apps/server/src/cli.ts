@@ -103,7 +103,7 @@ async function cmdExec(args: string[]): Promise<number> {
   if (!observed.topology.nodes[node]) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
   return new Promise((resolve) => {
     // The lab shells' commands (docker) are on PATH, and know their lab and node as in a shell.
-    const env = { ...process.env, PATH: `${SHELL_BIN}:${process.env['PATH'] ?? ''}`, NSLAB_LAB: lab, NSLAB_NODE: node };
+    const env = { ...process.env, PATH: `${SHELL_BIN}:${process.env['PATH'] ?? ''}`, NSLAB_LAB: lab, NSLAB_NODE: node, NSLAB_HOST_MNT: `/proc/${process.pid}/ns/mnt` };
     const child = spawn('ip', ['netns', 'exec', netnsName(lab, node), ...command], { stdio: 'inherit', env });
     child.on('error', (e) => { console.error(`nslab: ${e.message}`); resolve(127); });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));

@@ -5,7 +5,7 @@
  * containers it shares a user-defined network with, as Docker resolves them. On the
  * default bridge nothing answers, as in Docker.
  *
- * Each resolver reads a hosts directory (/run/nslab/labs/<lab>.dns/<container>/),
+ * Each resolver reads a hosts directory (/run/nslab/labs/<lab>.d/dns/<container>/),
  * which dnsmasq watches (--hostsdir): a container joining or leaving is a file
  * rewrite, not a restart. The processes are recorded with the container processes
  * (processes.ts, keys "dns:NAME"), so destroy ends them.
@@ -14,8 +14,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerLayer } from '@nslab/model';
 import { EMBEDDED_DNS, GWBRIDGE, netnsName } from '@nslab/model';
-import { META_DIR } from '../kernel/meta';
-import { endContainerProcess, isRunning, startContainerProcess, recordedKeys } from './processes';
+import { endContainerProcess, isRunning, labDir, recordedKeys, startContainerProcess } from './processes';
 
 /** The hosts lines a container's resolver answers with: every container sharing one of its user-defined networks, by name. */
 export function hostsFor(layer: ContainerLayer, container: string): string[] {
@@ -39,11 +38,11 @@ export async function syncDns(lab: string, layer: ContainerLayer | undefined): P
   for (const key of await recordedKeys(lab)) {
     if (key.startsWith('dns:') && !wanted.has(key.slice(4))) {
       await endContainerProcess(lab, key);
-      await rm(join(META_DIR, `${lab}.dns`, key.slice(4)), { recursive: true, force: true });
+      await rm(join(labDir(lab), 'dns', key.slice(4)), { recursive: true, force: true });
     }
   }
   for (const [name, node] of wanted) {
-    const dir = join(META_DIR, `${lab}.dns`, name);
+    const dir = join(labDir(lab), 'dns', name);
     await mkdir(dir, { recursive: true });
     const hosts = `${hostsFor(layer as ContainerLayer, name).join('\n')}\n`;
     // Written whole and renamed into place, so dnsmasq never reads half a file.

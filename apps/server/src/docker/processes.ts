@@ -15,6 +15,13 @@ import { META_DIR } from '../kernel/meta';
 /** One recorded process. */
 interface Recorded { container: string; pid: number; start: string; command: string[] }
 
+/** A lab's own folder for its processes' files (logs, resolver hosts): /run/nslab/labs/<lab>.d. */
+export function labDir(lab: string): string {
+  const problem = nameProblem(lab, 'lab');
+  if (problem) throw new Error(problem);
+  return join(META_DIR, `${lab}.d`);
+}
+
 function recordPath(lab: string): string {
   const problem = nameProblem(lab, 'lab');
   if (problem) throw new Error(problem);
@@ -60,8 +67,8 @@ export async function isRunning(lab: string, container: string): Promise<boolean
 
 /** Starts a container's command (or a lab process, keyed like "dns:web") in `netns`, detached, and records it. */
 export async function startContainerProcess(lab: string, container: string, netns: string, command: string[]): Promise<number> {
-  await mkdir(META_DIR, { recursive: true });
-  const log = await open(join(META_DIR, `${lab}.${container}.log`), 'a');
+  await mkdir(labDir(lab), { recursive: true });
+  const log = await open(join(labDir(lab), `${container.replace(':', '-')}.log`), 'a');
   const child = spawn('ip', ['netns', 'exec', netns, ...command], { detached: true, stdio: ['ignore', log.fd, log.fd] });
   await new Promise<void>((ok, fail) => { child.once('spawn', () => ok()); child.once('error', fail); });
   child.unref();
@@ -89,4 +96,5 @@ export async function endContainerProcess(lab: string, container: string): Promi
 export async function endLabProcesses(lab: string): Promise<void> {
   for (const r of await readRecords(lab)) await end(r);
   await writeRecords(lab, []);
+  await rm(labDir(lab), { recursive: true, force: true });
 }

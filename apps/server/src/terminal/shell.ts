@@ -54,7 +54,7 @@ export function shellCommand(mountNamespace: string, node: string, rcPath: strin
  * The whole environment of a lab shell. Nothing is inherited from the server, whose environment
  * may hold its token. PS1 is also set here for shells that do not read the rc file (sh, nested bash).
  */
-export function shellEnv(lab: string, node: string): Record<string, string> {
+export function shellEnv(lab: string, node: string, hostMount = `/proc/${process.pid}/ns/mnt`): Record<string, string> {
   return {
     TERM: SHELL_TERM,
     COLORTERM: 'truecolor',
@@ -66,6 +66,8 @@ export function shellEnv(lab: string, node: string): Record<string, string> {
     PATH: SHELL_PATH,
     NSLAB_LAB: lab,
     NSLAB_NODE: node,
+    // The server's mount namespace, where lab namespaces have their kernel names: shell-bin/docker works there.
+    NSLAB_HOST_MNT: hostMount,
     PS1: `${lab}:${node}# `,
   };
 }

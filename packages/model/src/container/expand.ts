@@ -292,6 +292,11 @@ export function expandContainers(
     });
   }
 
+  // A bridge network no container has joined yet still has its bridge on the default host, as `docker network create` makes it.
+  for (const [network, info] of Object.entries(layer.networks)) {
+    if (info.driver === 'bridge' && network !== GWBRIDGE && Object.keys(info.bridges).length === 0 && topology.nodes[DEFAULT_HOST]) info.bridges[DEFAULT_HOST] = bridgeName(network);
+  }
+
   // Container mode: the namespace is the shared container's own (followed to its end, as Docker resolves it).
   for (const [name, info] of Object.entries(layer.containers)) {
     if (info.mode !== 'container') continue;
