@@ -20,5 +20,6 @@ export * from './container/expand';
 export * from './container/docker-cli';
 export * from './container/docker-rules';
 export * from './container/export';
+export * from './container/kube-proxy';
 export * from './packet/index';
 export * from './terminal';

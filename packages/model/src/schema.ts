@@ -81,6 +81,20 @@ export const rawContainer = z.strictObject({
   host: z.string().optional(),
 });
 
+/** A Kubernetes Service (type ClusterIP, or NodePort with nodePort), rendered as kube-proxy's iptables rules. */
+export const rawService = z.strictObject({
+  clusterIP: z.string(),
+  port,
+  /** The pods' port; the service's port unless given. */
+  targetPort: port.optional(),
+  protocol: z.enum(['tcp', 'udp']).optional(),
+  nodePort: port.optional(),
+  /** The selected pods: nodes (or containers) of the lab. */
+  pods: z.array(z.string()).optional(),
+  /** The nodes kube-proxy runs on; by default the nodes the pods are plugged into. */
+  nodes: z.array(z.string()).optional(),
+});
+
 /** The whole file. */
 export const rawTopology = z.strictObject({
   name: z.string(),
@@ -90,6 +104,7 @@ export const rawTopology = z.strictObject({
   links: z.array(z.tuple([z.string(), z.string()])).optional(),
   networks: z.record(z.string(), rawNetwork).optional(),
   containers: z.record(z.string(), rawContainer.nullable()).optional(),
+  services: z.record(z.string(), rawService).optional(),
 });
 
 /** The file's types, as the schemas infer them. */
@@ -99,3 +114,4 @@ export type RawInterface = z.infer<typeof rawInterface>;
 export type RawNat = z.infer<typeof rawNat>;
 export type RawNetwork = z.infer<typeof rawNetwork>;
 export type RawContainer = z.infer<typeof rawContainer>;
+export type RawService = z.infer<typeof rawService>;

@@ -150,8 +150,10 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
         } else {
           if (target.port !== undefined && (target.port < 1 || target.port > 65535)) add(path('to'), `port ${target.port} in "${rule.to}" is outside 1-65535`);
           const ip = parseIp(target.address);
-          if (ip && !subnets.some((s) => contains(s.cidr, ip))) {
-            add(path('to'), `dnat target ${target.address} is outside every subnet of ${name}: ${name} could not deliver to it`);
+          // Deliverable when on a subnet of the node or behind one of its routes (a pod on another node, as kube-proxy DNATs).
+          const routed = (r: { dst: string }) => r.dst === 'default' || ((c) => c !== undefined && contains(c, ip as NonNullable<typeof ip>))(parseCidr(r.dst));
+          if (ip && !subnets.some((s) => contains(s.cidr, ip)) && !node.routes.some(routed)) {
+            add(path('to'), `dnat target ${target.address} is outside every subnet of ${name} and no route of ${name} leads to it: ${name} could not deliver to it`);
           }
         }
         break;

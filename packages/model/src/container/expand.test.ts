@@ -177,3 +177,19 @@ test('export gives the container layer back, not its expansion; parsing the expo
   // (lo is not in a parsed file, so `t` standing for the kernel lacks it: only its link.up is planned.)
   assert.deepEqual(plan(again.topology, t).filter((op) => !(op.kind === 'link.up' && op.interface === 'lo')), []);
 });
+
+test('a dnat target behind a route is accepted; one no route leads to is refused', () => {
+  const file = (route: string) => `
+name: r
+nodes:
+  node1:
+    interfaces:
+      eth0: { addresses: [192.168.56.11/24] }
+    routes: [ "${route}" ]
+    nat:
+      - { type: dnat, port: 80, to: "10.244.2.2:8080" }
+`;
+  assert.ok(parseTopology(file('10.244.2.0/24 via 192.168.56.12')).ok);
+  const r = parseTopology(file('10.9.0.0/24 via 192.168.56.12'));
+  assert.ok(!r.ok && r.problems.some((p) => /no route of node1 leads to it/.test(p.message)));
+});
