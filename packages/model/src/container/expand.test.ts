@@ -184,7 +184,7 @@ name: r
 nodes:
   node1:
     interfaces:
-      eth0: { addresses: [192.168.56.11/24] }
+      eth0: { kind: bridge, addresses: [192.168.56.11/24] }
     routes: [ "${route}" ]
     nat:
       - { type: dnat, port: 80, to: "10.244.2.2:8080" }
