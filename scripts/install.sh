@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # gcc, g++, make, libc6-dev, python3: node-pty's native build and nslab-nsread (apps/server/native).
 # perl-base (Essential, so always there): lab shells' ip wrapper (apps/server/shell-bin/ip).
-packages=(iproute2 perl-base iptables nftables tcpdump iputils-ping curl procps util-linux python3 gcc g++ make libc6-dev traceroute conntrack chromium)
+# bridge-utils, net-tools: brctl, ifconfig and route, as the tutorials type them; dnsmasq-base: container names (docker/dns.ts).
+packages=(iproute2 perl-base iptables nftables tcpdump iputils-ping curl procps util-linux python3 gcc g++ make libc6-dev traceroute conntrack bridge-utils net-tools dnsmasq-base chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

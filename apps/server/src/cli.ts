@@ -12,6 +12,8 @@ import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeN
 import { execInLab } from './terminal/exec';
 import { TerminalError } from './terminal/errors';
 import { listLabs, observeLab } from './kernel/observe';
+import { readMeta } from './kernel/meta';
+import { SHELL_BIN } from './terminal/shell';
 import { CommandError } from './kernel/runner';
 import { PingTraceError, traceInLab } from './capture/index';
 import { traceJson, traceText } from './capture/trace-text';
@@ -27,6 +29,7 @@ const USAGE = `usage: nslab COMMAND ...
                                 hop by hop, with NAT rewrites and the rules that decided; exit 0 when it got there
   destroy LAB                   remove every namespace the lab owns, and nothing else
   list                          the labs on this machine
+  docker LAB ARGS...            Docker's network vocabulary over the lab's containers (as \`docker\` in its shells)
   serve [--port N] [--host H]   the web app and API (see README.md)`;
 
 /** A reason to stop, printed as one line (exit 1). */
@@ -143,7 +146,7 @@ async function cmdApply(args: string[], values: Record<string, unknown>): Promis
 async function cmdShow(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
   const observed = await requireLab(lab, { sysctls: true });
-  const file = toFile(observed.topology) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
+  const file = toFile(observed.topology, (await readMeta(lab)) ?? {}) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
   // show is the kernel's view: every knob with its value, where the file form keeps only those off their default.
   for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...observed.topology.nodes[node]?.sysctls } };
   if (values['json'] === true) console.log(JSON.stringify(file, null, 2));
@@ -154,16 +157,19 @@ async function cmdShow(args: string[], values: Record<string, unknown>): Promise
 async function cmdExport(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
   const observed = await requireLab(lab, { sysctls: true });
-  process.stdout.write(values['script'] === true ? exportScript(observed.topology) : toYaml(observed.topology));
+  process.stdout.write(values['script'] === true ? exportScript(observed.topology) : toYaml(observed.topology, (await readMeta(lab)) ?? {}));
   return 0;
 }
 
 async function cmdExec(args: string[]): Promise<number> {
   const lab = labArg(args);
-  const node = args[1];
+  let node = args[1];
   const command = args.slice(2);
   if (!node || command.length === 0) throw new UsageError('usage: nslab exec LAB NODE -- CMD [ARGS...]');
   const observed = await requireLab(lab);
+  // A container without a namespace of its own runs in its host's (host mode) or another container's (container mode).
+  const container = (await readMeta(lab))?.containers?.containers[node];
+  if (container && !own(observed.topology.nodes, node)) node = container.node ?? container.host;
   if (!own(observed.topology.nodes, node)) throw new UsageError(`lab ${lab} has no node "${node}" (it has ${Object.keys(observed.topology.nodes).join(', ')})`);
   // In a lab view, as the lab's terminals: `ip netns add NAME` there makes a node of the lab.
   return execInLab(lab, node, command, {
@@ -247,6 +253,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'trace': return await cmdTrace(args);
       case 'destroy': return await cmdDestroy(args);
       case 'list': return await cmdList();
+      case 'docker': {
+        // nslab docker LAB ARGS...: the lab shells' docker, typed on $NSLAB_NODE (default: the node "host").
+        const lab = labArg(args);
+        const { docker } = await import('./docker/docker');
+        return await docker(lab, process.env['NSLAB_NODE'] || 'host', args.slice(1));
+      }
       case 'serve': {
         const { serve } = await import('./main');
         return await serve(rest);

@@ -90,7 +90,8 @@ export class LabService {
 
   /** What is known of a lab beyond the kernel: its description and commands to try. */
   async meta(lab: string): Promise<TopologyMeta> {
-    const known = this.metas.get(lab) ?? (await readMeta(lab));
+    // The file first: a `docker` command typed in a lab shell rewrites it.
+    const known = (await readMeta(lab)) ?? this.metas.get(lab);
     if (known) return known;
     const example = (await this.examples()).find((e) => e.name === lab);
     return example ? { description: example.description, try: example.try } : {};

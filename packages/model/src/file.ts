@@ -11,7 +11,7 @@ import { assertNever } from './nat';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
 import { formatRoute, parseRoute } from './route';
-import type { RawInterface, RawNat, RawTopology } from './schema';
+import type { RawInterface, RawNat, RawService, RawTopology } from './schema';
 import { rawTopology } from './schema';
 import type { Endpoint, Interface, Namespace, Topology } from './topology';
 import { linkOf } from './topology';
@@ -22,6 +22,8 @@ import { formatFirewallLine, parseFirewallLine } from './firewall';
 import { parseSysctlName, sysctlDefault, sysctlValueProblem } from './sysctl';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
+import { withContainerLayer } from './container/export';
+import { expandServices } from './container/kube-proxy';
 
 /** What a topology file says besides the topology: text for people. */
 export interface TopologyMeta {
@@ -30,6 +32,8 @@ export interface TopologyMeta {
   try?: string[];
   /** Docker's view of the lab (sandboxes, endpoints, networks) when the file used `networks`/`containers`. */
   containers?: ContainerLayer;
+  /** The file's Kubernetes services, as written (their rules are kube-proxy's, rebuilt from this). */
+  services?: Record<string, RawService>;
 }
 
 /** Options of parsing: the lab as the kernel has it, so containers keep their addresses. */
@@ -72,10 +76,12 @@ export function parseTopologyData(data: unknown, options: ParseOptions = {}): Pa
   const layer = parsed.data.networks || parsed.data.containers
     ? expandContainers(topology, parsed.data.networks ?? {}, parsed.data.containers ?? {}, options.observed, problems)
     : undefined;
+  if (parsed.data.services) expandServices(topology, parsed.data.services, problems);
   problems.push(...validate(topology));
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
   const meta: TopologyMeta = {};
   if (layer) meta.containers = layer;
+  if (parsed.data.services && Object.keys(parsed.data.services).length > 0) meta.services = parsed.data.services;
   if (parsed.data.description !== undefined) meta.description = parsed.data.description;
   if (parsed.data.try !== undefined) meta.try = parsed.data.try;
   const found = warnings(topology);
@@ -310,7 +316,10 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     out.nodes[name] = rawNode;
   }
   if (topology.links.length > 0) out.links = topology.links.map((l) => [`${l.a.node}:${l.a.interface}`, `${l.b.node}:${l.b.interface}`]);
-  return out;
+  // A lab with a container layer exports it, not its expansion; services likewise.
+  const file = meta.containers?.spec ? withContainerLayer(out, topology, meta.containers.spec) : out;
+  if (meta.services) file.services = meta.services;
+  return file;
 }
 
 /** The lab as YAML text, in the topology file's shape. */

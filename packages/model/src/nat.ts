@@ -31,13 +31,17 @@ export interface ForwardRule {
   out?: string;
 }
 /** A rule nslab found in the kernel but does not model: kept as its iptables arguments. */
-export interface OtherRule { type: 'other'; table: string; chain: string; args: string[] }
+export interface OtherRule {
+  type: 'other'; table: string; chain: string; args: string[];
+  /** Inserted at this 1-based position (`iptables -I CHAIN N`) instead of appended, as Docker inserts rules that must precede a chain's final RETURN. */
+  insert?: number;
+}
 
 /** A firewall rule of a namespace. */
 export type NatRule = MasqueradeRule | SnatRule | DnatRule | ForwardRule | OtherRule;
 
 /** Where a rule lives: `iptables -t TABLE -A CHAIN ARGS...`. */
-export interface RuleSpec { table: 'nat' | 'filter' | string; chain: string; args: string[] }
+export interface RuleSpec { table: 'nat' | 'filter' | string; chain: string; args: string[]; insert?: number }
 
 /** Exhaustiveness guard for tagged unions. */
 export function assertNever(x: never): never {
@@ -84,7 +88,7 @@ export function ruleSpecs(rule: NatRule): RuleSpec[] {
       return [{ table: 'filter', chain: 'FORWARD', args }];
     }
     case 'other':
-      return [{ table: rule.table, chain: rule.chain, args: rule.args }];
+      return [{ table: rule.table, chain: rule.chain, args: rule.args, ...(rule.insert ? { insert: rule.insert } : {}) }];
     default:
       return assertNever(rule);
   }
@@ -223,6 +227,22 @@ function recognise(table: string, chain: string, args: string[]): NatRule | unde
     return { type: 'forward', action: target === 'ACCEPT' ? 'accept' : 'drop', ...base, ...(inIf ? { in: inIf } : {}), ...(outIf ? { out: outIf } : {}) };
   }
   return undefined;
+}
+
+/** Targets that are iptables extensions or verdicts, not chains (what `-j` may name besides a user-defined chain). */
+const TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE', 'REJECT', 'LOG', 'NFLOG', 'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TRACE', 'TCPMSS', 'TPROXY', 'CLASSIFY', 'NETMAP']);
+
+/** The chains built into the tables nslab uses; every other chain is user-defined and must be created (`iptables -N`). */
+export const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/** The user-defined chains a rule needs, as "table chain": the chain it is in and the chain it jumps to. */
+export function userChains(spec: RuleSpec): string[] {
+  const out: string[] = [];
+  if (!BUILTIN_CHAINS.has(spec.chain)) out.push(`${spec.table} ${spec.chain}`);
+  const j = spec.args.indexOf('-j');
+  const target = j >= 0 ? spec.args[j + 1] : undefined;
+  if (target && !TARGETS.has(target) && !BUILTIN_CHAINS.has(target)) out.push(`${spec.table} ${target}`);
+  return out;
 }
 
 /** The address and port of a DNAT target ("10.0.0.2:80" or "10.0.0.2"). */

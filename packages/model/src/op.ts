@@ -35,6 +35,7 @@ export type Op = (
   | { kind: 'route.add'; route: Route } & Where
   | { kind: 'route.del'; route: Route } & Where
   | { kind: 'sysctl.set'; key: string; value: string } & Where
+  | { kind: 'chain.add'; table: string; chain: string } & Where
   | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
   | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
 ) & { reason: string };
@@ -64,7 +65,8 @@ export const OP_RANK: Record<OpKind, number> = {
   'link.up': 17,
   'route.add': 18,
   'sysctl.set': 19,
-  'nat.add': 20,
+  'chain.add': 20,
+  'nat.add': 21,
 };
 
 function routeArgs(route: Route): string[] {
@@ -103,7 +105,8 @@ export function opArgv(op: Op): string[] {
     case 'route.add': return ['ip', '-n', op.netns, 'route', 'add', ...routeArgs(op.route)];
     case 'route.del': return ['ip', '-n', op.netns, 'route', 'del', ...routeArgs(op.route)];
     case 'sysctl.set': return ['ip', 'netns', 'exec', op.netns, 'sysctl', '-qw', `${sysctlArgName(op.key)}=${op.value}`];
-    case 'nat.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-A', op.spec.chain, ...op.spec.args];
+    case 'chain.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.table, '-N', op.chain];
+    case 'nat.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, ...(op.spec.insert ? ['-I', op.spec.chain, String(op.spec.insert)] : ['-A', op.spec.chain]), ...op.spec.args];
     case 'nat.del': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-D', op.spec.chain, ...op.spec.args];
     default: return assertNever(op);
   }
@@ -130,6 +133,7 @@ export function describeOp(op: Op): string {
     case 'sysctl.set': return op.key === 'net.ipv4.ip_forward'
       ? `${op.value === '1' ? 'enable' : 'disable'} IPv4 forwarding in ${op.node}`
       : `set ${op.key}=${op.value} in ${op.node}`;
+    case 'chain.add': return `create chain ${op.chain} in ${op.node}'s ${op.table} table`;
     case 'nat.add': return `add ${describeNat(op.rule)} in ${op.node}`;
     case 'nat.del': return `remove ${describeNat(op.rule)} in ${op.node}`;
     default: return assertNever(op);

@@ -5,7 +5,7 @@
  */
 import { KINDS } from './interface/index';
 import { netnsName, ownerMarker } from './names';
-import { natKey, ruleSpecs } from './nat';
+import { natKey, ruleSpecs, userChains } from './nat';
 import type { Op } from './op';
 import { OP_RANK } from './op';
 import { formatRoute, routeSatisfies } from './route';
@@ -144,6 +144,15 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       // Rules nslab does not model belong to the file only when it lists `firewall:` for this node.
       if (rule.type === 'other' && !desNs.firewall) continue;
       if (!desSpecs.has(key)) ops.push({ kind: 'nat.del', ...w, rule, spec, reason: `this rule is not in the topology` });
+    }
+    // User-defined chains (Docker's, kube-proxy's) are created before the rules in and to them.
+    // A chain is known to exist when an observed rule is in it or jumps to it; one that exists
+    // empty and unreferenced makes `iptables -N` say so, which apply takes as done.
+    const obsChains = new Set([...obsSpecs.values()].flatMap(({ spec }) => userChains(spec)));
+    const newChains = new Set([...desSpecs.values()].flatMap(({ spec }) => userChains(spec)).filter((c) => !obsChains.has(c)));
+    for (const c of newChains) {
+      const [table = '', chain = ''] = c.split(' ');
+      ops.push({ kind: 'chain.add', ...w, table, chain, reason: `rules of the topology are in or jump to chain ${chain}` });
     }
     for (const [key, { rule, spec }] of desSpecs) {
       if (!obsSpecs.has(key)) ops.push({ kind: 'nat.add', ...w, rule, spec, reason: `this rule is in the topology but not in the kernel` });

@@ -74,10 +74,31 @@ export const rawNetwork = z.strictObject({
 /** A Docker-style container: a namespace joined to networks, or sharing the host's (host mode). */
 export const rawContainer = z.strictObject({
   networks: z.array(z.string()).optional(),
-  network_mode: z.enum(['bridge', 'host', 'none']).optional(),
+  /** bridge (networks), host, none, or container:NAME (another container's namespace). */
+  network_mode: z.union([z.enum(['bridge', 'host', 'none']), z.string().regex(/^container:[^\s:]+$/, 'network_mode is bridge, host, none or container:NAME')]).optional(),
+  /** Its address on its first network (`docker run --ip`): user-defined networks only, as in Docker. */
+  ip: z.string().optional(),
+  /** The image it was started from: recorded and shown, never pulled. */
+  image: z.string().optional(),
+  /** A command it runs inside its namespace (as `docker run IMAGE CMD...`). */
+  command: z.array(z.string()).optional(),
   publish: z.array(z.string()).optional(),
   /** The node playing the machine this container runs on; "host" unless given. */
   host: z.string().optional(),
+});
+
+/** A Kubernetes Service (type ClusterIP, or NodePort with nodePort), rendered as kube-proxy's iptables rules. */
+export const rawService = z.strictObject({
+  clusterIP: z.string(),
+  port,
+  /** The pods' port; the service's port unless given. */
+  targetPort: port.optional(),
+  protocol: z.enum(['tcp', 'udp']).optional(),
+  nodePort: port.optional(),
+  /** The selected pods: nodes (or containers) of the lab. */
+  pods: z.array(z.string()).optional(),
+  /** The nodes kube-proxy runs on; by default the nodes the pods are plugged into. */
+  nodes: z.array(z.string()).optional(),
 });
 
 /** The whole file. */
@@ -89,6 +110,7 @@ export const rawTopology = z.strictObject({
   links: z.array(z.tuple([z.string(), z.string()])).optional(),
   networks: z.record(z.string(), rawNetwork).optional(),
   containers: z.record(z.string(), rawContainer.nullable()).optional(),
+  services: z.record(z.string(), rawService).optional(),
 });
 
 /** The file's types, as the schemas infer them. */
@@ -98,3 +120,4 @@ export type RawInterface = z.infer<typeof rawInterface>;
 export type RawNat = z.infer<typeof rawNat>;
 export type RawNetwork = z.infer<typeof rawNetwork>;
 export type RawContainer = z.infer<typeof rawContainer>;
+export type RawService = z.infer<typeof rawService>;

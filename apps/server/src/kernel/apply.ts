@@ -88,6 +88,7 @@ interface Failure { step: Step; stderr: string; notRun: number }
 /** A removal that failed because its object is already gone has done its job (the kernel removes a veth's peer, or a namespace's contents, on its own). */
 function alreadyGone(op: Op, stderr: string): boolean {
   const removal = op.kind === 'link.del' || op.kind === 'addr.del' || op.kind === 'route.del' || op.kind === 'link.release' || op.kind === 'link.down';
+  if (op.kind === 'chain.add') return /Chain already exists/.test(stderr); // created earlier, still empty: the chain is there, as wanted
   return removal && /Cannot find device|No such process|Cannot assign requested address|does not exist/.test(stderr);
 }
 

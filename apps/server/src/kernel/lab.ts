@@ -5,6 +5,8 @@
 import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
 import { nameProblem, netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
 import { removeMeta, writeMeta } from './meta';
+import { endLabProcesses } from '../docker/processes';
+import { syncDns } from '../docker/dns';
 import { applyOps } from './apply';
 import { batchLine } from './batch';
 import type { OpEvent } from './apply';
@@ -55,6 +57,7 @@ export async function applyTopology(
     await intent?.done();
   }
   if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
+  if (options.meta?.containers) await syncDns(desired.name, options.meta.containers);
   return { ops, ran, foreign };
 }
 
@@ -96,7 +99,10 @@ export async function destroyLab(lab: string): Promise<string[]> {
   const lines = owned.then((nodes) => nodes.map((node) => batchLine(['netns', 'del', netnsName(lab, node)]) + '\n').join(''));
   await deleteNetns(lines);
   const nodes = await owned;
-  if (nodes.length > 0 || recovered.length > 0) await removeMeta(lab);
+  if (nodes.length > 0 || recovered.length > 0) {
+    await endLabProcesses(lab);
+    await removeMeta(lab);
+  }
   return [...new Set([...nodes, ...recovered])];
 }
 

@@ -11,6 +11,8 @@
  */
 import { fileURLToPath } from 'node:url';
 
+import { fileURLToPath } from 'node:url';
+
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
 
@@ -19,7 +21,8 @@ export const SHELL_TERM = 'xterm-256color';
 
 /**
  * nslab's commands for lab shells (apps/server/shell-bin), first in their PATH: its `ip` turns
- * `ip netns add|delete NAME` into a request to the lab (control.ts) and runs the real ip otherwise.
+ * `ip netns add|delete NAME` into a request to the lab (control.ts) and runs the real ip otherwise;
+ * its `docker` speaks Docker's network vocabulary to the lab's container layer.
  */
 export const SHELL_BIN = fileURLToPath(new URL('../../shell-bin', import.meta.url));
 
@@ -57,7 +60,7 @@ export function shellCommand(mountNamespace: string, node: string, rcPath: strin
  * may hold its token. PS1 is also set here for shells that do not read the rc file (sh, nested bash).
  * `control` is the lab's control socket (control.ts), for shell-bin's ip.
  */
-export function shellEnv(lab: string, node: string, control?: string): Record<string, string> {
+export function shellEnv(lab: string, node: string, control?: string, hostMount = `/proc/${process.pid}/ns/mnt`): Record<string, string> {
   return {
     ...(control ? { NSLAB_CONTROL: control } : {}),
     TERM: SHELL_TERM,
@@ -70,6 +73,8 @@ export function shellEnv(lab: string, node: string, control?: string): Record<st
     PATH: SHELL_PATH,
     NSLAB_LAB: lab,
     NSLAB_NODE: node,
+    // The server's mount namespace, where lab namespaces have their kernel names: shell-bin/docker works there.
+    NSLAB_HOST_MNT: hostMount,
     PS1: `${lab}:${node}# `,
   };
 }

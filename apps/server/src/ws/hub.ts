@@ -31,6 +31,8 @@ interface Client {
 /** Fans lab state out to sockets and runs their requests. */
 export class Hub {
   private readonly clients = new Set<Client>();
+  /** Per lab, the metadata last seen on a patch: a `docker` command in a shell changes it with the kernel. */
+  private readonly seenMeta = new Map<string, string>();
 
   constructor(
     private readonly feed: LabFeed,
@@ -111,6 +113,7 @@ export class Hub {
       case 'subscribe': {
         await this.feed.watch(message.lab);
         const meta = await this.labs.meta(message.lab);
+        if (!this.seenMeta.has(message.lab)) this.seenMeta.set(message.lab, JSON.stringify(meta));
         // Snapshot and subscription in one tick: every later patch applies on top of this snapshot.
         const topology = this.feed.current(message.lab);
         if (!topology || !this.clients.has(client)) return;
@@ -201,6 +204,17 @@ export class Hub {
       }
       this.send(client, { type: 'patch', lab, changes });
     }
+    // The container layer lives in the lab's metadata file: when a change came with a new
+    // layer (docker run, network create), subscribers get a snapshot that carries it.
+    void this.labs.meta(lab).then((meta) => {
+      const text = JSON.stringify(meta);
+      const before = this.seenMeta.get(lab);
+      this.seenMeta.set(lab, text);
+      if (before === text) return;
+      const current = this.feed.current(lab);
+      if (!current) return;
+      for (const client of this.clients) if (client.labs.has(lab)) this.send(client, { type: 'snapshot', lab, topology: current, meta });
+    }).catch(() => undefined);
   }
 
   /**

@@ -38,7 +38,7 @@ export interface SandboxView {
   name: string;
   kind: 'container' | 'namespace' | 'host';
   /** Docker's network mode, for containers. */
-  mode?: 'bridge' | 'host' | 'none';
+  mode?: 'bridge' | 'host' | 'none' | 'container';
   /** The namespace of the sandbox (a host-mode container has the host's). */
   node: string;
   /** The host a container runs on. */
@@ -194,6 +194,7 @@ export function containerModel(topology: Topology, layer: ContainerLayer | undef
     const sandbox: SandboxView = { name, kind: 'container', mode: info.mode, node, host: info.host, endpoints, publish: info.publish, bridges: [] };
     if (info.mode === 'host') sandbox.note = `shares ${info.host}'s network namespace: no interfaces of its own`;
     else if (info.mode === 'none') sandbox.note = 'none mode: only lo, no network';
+    else if (info.mode === 'container') sandbox.note = `shares ${info.shares ?? ''}'s network namespace: one sandbox, the same interfaces`;
     sandboxes.push(sandbox);
   }
   const hostNodes = new Set(networks.flatMap((n) => n.bridges.map((br) => br.node)));

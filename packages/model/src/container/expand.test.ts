@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTopology } from '../file';
+import { parseTopology, parseTopologyData, toFile } from '../file';
+import { plan } from '../plan';
 import type { Topology } from '../topology';
+import { ruleSpecs } from '../nat';
 import { hostVethName } from './expand';
 
 const docker = `
@@ -49,12 +51,29 @@ test('bridge networks expand as Docker builds them', () => {
   // Host-side veths are named like Docker's and enslaved to the network's bridge.
   assert.equal(host.interfaces[hostVethName('web', 'bridge')]!.master, 'docker0');
   assert.ok(t.links.some((l) => l.a.node === 'web' && l.a.interface === 'eth0' && l.b.interface === hostVethName('web', 'bridge')));
-  // NAT: masquerade for the bridge network, none for the internal one, which is isolated instead; publish is a DNAT with its hairpin.
-  assert.deepEqual(host.nat, [
-    { type: 'dnat', proto: 'tcp', port: 8080, to: '172.17.0.2:80', in: '!docker0', local: true },
-    { type: 'masquerade', source: '172.17.0.0/16', out: '!docker0' },
-    { type: 'forward', action: 'drop', in: 'br-backend', out: '!br-backend' },
-    { type: 'forward', action: 'drop', in: '!br-backend', out: 'br-backend' },
+  // The firewall is Docker 24/25's layout, in the order that builds it (-I N inserts at N).
+  assert.deepEqual(host.nat.map((r) => ruleSpecs(r).map((x) => `-t ${x.table} ${x.insert ? `-I ${x.chain} ${x.insert}` : `-A ${x.chain}`} ${x.args.join(' ')}`)).flat(), [
+    '-t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+    '-t nat -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER',
+    '-t filter -A FORWARD -j DOCKER-USER',
+    '-t filter -A FORWARD -j DOCKER-ISOLATION-STAGE-1',
+    '-t filter -A DOCKER-USER -j RETURN',
+    '-t filter -A DOCKER-ISOLATION-STAGE-1 -j RETURN',
+    '-t filter -A DOCKER-ISOLATION-STAGE-2 -j RETURN',
+    '-t nat -I POSTROUTING 1 -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+    '-t nat -I DOCKER 1 -i docker0 -j RETURN',
+    '-t filter -I FORWARD 3 -i docker0 -o docker0 -j ACCEPT',
+    '-t filter -I FORWARD 3 -i docker0 ! -o docker0 -j ACCEPT',
+    '-t filter -I FORWARD 3 -o docker0 -j DOCKER',
+    '-t filter -I FORWARD 3 -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    '-t filter -I DOCKER-ISOLATION-STAGE-1 1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2',
+    '-t filter -I DOCKER-ISOLATION-STAGE-2 1 -o docker0 -j DROP',
+    '-t filter -I DOCKER-ISOLATION-STAGE-1 1 ! -d 10.10.0.0/24 -i br-backend -j DROP',
+    '-t filter -I DOCKER-ISOLATION-STAGE-1 1 ! -s 10.10.0.0/24 -o br-backend -j DROP',
+    '-t filter -I FORWARD 3 -i br-backend -o br-backend -j ACCEPT',
+    '-t nat -A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE',
+    '-t nat -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+    '-t filter -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT',
   ]);
   // host mode has no namespace of its own; none mode has one with only lo.
   assert.equal(t.nodes['tool'], undefined);
@@ -94,7 +113,12 @@ containers:
   assert.deepEqual(t.nodes['c2']!.interfaces['eth0']!.addresses, ['10.0.9.3/24']);
   assert.deepEqual(t.nodes['h1']!.interfaces['vx-ov'], { kind: 'vxlan', up: true, addresses: [], master: 'br-ov', vxlan: { vni: 42, port: 4789, dev: 'eth0', local: '192.0.2.1', remote: '192.0.2.2' } });
   assert.equal(t.nodes['h2']!.interfaces['vx-ov']!.vxlan!.remote, '192.0.2.1');
-  assert.deepEqual(t.nodes['c1']!.routes, []);
+  // The way out is docker_gwbridge on each host (Docker's second endpoint of an overlay container), NATed like docker0.
+  assert.deepEqual(t.nodes['c1']!.interfaces['eth1']!.addresses, ['172.18.0.2/16']);
+  assert.deepEqual(t.nodes['c2']!.interfaces['eth1']!.addresses, ['172.18.0.2/16']);
+  assert.deepEqual(t.nodes['c1']!.routes, [{ dst: 'default', gateway: '172.18.0.1' }]);
+  assert.deepEqual(t.nodes['h1']!.interfaces['docker_gwbridge']!.addresses, ['172.18.0.1/16']);
+  assert.ok(t.nodes['h1']!.nat.some((r) => r.type === 'other' && r.args.join(' ') === '-i docker_gwbridge -o docker_gwbridge -j DROP'));
 });
 
 test('bad container layers are refused with paths', () => {
@@ -112,6 +136,9 @@ containers:
   x: { networks: [missing], publish: ["80"] }
   y: { networks: [a], publish: ["8080:80", "8080:81"] }
   z: { network_mode: host, networks: [a] }
+  s1: { network_mode: "container:nobody" }
+  s2: { network_mode: "container:s3" }
+  s3: { network_mode: "container:s2" }
 `);
   assert.ok(!r.ok);
   const text = r.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
@@ -124,5 +151,45 @@ containers:
     /^containers\.x\.publish\[0\]: "80" is not HOSTPORT:CONTAINERPORT/m,
     /^containers\.y\.publish\[1\]: host's port 8080\/tcp is already published by y/m,
     /^containers\.z\.networks: a container in host mode/m,
+    /^containers\.s1\.network_mode: container "nobody" is not defined/m,
+    /^containers\.s2\.network_mode: .*in a circle/m,
   ]) assert.match(text, re);
+});
+
+test('container mode: no namespace of its own, the shared container\'s node', () => {
+  const { topology: t, meta } = load(docker.replace('  api: {}\n', '  api: {}\n  sidecar: { network_mode: "container:web" }\n'));
+  assert.equal(t.nodes['sidecar'], undefined);
+  assert.equal(meta.containers?.containers['sidecar']?.node, 'web');
+  assert.equal(meta.containers?.containers['sidecar']?.shares, 'web');
+});
+
+test('export gives the container layer back, not its expansion; parsing the export plans nothing', () => {
+  const { topology: t, meta } = load(docker);
+  const file = toFile(t, meta);
+  assert.deepEqual(Object.keys(file.nodes ?? {}).sort(), ['host', 'internet']);
+  assert.deepEqual(file.nodes?.['host']?.interfaces, { uplink: { addresses: ['203.0.113.2/24'] } });
+  assert.equal(file.nodes?.['host']?.nat, undefined);
+  assert.deepEqual(file.links, [['internet:eth0', 'host:uplink']]);
+  assert.deepEqual(Object.keys(file.containers ?? {}), ['web', 'db', 'api', 'tool', 'batch']);
+  assert.deepEqual(file.networks?.['backend'], { subnet: '10.10.0.0/24', internal: true });
+  const again = parseTopologyData(file, { observed: t });
+  assert.ok(again.ok, JSON.stringify(!again.ok && again.problems));
+  // (lo is not in a parsed file, so `t` standing for the kernel lacks it: only its link.up is planned.)
+  assert.deepEqual(plan(again.topology, t).filter((op) => !(op.kind === 'link.up' && op.interface === 'lo')), []);
+});
+
+test('a dnat target behind a route is accepted; one no route leads to is refused', () => {
+  const file = (route: string) => `
+name: r
+nodes:
+  node1:
+    interfaces:
+      eth0: { kind: bridge, addresses: [192.168.56.11/24] }
+    routes: [ "${route}" ]
+    nat:
+      - { type: dnat, port: 80, to: "10.244.2.2:8080" }
+`;
+  assert.ok(parseTopology(file('10.244.2.0/24 via 192.168.56.12')).ok);
+  const r = parseTopology(file('10.9.0.0/24 via 192.168.56.12'));
+  assert.ok(!r.ok && r.problems.some((p) => /no route of node1 leads to it/.test(p.message)));
 });

@@ -15,12 +15,20 @@ import { emptyNamespace } from '../topology';
 import { VXLAN_PORT } from '../interface/index';
 import { Ipam } from './ipam';
 import { own, reservedNameProblem, setOwn } from '../names';
+import type { HostNetwork, PublishedPort } from './docker-rules';
+import { dockerRules } from './docker-rules';
 
 /** The node that plays the container host unless a container names another. */
 export const DEFAULT_HOST = 'host';
 
 /** VXLAN adds 50 bytes of headers (outer Ethernet, IP, UDP, VXLAN), so overlay endpoints use 1500 - 50, as Docker does. */
 export const OVERLAY_MTU = 1450;
+
+/** The bridge network Docker gives overlay containers for their way out (NAT to the host's uplink). */
+export const GWBRIDGE = 'docker_gwbridge';
+
+/** docker_gwbridge's subnet when the file does not define the network: the next /16 after docker0's, as Docker's IPAM picks it. */
+const GWBRIDGE_SUBNET = '172.18.0.0/16';
 
 /** First VNI Docker's overlay driver hands out (libnetwork's vxlanIDStart). */
 const FIRST_VNI = 4096;
@@ -29,13 +37,43 @@ const FIRST_VNI = 4096;
 export interface EndpointInfo { network: string; interface: string; address?: string; peer: { node: string; interface: string } }
 
 /** What the container view shows of one container. */
-export interface ContainerInfo { mode: 'bridge' | 'host' | 'none'; host: string; node?: string; endpoints: EndpointInfo[]; publish: string[] }
+export interface ContainerInfo {
+  mode: 'bridge' | 'host' | 'none' | 'container';
+  host: string;
+  /** The namespace it runs in: its own node, or (container mode) the node of the container it shares. */
+  node?: string;
+  /** Container mode: the container whose namespace it shares. */
+  shares?: string;
+  /** The image name it was started from (recorded, never pulled). */
+  image?: string;
+  /** The command it runs in its namespace. */
+  command?: string[];
+  /** It is on a user-defined network: the lab runs Docker's embedded DNS for it at 127.0.0.11. */
+  dns?: boolean;
+  endpoints: EndpointInfo[];
+  publish: string[];
+}
 
 /** What the container view shows of one network. */
 export interface NetworkInfo { driver: 'bridge' | 'overlay'; subnet: string; gateway?: string; internal: boolean; bridges: Record<string, string>; vni?: number }
 
-/** Docker's model of a lab: sandboxes (containers), endpoints and networks. */
-export interface ContainerLayer { networks: Record<string, NetworkInfo>; containers: Record<string, ContainerInfo> }
+/** The container layer as the file (or the `docker` command) wrote it: what export gives back. */
+export interface ContainerSpec { networks: Record<string, RawNetwork>; containers: Record<string, RawContainer | null> }
+
+/** Docker's model of a lab: sandboxes (containers), endpoints and networks, and the spec they came from. */
+export interface ContainerLayer { networks: Record<string, NetworkInfo>; containers: Record<string, ContainerInfo>; spec?: ContainerSpec }
+
+/** Where Docker's embedded DNS answers inside a container (libnetwork's resolver address). */
+export const EMBEDDED_DNS = '127.0.0.11';
+
+/**
+ * The container's DNS queries, to whatever server /etc/resolv.conf names, go to the
+ * embedded DNS. Docker points resolv.conf at 127.0.0.11 and DNATs that to its
+ * listener; a lab shares the machine's resolv.conf, so the DNAT takes every query instead.
+ */
+function embeddedDnsRules(): NatRule[] {
+  return (['udp', 'tcp'] as const).map((proto) => ({ type: 'other', table: 'nat', chain: 'OUTPUT', args: ['-p', proto, '-m', proto, '--dport', '53', '-j', 'DNAT', '--to-destination', `${EMBEDDED_DNS}:53`] }));
+}
 
 /** A short stable hash (FNV-1a, 32 bits) in hex: Docker names host-side veths veth + 7 hex digits too. */
 function shortHash(text: string): string {
@@ -54,10 +92,12 @@ export function hostVethName(container: string, network: string): string {
 
 /** The bridge that implements a network on a host: docker0 for "bridge", br-NAME otherwise (at most 15 bytes). */
 export function bridgeName(network: string): string {
+  if (network === GWBRIDGE) return GWBRIDGE;
   return network === 'bridge' ? 'docker0' : `br-${network}`.slice(0, 15);
 }
 
-function vxlanName(network: string): string {
+/** The VXLAN device of an overlay network on each host. */
+export function vxlanName(network: string): string {
   return `vx-${network}`.slice(0, 15);
 }
 
@@ -84,7 +124,7 @@ export function expandContainers(
   observed: Topology | undefined,
   problems: Problem[],
 ): ContainerLayer {
-  const layer: ContainerLayer = { networks: {}, containers: {} };
+  const layer: ContainerLayer = { networks: {}, containers: {}, spec: { networks, containers } };
   const fail = (path: string, message: string) => problems.push({ path, message });
   const nodeOf = (name: string): Namespace => {
     const node = own(topology.nodes, name) ?? emptyNamespace();
@@ -99,7 +139,7 @@ export function expandContainers(
     if (!subnet || subnet.family !== 4) { fail(path('subnet'), `subnet "${net.subnet}" is not an IPv4 prefix like 172.17.0.0/16`); continue; }
     if (networkOf(subnet).value !== subnet.value) fail(path('subnet'), `subnet "${net.subnet}" has host bits set: write ${formatCidr(networkOf(subnet))}`);
     if (subnet.prefix > 30) { fail(path('subnet'), `subnet ${net.subnet} is too small for a gateway and containers: use /30 or larger`); continue; }
-    if (bridgeName(name) !== (name === 'bridge' ? 'docker0' : `br-${name}`)) fail(pathOf('networks', name), `network name "${name}" is too long for its bridge br-${name} (15 bytes): use at most 12 characters`);
+    if (name !== GWBRIDGE && bridgeName(name) !== (name === 'bridge' ? 'docker0' : `br-${name}`)) fail(pathOf('networks', name), `network name "${name}" is too long for its bridge br-${name} (15 bytes): use at most 12 characters`);
     for (const [other, cidr] of subnets) {
       const shorter = Math.min(subnet.prefix, cidr.prefix);
       if (networkOf({ ...subnet, prefix: shorter }).value === networkOf({ ...cidr, prefix: shorter }).value) {
@@ -118,6 +158,20 @@ export function expandContainers(
     if (info.vni !== undefined && (info.vni < 1 || info.vni > 0xffffff)) fail(path('vni'), `vni must be from 1 to 16777215`);
     layer.networks[name] = info;
   }
+
+  // Overlay containers get a second endpoint on docker_gwbridge, a bridge network on their host, for the way out.
+  if (Object.values(layer.networks).some((n) => n.driver === 'overlay') && !layer.networks[GWBRIDGE]) {
+    const subnet = parseCidr(GWBRIDGE_SUBNET);
+    if (subnet) {
+      subnets.set(GWBRIDGE, subnet);
+      layer.networks[GWBRIDGE] = { driver: 'bridge', subnet: GWBRIDGE_SUBNET, gateway: formatIp({ family: 4, value: subnet.value + 1n }), internal: false, bridges: {} };
+    }
+  }
+  /** The networks a container joins, in interface order: eth0, eth1, ... */
+  const joinedOf = (c: RawContainer): string[] => {
+    const list = c.networks ?? ['bridge'];
+    return list.some((n) => layer.networks[n]?.driver === 'overlay') && !list.includes(GWBRIDGE) ? [...list, GWBRIDGE] : list;
+  };
 
   // Allocators per (network, host), seeded with gateways.
   const pools = new Map<string, Ipam>();
@@ -142,7 +196,7 @@ export function expandContainers(
   for (const { name, c } of specs) {
     const obsNode = observed ? own(observed.nodes, name) : undefined;
     if (!obsNode || (c.network_mode ?? 'bridge') !== 'bridge') continue;
-    (c.networks ?? ['bridge']).forEach((network, i) => {
+    joinedOf(c).forEach((network, i) => {
       const subnet = subnets.get(network);
       const address = obsNode.interfaces[`eth${i}`]?.addresses.find((a) => { const p = parseCidr(a); return subnet && p && networkOf({ ...p, prefix: subnet.prefix }).value === subnet.value && p.prefix === subnet.prefix; });
       const pool = poolOf(network, c.host ?? DEFAULT_HOST);
@@ -151,17 +205,27 @@ export function expandContainers(
   }
 
   const published = new Map<string, string>();
+  const publishedOn = new Map<string, PublishedPort[]>();
   const overlayHosts = new Map<string, Set<string>>();
   for (const { name, c } of specs) {
     const path = (k: string) => pathOf('containers', name, k);
-    const mode = c.network_mode ?? 'bridge';
+    const rawMode = c.network_mode ?? 'bridge';
+    const mode = rawMode.startsWith('container:') ? 'container' : rawMode as ContainerInfo['mode'];
     const host = c.host ?? DEFAULT_HOST;
     const info: ContainerInfo = { mode, host, endpoints: [], publish: c.publish ?? [] };
+    if (c.image !== undefined) info.image = c.image;
+    if (c.command !== undefined) info.command = c.command;
     layer.containers[name] = info;
     if (own(topology.nodes, name)) { fail(pathOf('containers', name), `"${name}" is both a node and a container: rename one`); continue; }
     if (name === host) { fail(path('host'), `container ${name} cannot run on itself`); continue; }
     const reserved = reservedNameProblem(host, 'host');
     if (reserved) { fail(path('host'), reserved); continue; }
+    if (mode === 'container') {
+      // Docker's fourth mode: no namespace of its own; it joins another container's (resolved below).
+      info.shares = rawMode.slice('container:'.length);
+      if (c.networks?.length || c.publish?.length) fail(pathOf('containers', name), `a container in container mode uses ${info.shares}'s network: remove "networks" and "publish"`);
+      continue;
+    }
     const hostNs = nodeOf(host);
     if (mode === 'host') {
       if (c.networks?.length) fail(path('networks'), `a container in host mode shares ${host}'s network namespace: it joins no networks (remove "networks")`);
@@ -174,14 +238,19 @@ export function expandContainers(
       if (c.networks?.length || c.publish?.length) fail(pathOf('containers', name), 'a container in none mode has only lo: remove "networks" and "publish"');
       continue;
     }
-    const joined = c.networks ?? ['bridge'];
+    const joined = joinedOf(c);
     let defaultVia: string | undefined;
     joined.forEach((network, i) => {
       const net = own(layer.networks, network);
       if (!net) { fail(pathOf('containers', name, 'networks', i), `network "${network}" is not defined under networks`); return; }
       if (joined.indexOf(network) !== i) { fail(pathOf('containers', name, 'networks', i), `${name} joins ${network} twice`); return; }
       const pool = poolOf(network, host);
-      const address = kept.get(`${name}/${network}`) ?? (pool ? ((ip) => (ip ? pool.cidrOf(ip) : undefined))(pool.next()) : undefined);
+      const asked = i === 0 ? c.ip : undefined;
+      if (asked !== undefined && network === 'bridge') { fail(path('ip'), 'a fixed address (ip) is for user-defined networks only, as in Docker: join a network of your own'); return; }
+      const keptAddress = kept.get(`${name}/${network}`);
+      const claimed = asked !== undefined && keptAddress?.split('/')[0] !== asked ? pool?.claimText(asked) : undefined;
+      if (asked !== undefined && keptAddress?.split('/')[0] !== asked && !claimed) { fail(path('ip'), `${asked} is not a free address of network ${network} (${layer.networks[network]?.subnet ?? ''})`); return; }
+      const address = keptAddress ?? (claimed && pool ? pool.cidrOf(claimed) : undefined) ?? (pool ? ((ip) => (ip ? pool.cidrOf(ip) : undefined))(pool.next()) : undefined);
       if (!address) { fail(pathOf('containers', name, 'networks', i), `network ${network} has no free address left for ${name}`); return; }
       const ifname = `eth${i}`;
       const peer = hostVethName(name, network);
@@ -199,10 +268,16 @@ export function expandContainers(
         hosts.add(host);
         overlayHosts.set(network, hosts);
       }
-      if (net.driver === 'bridge' && !net.internal && defaultVia === undefined) defaultVia = net.gateway;
+      // The default route: via the first non-internal bridge network; an overlay container's goes out through docker_gwbridge.
+      if (net.driver === 'bridge' && !net.internal && (defaultVia === undefined || network === GWBRIDGE)) defaultVia = net.gateway;
       info.endpoints.push({ network, interface: ifname, address, peer: { node: host, interface: peer } });
     });
     if (defaultVia) node.routes.push({ dst: 'default', gateway: defaultVia });
+    // Docker's embedded DNS answers container names on user-defined networks (never on the default bridge).
+    if (info.endpoints.some((e) => e.network !== 'bridge' && e.network !== GWBRIDGE)) {
+      info.dns = true;
+      node.nat.push(...embeddedDnsRules());
+    }
 
     (c.publish ?? []).forEach((text, i) => {
       const m = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
@@ -218,12 +293,32 @@ export function expandContainers(
       const taken = published.get(key);
       if (taken) { fail(ppath, `${host}'s port ${hostPort}/${proto} is already published by ${taken}`); return; }
       published.set(key, name);
-      const rule: NatRule = { type: 'dnat', proto, port: hostPort, to: `${first.address.slice(0, first.address.indexOf('/'))}:${port}`, in: `!${bridgeName(first.network)}`, local: true };
-      hostNs.nat.push(rule);
+      const list = publishedOn.get(host) ?? [];
+      list.push({ proto, hostPort, address: first.address.slice(0, first.address.indexOf('/')), port, bridge: bridgeName(first.network) });
+      publishedOn.set(host, list);
     });
   }
 
-  // Bridges, gateways, NAT and isolation per network and host.
+  // A bridge network no container has joined yet still has its bridge on the default host, as `docker network create` makes it.
+  for (const [network, info] of Object.entries(layer.networks)) {
+    if (info.driver === 'bridge' && network !== GWBRIDGE && Object.keys(info.bridges).length === 0 && topology.nodes[DEFAULT_HOST]) info.bridges[DEFAULT_HOST] = bridgeName(network);
+  }
+
+  // Container mode: the namespace is the shared container's own (followed to its end, as Docker resolves it).
+  for (const [name, info] of Object.entries(layer.containers)) {
+    if (info.mode !== 'container') continue;
+    const seen = new Set([name]);
+    let target = info.shares ?? '';
+    while (layer.containers[target]?.mode === 'container' && !seen.has(target)) { seen.add(target); target = layer.containers[target]?.shares ?? ''; }
+    const shared = layer.containers[target];
+    if (!shared) fail(pathOf('containers', name, 'network_mode'), `container "${info.shares}" is not defined under containers: network_mode container:NAME names a container`);
+    else if (seen.has(target)) fail(pathOf('containers', name, 'network_mode'), `${name} shares a namespace in a circle: one container must have its own network`);
+    else if (shared.mode === 'host') fail(pathOf('containers', name, 'network_mode'), `${target} runs in host mode: use network_mode: host for ${name} too`);
+    else if (shared.node) { info.node = shared.node; info.host = shared.host; }
+  }
+
+  // Bridges and gateways per network and host; then each host's firewall, as Docker lays it out.
+  const hostNetworks = new Map<string, HostNetwork[]>();
   for (const [network, info] of Object.entries(layer.networks)) {
     const subnet = subnets.get(network);
     if (!subnet) continue;
@@ -232,14 +327,13 @@ export function expandContainers(
       const prefix = subnet.prefix;
       ns.interfaces[bridge] = { kind: 'bridge', up: true, addresses: info.gateway ? [`${info.gateway}/${prefix}`] : [] };
       if (info.driver !== 'bridge') continue;
-      if (info.internal) {
-        ns.nat.push({ type: 'forward', action: 'drop', in: bridge, out: `!${bridge}` }, { type: 'forward', action: 'drop', in: `!${bridge}`, out: bridge });
-      } else {
-        ns.forwarding = true;
-        ns.nat.push({ type: 'masquerade', source: info.subnet, out: `!${bridge}` });
-      }
+      if (!info.internal) ns.forwarding = true;
+      const list = hostNetworks.get(host) ?? [];
+      list.push({ bridge, subnet: info.subnet, internal: info.internal, icc: network !== GWBRIDGE });
+      hostNetworks.set(host, list);
     }
   }
+  for (const [host, list] of hostNetworks) nodeOf(host).nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
 
   // Overlays: a VXLAN device per host, enslaved to the network's bridge, pointed at the other hosts.
   for (const [network, hosts] of overlayHosts) {

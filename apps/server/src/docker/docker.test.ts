@@ -1,0 +1,202 @@
+/**
+ * The docker command on the real kernel: typed in a lab shell (the shell's PATH and
+ * environment, through apps/server/shell-bin/docker) and called in-process, each
+ * subcommand checked against the kernel and against the lab's export; the seed
+ * documents' `docker run` forms verbatim; Docker's embedded DNS on user-defined
+ * networks and not on the default bridge; container mode; export -> destroy -> apply.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { netnsName, toFile } from '@nslab/model';
+import type { RawTopology } from '@nslab/model';
+import { applyTopology, destroyLab, parseWithKernel } from '../kernel/lab';
+import { readMeta } from '../kernel/meta';
+import { observeLab } from '../kernel/observe';
+import { cleanup, curlUntil, inNode, netnsList, pings, uniqueLab } from '../kernel/testlab';
+import { shellEnv } from '../terminal/shell';
+import { docker } from './docker';
+
+const made: string[] = [];
+after(() => cleanup(...made));
+
+/** `docker ARGS` typed in a shell of `node`: the lab shell's environment (PATH with shell-bin first), inside the node's namespace. */
+function typed(lab: string, node: string, args: string[], input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync('ip', ['netns', 'exec', netnsName(lab, node), 'docker', ...args], { env: shellEnv(lab, node), encoding: 'utf8', timeout: 60_000, ...(input !== undefined ? { input } : {}) });
+  return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+/** `docker ARGS` called in-process; its output lines. */
+async function call(lab: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await docker(lab, 'host', args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** What `nslab show` / export says about the lab now. */
+async function shown(lab: string): Promise<RawTopology> {
+  return toFile((await observeLab(lab)).topology, (await readMeta(lab)) ?? {});
+}
+
+function addrs(lab: string, node: string, dev: string): string[] {
+  const out = execFileSync('ip', ['-n', netnsName(lab, node), '-j', 'addr', 'show', 'dev', dev], { encoding: 'utf8' });
+  return (JSON.parse(out) as { addr_info: { family: string; local: string; prefixlen: number }[] }[])[0]!.addr_info
+    .filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+async function applyText(text: string): Promise<number> {
+  const parsed = await parseWithKernel(text);
+  assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
+  return (await applyTopology(parsed.topology, { meta: parsed.meta })).ran;
+}
+
+const BASE = (lab: string) => `name: ${lab}
+nodes:
+  host:
+    interfaces:
+      uplink: { addresses: [203.0.113.2/24] }
+  outside:
+    interfaces:
+      eth0: { addresses: [203.0.113.1/24] }
+links:
+  - [outside:eth0, host:uplink]
+`;
+
+describe('the docker command in lab shells', () => {
+  const lab = uniqueLab('dk-cmd');
+  made.push(lab);
+
+  test('every subcommand, typed or called, changes the kernel and what nslab show says', async () => {
+    await applyText(BASE(lab));
+    // Typed in the host's shell: network create gives Docker's 64-hex id; the bridge is in the kernel.
+    const created = typed(lab, 'host', ['network', 'create', '--subnet', '10.40.0.0/24', 'app']);
+    assert.equal(created.code, 0, created.err);
+    assert.match(created.out.trim(), /^[0-9a-f]{64}$/);
+    assert.deepEqual(addrs(lab, 'host', 'br-app'), ['10.40.0.1/24']);
+    assert.deepEqual((await shown(lab)).networks?.['app'], { subnet: '10.40.0.0/24' });
+    assert.match(typed(lab, 'host', ['network', 'ls']).out, /^[0-9a-f]{12}\s+app\s+bridge\s+local$/m);
+    // run -d with a command and a published port: the namespace, its address, its server reached from outside.
+    const ran = await call(lab, ['run', '-d', '--name', 'web', '--network', 'app', '-p', '8080:80', 'nginx:alpine', 'python3', '-m', 'http.server', '80', '--directory', '/usr/share/doc/curl']);
+    assert.equal(ran.code, 0, ran.err);
+    assert.ok(netnsList().includes(netnsName(lab, 'web')));
+    assert.deepEqual(addrs(lab, 'web', 'eth0'), ['10.40.0.2/24']);
+    assert.match(await curlUntil(lab, 'outside', 'http://203.0.113.2:8080/', 'Directory listing'), /Directory listing/);
+    assert.deepEqual((await shown(lab)).containers?.['web'], { networks: ['app'], publish: ['8080:80'], image: 'nginx:alpine', command: ['python3', '-m', 'http.server', '80', '--directory', '/usr/share/doc/curl'] });
+    // ps, port, inspect (NetworkSettings as Docker shapes it, the MAC the kernel has).
+    assert.match((await call(lab, ['ps'])).out, /^[0-9a-f]{12}\s+nginx:alpine\s+"python3 -m http\.ser…"\s+-\s+Up\s+0\.0\.0\.0:8080->80\/tcp\s+web$/m);
+    assert.equal((await call(lab, ['port', 'web'])).out, '80/tcp -> 0.0.0.0:8080');
+    const [inspected] = JSON.parse((await call(lab, ['inspect', 'web'])).out) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; IPPrefixLen: number; Gateway: string; MacAddress: string }>; Ports: unknown } }[];
+    const mac = (JSON.parse(execFileSync('ip', ['-n', netnsName(lab, 'web'), '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' })) as { address: string }[])[0]?.address;
+    assert.deepEqual({ ...inspected?.NetworkSettings.Networks['app'] }, { ...inspected?.NetworkSettings.Networks['app'], IPAddress: '10.40.0.2', IPPrefixLen: 24, Gateway: '10.40.0.1', MacAddress: mac });
+    assert.deepEqual(inspected?.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] });
+    const netInspect = JSON.parse((await call(lab, ['network', 'inspect', 'app'])).out) as { IPAM: { Config: unknown[] }; Containers: Record<string, { Name: string; IPv4Address: string }> }[];
+    assert.deepEqual(netInspect[0]?.IPAM.Config, [{ Subnet: '10.40.0.0/24', Gateway: '10.40.0.1' }]);
+    assert.deepEqual(Object.values(netInspect[0]?.Containers ?? {}).map((c) => `${c.Name} ${c.IPv4Address}`), ['web 10.40.0.2/24']);
+    // connect / disconnect: a second interface on docker0 appears and goes.
+    assert.equal((await call(lab, ['network', 'connect', 'bridge', 'web'])).code, 0);
+    assert.deepEqual(addrs(lab, 'web', 'eth1'), ['172.17.0.2/16']);
+    assert.deepEqual((await shown(lab)).containers?.['web']?.networks, ['app', 'bridge']);
+    assert.equal((await call(lab, ['network', 'disconnect', 'bridge', 'web'])).code, 0);
+    assert.equal(spawnSync('ip', ['-n', netnsName(lab, 'web'), 'link', 'show', 'eth1']).status, 1);
+    // exec, typed: runs in the container's namespace.
+    assert.match(typed(lab, 'host', ['exec', 'web', 'ip', '-4', '-br', 'addr', 'show', 'eth0']).out, /10\.40\.0\.2\/24/);
+    // Docker's errors, in Docker's words; what nslab does not do, in one sentence.
+    assert.equal((await call(lab, ['network', 'create', 'app'])).err, 'Error response from daemon: network with name app already exists');
+    assert.match((await call(lab, ['rm', 'web'])).err, /^Error response from daemon: You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove$/);
+    assert.match((await call(lab, ['network', 'rm', 'app'])).err, /has active endpoints/);
+    assert.match((await call(lab, ['pull', 'nginx'])).err, /^docker pull: nslab's docker only does networking: it does not pull, build or store images/);
+    // rm -f: the namespace and its process go; network rm: the bridge goes.
+    const procs = () => execFileSync('ip', ['netns', 'pids', netnsName(lab, 'web')], { encoding: 'utf8' }).trim();
+    assert.notEqual(procs(), '');
+    assert.deepEqual((await call(lab, ['rm', '-f', 'web'])).out, 'web');
+    assert.ok(!netnsList().includes(netnsName(lab, 'web')));
+    assert.equal((await shown(lab)).containers, undefined);
+    assert.equal((await call(lab, ['network', 'rm', 'app'])).out, 'app');
+    assert.equal(spawnSync('ip', ['-n', netnsName(lab, 'host'), 'link', 'show', 'br-app']).status, 1);
+  });
+
+  test('the documents\' docker run forms, verbatim: -p, --net=host, --net=none, --net=container:, run -it sh', async () => {
+    assert.equal(typed(lab, 'host', ['run', '-d', '--name', 'web', '-p', '80:80', 'httpd']).code, 0);
+    assert.equal(typed(lab, 'host', ['run', '-d', '--name', 'tool', '--net=host', 'busybox']).code, 0);
+    assert.equal(typed(lab, 'host', ['run', '-d', '--name', 'batch', '--net=none', 'busybox']).code, 0);
+    assert.equal(typed(lab, 'host', ['run', '-d', '--name', 'side', '--net=container:web', 'busybox']).code, 0);
+    // -p: Docker's DNAT for the host's own addresses.
+    assert.match(inNode(lab, 'host', ['iptables', '-t', 'nat', '-S', 'DOCKER']).out, /-A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172\.17\.0\.2:80/);
+    // host mode has no namespace; none has only lo; container mode shares web's.
+    assert.ok(!netnsList().includes(netnsName(lab, 'tool')));
+    assert.deepEqual(inNode(lab, 'batch', ['ip', '-br', 'link']).out.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['lo']);
+    assert.ok(!netnsList().includes(netnsName(lab, 'side')));
+    assert.match((await call(lab, ['exec', 'side', 'true'])).err, /^$/);
+    // `docker run --name client -it busybox:latest sh` (seed 004): a shell inside the new container.
+    const client = typed(lab, 'host', ['run', '--name', 'client', '-it', 'busybox:latest', 'sh'], 'ip -4 -br addr show eth0\nexit\n');
+    assert.equal(client.code, 0, client.err);
+    assert.match(client.out, /eth0(@\S+)?\s+UP\s+172\.17\.0\.3\/16/);
+    assert.equal((await shown(lab)).containers?.['side']?.network_mode, 'container:web');
+  });
+
+  test('container mode: nslab exec of the sharing container enters the shared namespace', () => {
+    const nslab = (args: string[]) => spawnSync('node', [new URL('../../bin/nslab.mjs', import.meta.url).pathname, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const viaSide = nslab(['exec', lab, 'side', '--', 'ip', '-4', '-br', 'addr', 'show', 'eth0']);
+    assert.equal(viaSide.status, 0, viaSide.stderr);
+    assert.match(viaSide.stdout, /172\.17\.0\.2\/16/);
+    // docker is on nslab exec's PATH too.
+    const viaExec = nslab(['exec', lab, 'host', '--', 'docker', 'ps']);
+    assert.match(viaExec.stdout, /\sside$/m);
+  });
+
+  test('export -> destroy -> apply gives the same lab; a re-apply runs nothing', async () => {
+    const before = await shown(lab);
+    const rules = inNode(lab, 'host', ['iptables-save']).out.split('\n').filter((l) => l.startsWith('-A')).sort();
+    await destroyLab(lab);
+    assert.ok(!existsSync(`/run/nslab/labs/${lab}.json`));
+    const parsed = await parseWithKernel(before);
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
+    assert.ok((await applyTopology(parsed.topology, { meta: parsed.meta })).ran > 0);
+    assert.deepEqual(await shown(lab), before);
+    assert.deepEqual(inNode(lab, 'host', ['iptables-save']).out.split('\n').filter((l) => l.startsWith('-A')).sort(), rules);
+    const again = await parseWithKernel(await shown(lab));
+    assert.ok(again.ok);
+    assert.equal((await applyTopology(again.topology, { meta: again.meta })).ran, 0);
+  });
+});
+
+describe('Docker\'s embedded DNS', () => {
+  test('names resolve on a user-defined network (getent, ping) and not on the default bridge', async () => {
+    const lab = uniqueLab('dk-dns');
+    made.push(lab);
+    await applyText(`${BASE(lab)}networks:
+  bridge: { subnet: 172.17.0.0/16 }
+  app: { subnet: 10.20.0.0/24 }
+containers:
+  web: { networks: [app] }
+  client: { networks: [app] }
+  old1: {}
+  old2: {}
+`);
+    assert.match(inNode(lab, 'client', ['getent', 'hosts', 'web']).out, /^10\.20\.0\.2\s+web$/m);
+    assert.ok(pings(lab, 'client', 'web'));
+    // The resolver is a process inside the container's namespace, listening at 127.0.0.11:53.
+    assert.match(inNode(lab, 'client', ['ss', '-lnu']).out, /127\.0\.0\.11:53/);
+    // The default bridge has no embedded DNS: old2 is not a name there.
+    assert.notEqual(inNode(lab, 'old1', ['getent', 'hosts', 'old2'], 4_000).code, 0);
+    // A container joining later is a name at once.
+    assert.equal((await call(lab, ['run', '-d', '--name', 'late', '--network', 'app', 'busybox'])).code, 0);
+    let seen = '';
+    for (let i = 0; i < 50 && !seen.includes('late'); i += 1) {
+      seen = inNode(lab, 'client', ['getent', 'hosts', 'late']).out;
+      if (!seen.includes('late')) await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.match(seen, /^10\.20\.0\.4\s+late$/m);
+    // Destroy ends the resolvers.
+    const pids = execFileSync('ip', ['netns', 'pids', netnsName(lab, 'client')], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    await destroyLab(lab);
+    for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}/cmdline`) || readState(pid) === 'Z', `process ${pid} still runs`);
+  });
+});
+
+/** A process's state letter (Z for a zombie waiting for its parent). */
+function readState(pid: number): string {
+  try { return execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).split(') ')[1]?.[0] ?? ''; } catch { return ''; }
+}
