@@ -232,16 +232,16 @@ function recognise(table: string, chain: string, args: string[]): NatRule | unde
 /** Targets that are iptables extensions or verdicts, not chains (what `-j` may name besides a user-defined chain). */
 const TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE', 'REJECT', 'LOG', 'NFLOG', 'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TRACE', 'TCPMSS', 'TPROXY', 'CLASSIFY', 'NETMAP']);
 
-/** The chains built into the tables nslab uses; every other chain is user-defined and must be created (`iptables -N`). */
-export const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+/** The names of chains built into the tables nslab uses; every other chain is user-defined and must be created (`iptables -N`). */
+const BUILTIN_CHAIN_NAMES = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
 
 /** The user-defined chains a rule needs, as "table chain": the chain it is in and the chain it jumps to. */
 export function userChains(spec: RuleSpec): string[] {
   const out: string[] = [];
-  if (!BUILTIN_CHAINS.has(spec.chain)) out.push(`${spec.table} ${spec.chain}`);
+  if (!BUILTIN_CHAIN_NAMES.has(spec.chain)) out.push(`${spec.table} ${spec.chain}`);
   const j = spec.args.indexOf('-j');
   const target = j >= 0 ? spec.args[j + 1] : undefined;
-  if (target && !TARGETS.has(target) && !BUILTIN_CHAINS.has(target)) out.push(`${spec.table} ${target}`);
+  if (target && !TARGETS.has(target) && !BUILTIN_CHAIN_NAMES.has(target)) out.push(`${spec.table} ${target}`);
   return out;
 }
 

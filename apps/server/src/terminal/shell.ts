@@ -11,8 +11,6 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import { fileURLToPath } from 'node:url';
-
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
 

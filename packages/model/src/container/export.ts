@@ -6,6 +6,7 @@
  */
 import type { NatRule } from '../nat';
 import { natKey } from '../nat';
+import { parseFirewallLine } from '../firewall';
 import type { RawTopology } from '../schema';
 import type { Topology } from '../topology';
 import type { ContainerSpec } from './expand';
@@ -50,6 +51,15 @@ export function withContainerLayer(file: RawTopology, topology: Topology, spec: 
       const kept = node.nat.filter((r) => !rules.has(natKey(r as NatRule)));
       if (kept.length > 0) node.nat = kept;
       else delete node.nat;
+    }
+    // Docker's and kube-proxy's own chains come back as raw firewall lines: those are generated too.
+    if (node.firewall) {
+      const kept = node.firewall.filter((line) => {
+        const parsed = parseFirewallLine(line);
+        return !parsed.ok || !rules.has(natKey(parsed.rule));
+      });
+      if (kept.length > 0) node.firewall = kept;
+      else delete node.firewall;
     }
     out.nodes[name] = node;
   }
