@@ -10,6 +10,7 @@ import { ApplyError } from './kernel/apply';
 import { applyTopology, destroyLab, parseWithKernel } from './kernel/lab';
 import { listLabs, observeLab } from './kernel/observe';
 import { CommandError } from './kernel/runner';
+import { LESSON_USAGE, lessonCommand } from './lesson/cli';
 
 const USAGE = `usage: nslab COMMAND ...
   apply FILE [--dry-run]        create or converge the lab in FILE (YAML or JSON)
@@ -18,7 +19,8 @@ const USAGE = `usage: nslab COMMAND ...
   exec LAB NODE -- CMD [ARGS]   run a command inside a node's namespace
   destroy LAB                   remove every namespace the lab owns, and nothing else
   list                          the labs on this machine
-  serve [--port N] [--host H]   the web app and API (see README.md)`;
+  serve [--port N] [--host H]   the web app and API (see README.md)
+${LESSON_USAGE}`;
 
 /** A reason to stop, printed as one line. */
 class UsageError extends Error {}
@@ -128,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'exec': return await cmdExec(args);
       case 'destroy': return await cmdDestroy(args);
       case 'list': return await cmdList();
+      case 'lesson': return await lessonCommand(args);
       case 'serve': {
         const { serve } = await import('./main');
         return await serve(args);

@@ -14,6 +14,7 @@ export const RETRY_MAX_MS = 8000;
 const SERVER_TYPE_RECORD: Record<ServerMessage['type'], true> = {
   hello: true, labs: true, snapshot: true, patch: true, plan: true, progress: true, result: true, error: true, pong: true,
   packets: true, aggregate: true, capture: true, trace: true,
+  lessons: true, lesson: true, 'lesson-status': true,
 };
 const SERVER_TYPES = new Set(Object.keys(SERVER_TYPE_RECORD));
 

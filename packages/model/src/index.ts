@@ -19,3 +19,4 @@ export * from './container/ipam';
 export * from './container/expand';
 export * from './packet/index';
 export * from './terminal';
+export * from './lesson/index';

@@ -16,6 +16,8 @@ import type { Topology } from './topology';
 import type { TopologyMeta } from './file';
 import type { NodePacketEvent, PacketProtocol } from './packet/event';
 import type { PingTraceResult } from './packet/trace';
+import { lessonClientMessages } from './lesson/protocol';
+import type { LessonServerMessage } from './lesson/protocol';
 
 /** Packets held back in one interval because a client's rate was exceeded, per node, interface and protocol. */
 export interface PacketCount { node: string; interface: string; protocol: PacketProtocol; packets: number; bytes: number }
@@ -40,6 +42,7 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('unwatch-packets'), lab: labName }),
   z.strictObject({ type: z.literal('trace'), id: requestId, lab: labName, node: z.string().min(1).max(24), destination: z.string().min(1).max(64) }),
   z.strictObject({ type: z.literal('ping'), id: requestId }),
+  ...lessonClientMessages,
 ]);
 
 /** A message from a client. */
@@ -68,7 +71,8 @@ export type ServerMessage =
   | { type: 'packets'; lab: string; packets: NodePacketEvent[] }
   | { type: 'aggregate'; lab: string; since: number; until: number; counts: PacketCount[]; dropped: number; passed: number; ratePerSecond: number }
   | { type: 'capture'; lab: string; node: string; state: 'started' | 'ended'; message?: string }
-  | { type: 'trace'; id?: string; lab: string; result: PingTraceResult };
+  | { type: 'trace'; id?: string; lab: string; result: PingTraceResult }
+  | LessonServerMessage;
 
 /**
  * The JSON object in a text frame from a peer; undefined when the text is longer than
