@@ -92,7 +92,9 @@ export class LessonEngine {
     }
     if (!options.dryRun) {
       for (const c of commands) {
-        await run(['ip', 'netns', 'exec', netnsName(lab, c.node), ...c.argv], { timeoutMs: 10_000 });
+        const r = await run(['ip', 'netns', 'exec', netnsName(lab, c.node), ...c.argv], { timeoutMs: 10_000, allowFailure: true });
+        // Creating what is already there (a chain made by hand) is not a failure of the solution.
+        if (r.code !== 0 && !/exists/i.test(r.stderr)) throw new LabError('kernel', `${c.argv.join(' ')} in ${c.node} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
       }
     }
     return { ops, commands };

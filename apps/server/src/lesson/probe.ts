@@ -49,16 +49,14 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
       if (gone) return gone;
       const target = parseDnatTarget(check.to);
       if (!target || target.port === undefined) return { passed: false, hint: `${check.to} is not ADDRESS:PORT` };
-      const listener = check.listen ? await listen(ns(check.listen), check['listen-port'] ?? target.port) : undefined;
-      try {
+      const connect = async (): Promise<ProbeVerdict> => {
         const r = await run(['ip', 'netns', 'exec', ns(check.from), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', TCP_TIMEOUT_S, `http://${target.address}:${target.port}/`], { allowFailure: true, timeoutMs: 10_000 });
         if (r.code === 0) return { passed: true };
         const said = r.code === 7 ? 'the connection was refused' : r.code === 28 ? 'the connection timed out' : `curl exited with ${r.code}`;
         const why = diagnoseTcp(topology, check.from, check.to, check.listen) ?? dropHint(topology);
         return { passed: false, hint: why ? `${why} (${said})` : `${check.from} → ${check.to}: ${said}` };
-      } finally {
-        await listener?.stop();
-      }
+      };
+      return check.listen ? withListener(ns(check.listen), check['listen-port'] ?? target.port, connect) : connect();
     }
     case 'packet':
       return (missing(check.node) ?? missing(check.ping.from)) ?? packetSeen(check, lab, topology);
@@ -89,9 +87,37 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
   }
 }
 
-async function ping(netns: string, to: string): Promise<boolean> {
-  const r = await run(['ip', 'netns', 'exec', netns, 'ping', '-n', '-q', '-c', '1', '-W', PING_WAIT_S, to], { allowFailure: true, timeoutMs: 10_000 });
-  return r.code === 0;
+/** One ping; a lost one is tried once more (the first packet over a path just made can wait on ARP or a port coming up). */
+async function ping(netns: string, to: string, tries = 2): Promise<boolean> {
+  for (let i = 0; i < tries; i += 1) {
+    const r = await run(['ip', 'netns', 'exec', netns, 'ping', '-n', '-q', '-c', '1', '-W', PING_WAIT_S, to], { allowFailure: true, timeoutMs: 10_000 });
+    if (r.code === 0) return true;
+    // "Network is unreachable" (exit 2) will not change on a second try.
+    if (r.code !== 1) return false;
+  }
+  return false;
+}
+
+/** Listeners by namespace and port: two checks that need the same one take turns. */
+const listening = new Map<string, Promise<void>>();
+
+/** Runs `task` while a listener answers on netns:port. */
+async function withListener<T>(netns: string, port: number, task: () => Promise<T>): Promise<T> {
+  const key = `${netns} ${port}`;
+  const before = listening.get(key) ?? Promise.resolve();
+  let release = () => {};
+  const mine = new Promise<void>((ok) => { release = ok; });
+  const chained = before.then(() => mine);
+  listening.set(key, chained);
+  await before;
+  const listener = await listen(netns, port);
+  try {
+    return await task();
+  } finally {
+    await listener?.stop();
+    release();
+    if (listening.get(key) === chained) listening.delete(key);
+  }
 }
 
 /** A firewall rule somewhere in the lab that drops traffic: the likely culprit when routes look right. */

@@ -49,9 +49,13 @@ function fail(hint: string): Verdict {
   return { passed: false, hint };
 }
 
-/** A device is usable when it is up and the kernel does not report it down. */
+/**
+ * A device is down when it is set down, or its lower layer is (a veth whose peer is
+ * down). An operstate of "down" on a device set up is not trusted alone: a veth just
+ * created reads so for a moment before its carrier comes up.
+ */
 export function isDown(iface: Interface): boolean {
-  return !iface.up || iface.state === 'down' || iface.state === 'lowerlayerdown';
+  return !iface.up || iface.state === 'lowerlayerdown';
 }
 
 function whereIs(topology: Topology, ifname: string): string | undefined {
@@ -342,7 +346,15 @@ export function diagnoseTcp(topology: Topology, from: string, to: string, listen
   const target = parseDnatTarget(to);
   if (!target || target.port === undefined) return undefined;
   const owner = ownerOf(topology, target.address);
-  if (owner && listen && owner.node !== listen) {
+  if (!owner) {
+    // No device has the address (a ClusterIP, a VIP): only a DNAT rule on the way can make it answer.
+    const mentioned = Object.entries(topology.nodes).some(([, n]) => n.nat.some((r) => (r.type === 'dnat' && r.destination?.startsWith(`${target.address}/`)) || (r.type === 'other' && r.table === 'nat' && r.args.some((a) => a.startsWith(target.address)))));
+    if (!mentioned) return `no namespace has ${target.address} and no NAT rule in the lab matches it: nothing answers ${to}`;
+    const dnat = Object.values(topology.nodes).some((n) => n.nat.some((r) => r.type === 'dnat' || (r.type === 'other' && r.args.includes('DNAT'))));
+    if (!dnat) return `rules match ${target.address} but no DNAT rule rewrites it to an endpoint`;
+    return undefined;
+  }
+  if (listen && owner.node !== listen) {
     const node = topology.nodes[owner.node] as Namespace;
     const dnat = node.nat.find((r): r is DnatRule => r.type === 'dnat' && r.port === target.port);
     if (!dnat) return `no DNAT rule for tcp port ${target.port} in ${owner.node}: nothing forwards ${to} to ${listen}`;
