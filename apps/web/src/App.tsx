@@ -24,6 +24,7 @@ import { ShortcutsHelp } from './components/ShortcutsHelp';
 import { TopBar } from './components/TopBar';
 import { ViewSwitch } from './components/ViewSwitch';
 import { useDock } from './store/dock';
+import { LessonPanel } from './lessons/LessonPanel';
 
 /** The whole app. */
 export function App() {
@@ -50,6 +51,7 @@ export function App() {
           <PlanDialog />
         </main>
         <Inspector />
+        <LessonPanel />
         <Dock />
       </div>
       <NodeMenu />
