@@ -17,6 +17,7 @@ import { SHELL_BIN } from './terminal/shell';
 import { CommandError } from './kernel/runner';
 import { PingTraceError, traceInLab } from './capture/index';
 import { traceJson, traceText } from './capture/trace-text';
+import { LESSON_USAGE, lessonCommand } from './lesson/cli';
 
 const USAGE = `usage: nslab COMMAND ...
   apply FILE [--dry-run]        create or converge the lab in FILE (YAML or JSON)
@@ -30,7 +31,8 @@ const USAGE = `usage: nslab COMMAND ...
   destroy LAB                   remove every namespace the lab owns, and nothing else
   list                          the labs on this machine
   docker LAB ARGS...            Docker's network vocabulary over the lab's containers (as \`docker\` in its shells)
-  serve [--port N] [--host H]   the web app and API (see README.md)`;
+  serve [--port N] [--host H]   the web app and API (see README.md)
+${LESSON_USAGE}`;
 
 /** A reason to stop, printed as one line (exit 1). */
 class UsageError extends Error {}
@@ -259,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
         const { docker } = await import('./docker/docker');
         return await docker(lab, process.env['NSLAB_NODE'] || 'host', args.slice(1));
       }
+      case 'lesson': return await lessonCommand(args);
       case 'serve': {
         const { serve } = await import('./main');
         return await serve(rest);

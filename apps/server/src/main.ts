@@ -20,6 +20,10 @@ import { PacketService } from './packets';
 import { TerminalManager } from './terminal/index';
 import { mountLiveRoutes } from './http/live-routes';
 import { Hub } from './ws/hub';
+import { LessonCatalog } from './lesson/catalog';
+import { LESSONS_DIR } from './lesson/cli';
+import { LessonEngine } from './lesson/engine';
+import { LessonLive } from './lesson/live';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -116,7 +120,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   );
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
-  hub = new Hub(feed, labs, packets, version());
+  const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
+  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) });
 
   let hosts = new HostPolicy(config.port, config.host);
   const app = createApp({

@@ -29,3 +29,4 @@ export * from './container/kube-proxy';
 export * from './packet/index';
 export * from './protocol/terminal';
 export * from './sysctl';
+export * from './lesson/index';

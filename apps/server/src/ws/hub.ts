@@ -14,6 +14,8 @@ import type { LabService } from '../labs';
 import type { PacketService } from '../packets';
 import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
+import type { LessonEngine } from '../lesson/engine';
+import type { LessonLive } from '../lesson/live';
 
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
 const MAX_BUFFERED = 1024 * 1024;
@@ -26,6 +28,8 @@ interface Client {
   resync: Set<string>;
   /** Labs whose fresh snapshot is being prepared: their patches are held back, the snapshot will include them. */
   resyncing: Set<string>;
+  /** Where this client's lesson messages go, while it follows a lesson. */
+  lessonSend?: (m: ServerMessage) => void;
 }
 
 /** Fans lab state out to sockets and runs their requests. */
@@ -39,6 +43,8 @@ export class Hub {
     private readonly labs: LabService,
     private readonly packets: PacketService,
     private readonly version: string,
+    /** Lessons: the engine and their live status (absent in servers built without them). */
+    private readonly lessons?: { engine: LessonEngine; live: LessonLive },
   ) {}
 
   /** Lab list in the protocol's shape. */
@@ -64,6 +70,7 @@ export class Hub {
 
   private disconnect(client: Client): void {
     if (!this.clients.delete(client)) return;
+    if (client.lessonSend) this.lessons?.live.unwatch(client.lessonSend);
     for (const stop of client.packets.values()) stop();
     const labs = new Set([...client.labs, ...client.packets.keys()]);
     client.packets.clear();
@@ -178,6 +185,13 @@ export class Hub {
         }
         return;
       }
+      case 'lesson-list':
+      case 'lesson-start':
+      case 'lesson-watch':
+      case 'lesson-unwatch':
+      case 'lesson-solve':
+      case 'lesson-reset':
+        return this.handleLesson(client, message);
       case 'destroy': {
         await this.labs.destroy(message.lab);
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...(message.id ? { id: message.id } : {}) });
@@ -188,8 +202,46 @@ export class Hub {
     }
   }
 
+  private async handleLesson(client: Client, message: Extract<ClientMessage, { type: `lesson-${string}` }>): Promise<void> {
+    const lessons = this.lessons;
+    if (!lessons) throw new LabError('not-found', 'this server offers no lessons');
+    const id = 'id' in message && message.id ? { id: message.id } : {};
+    const hooks = {
+      plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: message.type === 'lesson-solve' && (message.dryRun ?? false), ...id }),
+      progress: (lab: string, e: OpEvent) => this.send(client, { type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...id }),
+    };
+    client.lessonSend ??= (m) => this.send(client, m);
+    switch (message.type) {
+      case 'lesson-list':
+        return this.send(client, { type: 'lessons', lessons: await lessons.engine.catalog.infos(), ...id });
+      case 'lesson-start': {
+        await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary: message.vary ?? false, ...hooks });
+        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
+        void this.feed.refreshLabs();
+        return;
+      }
+      case 'lesson-watch':
+        await this.feed.watch(message.lab);
+        return lessons.live.watch(message.lab, client.lessonSend);
+      case 'lesson-unwatch':
+        return lessons.live.unwatch(client.lessonSend, message.lab);
+      case 'lesson-solve': {
+        const r = await lessons.engine.solveStep(message.lab, message.step, { dryRun: message.dryRun ?? false, ...hooks });
+        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: message.dryRun ? 0 : r.ops.length + r.commands.length, ...id });
+        lessons.live.changed(message.lab);
+        return;
+      }
+      case 'lesson-reset':
+        await lessons.engine.reset(message.lab, message.step, hooks);
+        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
+        lessons.live.changed(message.lab);
+        return;
+    }
+  }
+
   /** A watched lab changed: send the patch to its subscribers (a snapshot to any that fell behind). */
   patch(lab: string, changes: Change[]): void {
+    this.lessons?.live.changed(lab);
     const topology = this.feed.current(lab);
     if (topology && changes.some((c) => c.path.length === 2 && c.path[0] === 'nodes')) this.packets.sync(lab, Object.keys(topology.nodes));
     for (const client of this.clients) {

@@ -56,6 +56,9 @@ export function dispatch(message: ServerMessage): void {
     case 'aggregate':
     case 'capture':
     case 'trace':
+    case 'lessons':
+    case 'lesson':
+    case 'lesson-status':
       return; // for the listeners above
     default: {
       const never: never = message;

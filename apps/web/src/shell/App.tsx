@@ -24,6 +24,7 @@ import { ShortcutsHelp } from './ShortcutsHelp';
 import { TopBar } from './TopBar';
 import { ViewSwitch } from './ViewSwitch';
 import { useDock } from './store';
+import { LessonPanel } from '../lessons/LessonPanel';
 
 /** The whole app. */
 export function App() {
@@ -50,6 +51,7 @@ export function App() {
           <PlanDialog />
         </main>
         <Inspector />
+        <LessonPanel />
         <Dock />
       </div>
       <NodeMenu />

@@ -17,6 +17,7 @@ import { PACKET_PROTOCOLS } from '../packet/event';
 import type { NodePacketEvent, PacketProtocol } from '../packet/event';
 import type { PingTraceResult } from '../packet/trace';
 import { jsonObject } from './json';
+import { lessonClientMessages, lessonServerMessages } from '../lesson/protocol';
 
 /** Bumped on every incompatible change; a client that differs is told so and stops. */
 export const PROTOCOL_VERSION = 1;
@@ -42,6 +43,7 @@ export const clientMessage = z.discriminatedUnion('type', [
     proto: z.enum(['icmp', 'tcp', 'udp']).optional(), port: z.number().int().min(1).max(65535).optional(),
   }),
   z.strictObject({ type: z.literal('ping'), id: requestId }),
+  ...lessonClientMessages,
 ]);
 
 /** A message from a client. */
@@ -107,6 +109,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('aggregate'), lab: z.string(), since: z.number(), until: z.number(), counts: z.array(packetCount), dropped: count, passed: count, ratePerSecond: z.number() }),
   z.object({ type: z.literal('capture'), lab: z.string(), node: z.string(), state: z.enum(['started', 'ended']), message: z.string().optional() }),
   z.object({ type: z.literal('trace'), id, lab: z.string(), result: modelObject<PingTraceResult>('a trace result') }),
+  ...lessonServerMessages,
 ]);
 
 /** A message from the server. */

@@ -1,0 +1,77 @@
+/**
+ * Lesson checks followed live for the page: when the feed reports a change in a lab,
+ * model checks are judged again at once and sent (kernel change -> status in one
+ * step); probes then run in the background, one round at a time per lab, and their
+ * results follow. A change during a round asks for one more round after it.
+ */
+import type { CheckResult, Lesson, LessonServerMessage, Topology } from '@nslab/model';
+import type { LessonEngine } from './engine';
+import { evaluateLesson, modelStatus } from './evaluate';
+
+type Send = (message: LessonServerMessage) => void;
+
+interface Followed { lesson: Lesson; watchers: Set<Send>; results: Map<string, CheckResult>; probing: boolean; again: boolean }
+
+/** Live lesson status per lab, for the sockets that follow it. */
+export class LessonLive {
+  private readonly labs = new Map<string, Followed>();
+
+  constructor(private readonly engine: LessonEngine, private readonly current: (lab: string) => Topology | undefined) {}
+
+  /** Starts following a lab's lesson for one socket: the lesson, then its status. */
+  async watch(lab: string, send: Send): Promise<void> {
+    const running = await this.engine.running(lab);
+    send({ type: 'lesson', lab, lesson: running?.lesson ?? null, params: running?.record.params ?? {} });
+    if (!running) return;
+    let f = this.labs.get(lab);
+    if (!f || f.lesson.id !== running.lesson.id) {
+      f = { lesson: running.lesson, watchers: f?.watchers ?? new Set(), results: new Map(), probing: false, again: false };
+      this.labs.set(lab, f);
+    }
+    f.watchers.add(send);
+    this.changed(lab);
+  }
+
+  /** Stops following for one socket (every lab when lab is undefined). */
+  unwatch(send: Send, lab?: string): void {
+    for (const [name, f] of this.labs) {
+      if (lab !== undefined && name !== lab) continue;
+      f.watchers.delete(send);
+      if (f.watchers.size === 0) this.labs.delete(name);
+    }
+  }
+
+  /** The lab changed (a feed patch, a solve, a reset): judge again. */
+  changed(lab: string): void {
+    const f = this.labs.get(lab);
+    const topology = this.current(lab);
+    if (!f || !topology) return;
+    this.send(lab, f, modelStatus(f.lesson, lab, topology, f.results));
+    if (f.probing) {
+      f.again = true;
+      return;
+    }
+    f.probing = true;
+    void (async () => {
+      try {
+        do {
+          f.again = false;
+          const now = this.current(lab);
+          if (!now) break;
+          const status = await evaluateLesson(f.lesson, lab, now);
+          for (const c of status.steps.flatMap((s) => s.checks)) f.results.set(c.id, c);
+          if (this.labs.get(lab) !== f) break;
+          // Probes judged an older state: send them with the model's view of the newest one.
+          this.send(lab, f, modelStatus(f.lesson, lab, this.current(lab) ?? now, f.results));
+        } while (f.again);
+      } finally {
+        f.probing = false;
+      }
+    })();
+  }
+
+  private send(lab: string, f: Followed, status: ReturnType<typeof modelStatus>): void {
+    const message: LessonServerMessage = { type: 'lesson-status', lab, status, at: Date.now() };
+    for (const w of f.watchers) w(message);
+  }
+}

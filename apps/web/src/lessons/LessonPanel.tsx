@@ -1,0 +1,137 @@
+/**
+ * The lesson panel beside the canvas: the lesson running in the followed lab, its
+ * steps with text, commands to try and checks that turn green, red or pending live
+ * (the server sends a status whenever the kernel changes), hints under failing
+ * checks, "Show me" and "Reset step", progress, and a downloadable summary.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { Lesson, LessonInfo, LessonStatus, ServerMessage } from '@nslab/model';
+import { client, requestId } from '../client';
+import { listen } from '../dispatch';
+import { useLab } from '../store/lab';
+import { t, useLang } from './i18n';
+import type { Progress } from './summary';
+import { summarize, summaryMarkdown } from './summary';
+import './lessons.css';
+
+function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+/** The panel; renders nothing until the server has answered. */
+export function LessonPanel() {
+  const lab = useLab((s) => s.lab);
+  const { lang, set: setLang } = useLang();
+  const [lesson, setLesson] = useState<Lesson | null>(null);
+  const [status, setStatus] = useState<LessonStatus | null>(null);
+  const [list, setList] = useState<LessonInfo[]>([]);
+  const [open, setOpen] = useState(false);
+  const progress = useRef<Progress>({ started: Date.now(), passedAt: new Map(), hints: new Map() });
+
+  useEffect(() => listen((m: ServerMessage) => {
+    if (m.type === 'lessons') setList(m.lessons);
+    if (m.type === 'lesson' && m.lab === lab) {
+      setLesson(m.lesson);
+      setStatus(null);
+      if (m.lesson) setOpen(true);
+      progress.current = { started: Date.now(), passedAt: new Map(), hints: new Map() };
+    }
+    if (m.type === 'lesson-status' && m.lab === lab) {
+      setStatus(m.status);
+      for (const s of m.status.steps) {
+        if (s.passed && !progress.current.passedAt.has(s.id)) progress.current.passedAt.set(s.id, m.at);
+        const hints = s.checks.filter((c) => c.passed === false && c.hint).length;
+        if (hints > 0) progress.current.hints.set(s.id, Math.max(progress.current.hints.get(s.id) ?? 0, hints));
+      }
+    }
+  }), [lab]);
+
+  useEffect(() => {
+    if (!lab) return undefined;
+    client.send({ type: 'lesson-watch', lab });
+    client.send({ type: 'lesson-list', id: requestId('lessons') });
+    return () => { client.send({ type: 'lesson-unwatch', lab }); };
+  }, [lab]);
+
+  if (!lab) return null;
+  if (!open) return <button type="button" className="lesson-tab" onClick={() => setOpen(true)}>{t('lesson', lang)}</button>;
+  const langSwitch = (
+    <div className="lesson-lang" role="group" aria-label="language">
+      <button type="button" aria-pressed={lang === 'en'} onClick={() => setLang('en')}>English</button>
+      <button type="button" aria-pressed={lang === 'zh'} onClick={() => setLang('zh')}>简体中文</button>
+      <button type="button" className="lesson-close" aria-label="close" onClick={() => setOpen(false)}>×</button>
+    </div>
+  );
+  if (!lesson) {
+    return (
+      <aside className="lesson-panel" aria-label={t('lesson', lang)}>
+        {langSwitch}
+        <p>{t('noLesson', lang)}</p>
+        <ul>
+          {list.map((l) => (
+            <li key={l.id}>
+              <button type="button" onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab })}>{t('start', lang)}</button> {l.title[lang]}
+            </li>
+          ))}
+        </ul>
+      </aside>
+    );
+  }
+  const done = status?.steps.filter((s) => s.passed).length ?? 0;
+  const summary = status ? summarize(lesson, status, progress.current, lang) : null;
+  return (
+    <aside className="lesson-panel" aria-label={t('lesson', lang)} data-lesson={lesson.id}>
+      {langSwitch}
+      <h2>{lesson.title[lang]}</h2>
+      <p className="lesson-summary">{lesson.summary[lang]}</p>
+      <progress max={lesson.steps.length} value={done} aria-label="progress" /> <span className="lesson-progress">{done}/{lesson.steps.length} {t('progress', lang)}</span>
+      <ol className="lesson-steps">
+        {lesson.steps.map((step, i) => {
+          const s = status?.steps[i];
+          return (
+            <li key={step.id} className="lesson-step" data-step={step.id} data-passed={s?.passed ? 'true' : 'false'}>
+              <h3>{t('step', lang)} {i + 1}: {step.title[lang]}</h3>
+              <div className="lesson-text">{step.text[lang]}</div>
+              {step.try && step.try.length > 0 ? (
+                <div className="lesson-try">
+                  <span>{t('tryThese', lang)}</span>
+                  {step.try.map((c, j) => <code key={j} title={c.node}>{c.node}# {c.command}</code>)}
+                </div>
+              ) : null}
+              <ul className="lesson-checks">
+                {step.checks.map((c, j) => {
+                  const r = s?.checks[j];
+                  const state = r?.passed === true ? 'pass' : r?.passed === false ? 'fail' : 'pending';
+                  return (
+                    <li key={c.id} className={`lesson-check ${state}`} data-check={c.id} data-state={state}>
+                      <span aria-hidden>{state === 'pass' ? '✔' : state === 'fail' ? '✘' : '…'}</span> {c.text[lang]}
+                      {state === 'pending' ? <em> {t('pending', lang)}</em> : null}
+                      {state === 'fail' && r?.hint ? <div className="lesson-hint">{t('hint', lang)}: {r.hint}</div> : null}
+                    </li>
+                  );
+                })}
+              </ul>
+              <div className="lesson-actions">
+                {step.solution && step.solution.length > 0 ? <button type="button" onClick={() => client.send({ type: 'lesson-solve', id: requestId('lesson'), lab, step: i })}>{t('showMe', lang)}</button> : null}
+                <button type="button" onClick={() => client.send({ type: 'lesson-reset', id: requestId('lesson'), lab, step: i })}>{t('reset', lang)}</button>
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+      {summary ? (
+        <section className="lesson-end">
+          <h3>{t('summary', lang)}</h3>
+          {status?.passed ? <p>{t('done', lang)}</p> : null}
+          <button type="button" onClick={() => download(`${lesson.id}-${lab}.md`, summaryMarkdown(lesson.title[lang], summary), 'text/markdown')}>{t('markdown', lang)}</button>
+          <button type="button" onClick={() => download(`${lesson.id}-${lab}.json`, JSON.stringify(summary, null, 2), 'application/json')}>{t('json', lang)}</button>
+        </section>
+      ) : null}
+    </aside>
+  );
+}
