@@ -45,3 +45,13 @@ test('the edit schema refuses unknown kinds and keys', () => {
   assert.ok(!editSchema.safeParse({ kind: 'shell', command: 'rm -rf /' }).success);
   assert.ok(!editSchema.safeParse({ kind: 'node.add', node: 'a', extra: 1 }).success);
 });
+
+test('adding a route the node already has, as the kernel shows it, adds nothing; another gateway is added', () => {
+  const file: RawTopology = { name: 'e', nodes: { ns1: { interfaces: { eth0: { addresses: ['10.0.0.1/24'] } }, routes: ['default via 10.0.0.254 dev eth0'] } } };
+  const same = applyEdits(file, [{ kind: 'route.add', node: 'ns1', route: 'default via 10.0.0.254' }]);
+  assert.ok(same.ok);
+  assert.deepEqual(same.file.nodes?.['ns1']?.routes, ['default via 10.0.0.254 dev eth0']);
+  const other = applyEdits(file, [{ kind: 'route.add', node: 'ns1', route: 'default via 10.0.0.253' }]);
+  assert.ok(other.ok);
+  assert.deepEqual(other.file.nodes?.['ns1']?.routes, ['default via 10.0.0.254 dev eth0', 'default via 10.0.0.253']);
+});

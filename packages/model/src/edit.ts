@@ -155,8 +155,16 @@ export function applyEdits(file: RawTopology, edits: Edit[]): { ok: true; file: 
       case 'route.remove': {
         const n = nodeOf(edit.node);
         if (!n) break;
-        if (edit.kind === 'route.add') { n.routes = [...(n.routes ?? []), edit.route]; break; }
         const parsed = parseRoute(edit.route);
+        if (edit.kind === 'route.add') {
+          // A route the node already has (as the kernel shows it, e.g. with its dev) is not added twice.
+          const have = (n.routes ?? []).some((r) => {
+            const p = parseRoute(r);
+            return parsed.ok && p.ok && routeSatisfies(p.route, parsed.route);
+          });
+          if (!have) n.routes = [...(n.routes ?? []), edit.route];
+          break;
+        }
         const target = parsed.ok ? formatRoute(parsed.route) : edit.route;
         const before = n.routes ?? [];
         // "10.9.0.0/16 via 10.0.0.1" names the route the kernel shows as "... via 10.0.0.1 dev eth0".

@@ -6,9 +6,9 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { Lesson, LessonInfo, LessonStatus, ServerMessage } from '@nslab/model';
-import { client, requestId } from '../client';
-import { listen } from '../dispatch';
-import { useLab } from '../store/lab';
+import { client, requestId } from '../server/client';
+import { listen } from '../server/dispatch';
+import { useLab } from '../state/lab';
 import { t, useLang } from './i18n';
 import type { Progress } from './summary';
 import { summarize, summaryMarkdown } from './summary';
