@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Edit, ExampleLab, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
 import { applyEdits, confirm, describeOp, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
-import { readMeta } from './kernel/meta';
+import { metaStamp, readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
 import { ApplyError } from './kernel/apply';
 import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeNode } from './kernel/lab';
@@ -86,6 +86,11 @@ export class LabService {
       if (parsed.ok) out.push({ name: parsed.topology.name, file, description: parsed.meta.description ?? '', try: parsed.meta.try ?? [], yaml });
     }
     return out;
+  }
+
+  /** A stamp of the lab's saved metadata that changes when a `docker` command rewrites it. */
+  metaStamp(lab: string): Promise<string | undefined> {
+    return metaStamp(lab);
   }
 
   /** What is known of a lab beyond the kernel: its description and commands to try. */

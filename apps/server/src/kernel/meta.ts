@@ -3,7 +3,7 @@
  * and the container layer for Docker's view), kept in /run/nslab beside the
  * namespaces: like /run/netns it is gone after a reboot, and so are the labs.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopologyMeta } from '@nslab/model';
 import { nameProblem } from '@nslab/model';
@@ -27,6 +27,20 @@ export async function writeMeta(lab: string, meta: TopologyMeta): Promise<void> 
 export async function readMeta(lab: string): Promise<TopologyMeta | undefined> {
   try {
     return JSON.parse(await readFile(pathOf(lab), 'utf8')) as TopologyMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A stamp that changes when a lab's metadata file is written (its change time and size), or
+ * undefined when there is none: a stat, so the live feed can ask on every patch without
+ * reading the file.
+ */
+export async function metaStamp(lab: string): Promise<string | undefined> {
+  try {
+    const s = await stat(pathOf(lab));
+    return `${s.ctimeMs}:${s.size}`;
   } catch {
     return undefined;
   }

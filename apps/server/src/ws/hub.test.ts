@@ -66,6 +66,7 @@ test('a slow client resent snapshots ends with each lab as it is now: per lab, n
   let metaReads = 0;
   const feed = { labs: () => [], watch: async (lab: string) => labs.states.get(lab), current: (lab: string) => labs.states.get(lab), unwatch: () => undefined };
   const service = {
+    metaStamp: async () => 'unchanged',
     meta: async (): Promise<TopologyMeta> => {
       metaReads += 1;
       if (metaReads > 2) await new Promise<void>((ok) => { release = ok; });

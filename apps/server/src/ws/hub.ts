@@ -35,7 +35,7 @@ interface Client {
 /** Fans lab state out to sockets and runs their requests. */
 export class Hub {
   private readonly clients = new Set<Client>();
-  /** Per lab, the metadata last seen on a patch: a `docker` command in a shell changes it with the kernel. */
+  /** Per lab, the stamp of its metadata last seen: a `docker` command in a shell changes it with the kernel. */
   private readonly seenMeta = new Map<string, string>();
 
   constructor(
@@ -119,8 +119,10 @@ export class Hub {
         return this.send(client, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
       case 'subscribe': {
         await this.feed.watch(message.lab);
+        // The stamp before the read: a layer written in between is newer than the stamp, so the next patch resends it.
+        const stamp = (await this.labs.metaStamp(message.lab)) ?? '';
         const meta = await this.labs.meta(message.lab);
-        if (!this.seenMeta.has(message.lab)) this.seenMeta.set(message.lab, JSON.stringify(meta));
+        if (!this.seenMeta.has(message.lab)) this.seenMeta.set(message.lab, stamp);
         // Snapshot and subscription in one tick: every later patch applies on top of this snapshot.
         const topology = this.feed.current(message.lab);
         if (!topology || !this.clients.has(client)) return;
@@ -256,16 +258,13 @@ export class Hub {
       }
       this.send(client, { type: 'patch', lab, changes });
     }
-    // The container layer lives in the lab's metadata file: when a change came with a new
-    // layer (docker run, network create), subscribers get a snapshot that carries it.
-    void this.labs.meta(lab).then((meta) => {
-      const text = JSON.stringify(meta);
+    // The container layer lives in the lab's metadata file: when a change came with a new layer
+    // (docker run, network create in a shell), subscribers are resent the lab, layer included.
+    void this.labs.metaStamp(lab).then((stamp) => {
       const before = this.seenMeta.get(lab);
-      this.seenMeta.set(lab, text);
-      if (before === text) return;
-      const current = this.feed.current(lab);
-      if (!current) return;
-      for (const client of this.clients) if (client.labs.has(lab)) this.send(client, { type: 'snapshot', lab, topology: current, meta });
+      this.seenMeta.set(lab, stamp ?? '');
+      if (before === undefined || before === (stamp ?? '')) return;
+      for (const client of this.clients) if (client.labs.has(lab) && !client.resyncing.has(lab)) this.resend(client, lab);
     }).catch(() => undefined);
   }
 
