@@ -9,6 +9,7 @@ import type { Lesson, LessonInfo, LessonStatus, ServerMessage } from '@nslab/mod
 import { client, requestId } from '../server/client';
 import { listen } from '../server/dispatch';
 import { useLab } from '../state/lab';
+import { useView } from '../state/view';
 import { t, useLang } from './i18n';
 import type { Progress } from './summary';
 import { summarize, summaryMarkdown } from './summary';
@@ -30,7 +31,8 @@ export function LessonPanel() {
   const [lesson, setLesson] = useState<Lesson | null>(null);
   const [status, setStatus] = useState<LessonStatus | null>(null);
   const [list, setList] = useState<LessonInfo[]>([]);
-  const [open, setOpen] = useState(false);
+  const open = useView((s) => s.panels.lesson);
+  const setOpen = (value: boolean) => useView.getState().setPanel('lesson', value);
   const progress = useRef<Progress>({ started: Date.now(), passedAt: new Map(), hints: new Map() });
 
   useEffect(() => listen((m: ServerMessage) => {
@@ -59,12 +61,12 @@ export function LessonPanel() {
   }, [lab]);
 
   if (!lab) return null;
-  if (!open) return <button type="button" className="lesson-tab" onClick={() => setOpen(true)}>{t('lesson', lang)}</button>;
+  if (!open) return null;
   const langSwitch = (
     <div className="lesson-lang" role="group" aria-label="language">
       <button type="button" aria-pressed={lang === 'en'} onClick={() => setLang('en')}>English</button>
       <button type="button" aria-pressed={lang === 'zh'} onClick={() => setLang('zh')}>简体中文</button>
-      <button type="button" className="lesson-close" aria-label="close" onClick={() => setOpen(false)}>×</button>
+      <button type="button" className="lesson-close" aria-label="Close lesson" title="Close the lesson column (the lesson goes on in the lab)" onClick={() => setOpen(false)}>×</button>
     </div>
   );
   if (!lesson) {

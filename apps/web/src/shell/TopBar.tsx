@@ -1,4 +1,4 @@
-/** The top bar: the lab, the actions on it (undo, view, files, pictures), the connection and the theme. */
+/** The top bar: the lab, the actions on it (undo, view, files, pictures), the connection, the lesson column and the theme. */
 import { useRef } from 'react';
 import { useReactFlow } from '@xyflow/react';
 import { downloadScript, downloadYaml, openTopologyFile } from '../editing/files';
@@ -18,6 +18,7 @@ export function TopBar() {
   const hasNodes = useLab((s) => Object.keys(s.topology?.nodes ?? {}).length > 0);
   const canUndo = useOps((s) => s.history.some((h) => h.lab === lab));
   const theme = useView((s) => s.theme);
+  const lessonOpen = useView((s) => s.panels.lesson);
   const file = useRef<HTMLInputElement>(null);
 
   const image = (format: 'png' | 'svg') => {
@@ -45,6 +46,7 @@ export function TopBar() {
       </div>
       <div className="topbar-end">
         <ConnectionStatus />
+        <button className="btn" aria-label="Lessons" aria-pressed={lessonOpen} title="The lesson of this lab: steps checked live against the kernel" onClick={() => useView.getState().setPanel('lesson', !lessonOpen)}>Lesson</button>
         <button className="btn icon-btn" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => useView.getState().setPanel('help', true)}><Icon name="keyboard" /></button>
         <button className="btn icon-btn" aria-label="Toggle theme" aria-pressed={theme === 'dark'} title={theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'} onClick={() => useView.getState().setTheme(theme === 'dark' ? 'light' : 'dark')}><Icon name={theme === 'dark' ? 'sun' : 'moon'} /></button>
       </div>

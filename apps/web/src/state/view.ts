@@ -15,6 +15,8 @@ export interface Panels {
   log: boolean;
   search: boolean;
   help: boolean;
+  /** The lesson column beside the canvas. */
+  lesson: boolean;
 }
 
 /** The state of the view store. */
@@ -117,7 +119,7 @@ export const useView = create<ViewState>()((set, get) => {
     pinned: {},
     positionsLab: undefined,
     theme: initialTheme(prefs),
-    panels: { log: false, search: false, help: false },
+    panels: { log: false, search: false, help: false, lesson: false },
     askBeforeRun: prefs.askBeforeRun ?? true,
     autoAddress: prefs.autoAddress ?? true,
     fitRequest: 0,
