@@ -23,8 +23,8 @@ test('the guide runs a ping in ns1; the packets are listed, filtered and traced 
   await page.getByRole('tab', { name: 'Packets' }).click();
   await page.getByRole('button', { name: 'Watch packets' }).click();
   await expect(page.getByRole('button', { name: 'Watch packets' })).toHaveAttribute('aria-pressed', 'true');
-  // Give the captures a moment to start in every namespace.
-  await page.waitForTimeout(1500);
+  // Every namespace's capture is listening before the ping starts.
+  await expect(page.getByRole('status', { name: 'Captures' })).toHaveText('capturing in 4/4', { timeout: 15_000 });
 
   await guide.getByRole('button', { name: 'Run in ns1: ip netns exec ns1 ping -c 3 10.63.0.3' }).click();
   const pane = terminal(page, 'ns1');
@@ -69,7 +69,7 @@ test('a flood is aggregated: the list stays bounded, the canvas shows counts, th
   await expect(node(page, 'ns3')).toBeVisible();
   await page.getByRole('tab', { name: 'Packets' }).click();
   await page.getByRole('button', { name: 'Watch packets' }).click();
-  await page.waitForTimeout(1500);
+  await expect(page.getByRole('status', { name: 'Captures' })).toHaveText('capturing in 4/4', { timeout: 15_000 });
 
   await node(page, 'ns1').locator('.ns-header').dblclick();
   const pane = terminal(page, 'ns1');

@@ -150,6 +150,7 @@ export function PacketList() {
   const flood = usePackets((s) => s.flood);
   const captures = usePackets((s) => s.captures);
   const lab = useLab((s) => s.lab);
+  const nodeCount = useLab((s) => Object.keys(s.topology?.nodes ?? {}).length);
   const [problem, setProblem] = useState<string | undefined>(undefined);
 
   const filter = useMemo(() => parseFilter(filterText), [filterText]);
@@ -203,6 +204,7 @@ export function PacketList() {
   };
   const flooding = flood !== undefined && Date.now() - flood.at < FLOOD_HOLD_MS * 2;
   const ended = Object.entries(captures).filter(([, c]) => c.state === 'ended' && c.message);
+  const started = Object.values(captures).filter((c) => c.state === 'started').length;
 
   return (
     <div className="packets">
@@ -210,6 +212,11 @@ export function PacketList() {
         <button className={`btn switch${watching ? ' on' : ''}`} aria-pressed={watching} aria-label="Watch packets" onClick={toggleWatch} disabled={!lab} title="Capture every namespace of the lab (tcpdump inside each) and stream the packets here">
           <span className="switch-knob" aria-hidden="true" />Watch
         </button>
+        {watching ? (
+          <span className="pkt-capturing muted" role="status" aria-label="Captures" title="Namespaces whose capture (tcpdump) is listening: packets before that are not seen">
+            capturing in {started}/{nodeCount}
+          </span>
+        ) : null}
         <div className="pkt-filter-box">
           <input className="pkt-filter" aria-label="Packet filter" placeholder="filter: icmp  arp|tcp  node:ns1  iface:eth0  10.0.0.2  port:80  !arp" value={filterText} onChange={(e) => usePackets.getState().setFilter(e.target.value)} spellCheck={false} aria-invalid={filter.problems.length > 0 || undefined} title={filter.problems.join('\n') || 'Words must all match; a|b matches either; ! negates'} />
           <span className="pkt-count muted" title={`${total.toLocaleString()} packets seen since watching started; the list keeps the last ${MAX_ROWS.toLocaleString()}`}>{filter.empty ? rows.length : `${shown.length}/${rows.length}`}</span>
