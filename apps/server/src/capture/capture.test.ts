@@ -162,6 +162,8 @@ test('a tcpdump that ignores SIGTERM is killed after the grace period', async ()
   await capture.start();
   const pid = capture.pid as number;
   process.kill(pid, 'SIGSTOP'); // a stopped process does not act on SIGTERM; SIGKILL still ends it
+  // Stopped for real before SIGTERM comes: both pending at once, the kernel would deliver SIGTERM first (lower number).
+  while (processState(pid) !== 'T') await new Promise((r) => setTimeout(r, 5));
   const t0 = performance.now();
   const end = await capture.stop();
   const took = performance.now() - t0;
@@ -181,3 +183,9 @@ test('a namespace that does not exist: start rejects with what ip said, and the 
   assert.equal(end.reason, 'failed');
   assert.deepEqual(seen.events.map((e) => e.kind), ['ended']);
 });
+
+/** The state letter of /proc/PID/stat (R, S, T for stopped, ...). */
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
