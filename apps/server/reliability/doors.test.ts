@@ -21,7 +21,15 @@ function raw(port: number, request: string): Promise<{ status: number; text: str
     socket.setTimeout(15_000, () => socket.destroy());
     socket.on('data', (b) => {
       got += b.toString('latin1');
-      if (/^HTTP\/1\.1 101/.test(got) || /\r\n\r\n/.test(got) && !/content-length: [1-9]/i.test(got) && !/chunked/i.test(got)) socket.destroy();
+      // The answer is whole once its head and its body (by content-length or the last chunk) are in: a kept-alive
+      // connection is never closed by the server, so waiting for the close would wait for the timeout.
+      const head = got.indexOf('\r\n\r\n');
+      if (/^HTTP\/1\.1 101/.test(got)) return void socket.destroy();
+      if (head < 0) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(got.slice(0, head));
+      const chunked = /\r\ntransfer-encoding: *chunked/i.test(got.slice(0, head));
+      const body = got.slice(head + 4);
+      if (chunked ? /(^|\r\n)0\r\n\r\n$/.test(body) : body.length >= Number(length?.[1] ?? 0)) socket.destroy();
     });
     socket.on('error', () => undefined);
     socket.on('close', done);

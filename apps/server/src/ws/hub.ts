@@ -37,6 +37,8 @@ export class Hub {
   private readonly clients = new Set<Client>();
   /** Per lab, the stamp of its metadata last seen: a `docker` command in a shell changes it with the kernel. */
   private readonly seenMeta = new Map<string, string>();
+  /** Per lab, requests between their feed.watch() and joining the lab: a client leaving meanwhile must not unwatch it under them. */
+  private readonly joining = new Map<string, number>();
 
   constructor(
     private readonly feed: LabFeed,
@@ -80,7 +82,22 @@ export class Hub {
 
   /** Stops watching a lab that no client subscribes to or watches packets of any more. */
   private release(lab: string): void {
+    if ((this.joining.get(lab) ?? 0) > 0) return;
     if (![...this.clients].some((c) => c.labs.has(lab) || c.packets.has(lab))) this.feed.unwatch(lab);
+  }
+
+  /** Runs `join` (which awaits the lab's watch and then adds the client to it) with the lab held watched meanwhile. */
+  private async joiningLab<T>(lab: string, join: () => Promise<T>): Promise<T> {
+    this.joining.set(lab, (this.joining.get(lab) ?? 0) + 1);
+    try {
+      return await join();
+    } finally {
+      const left = (this.joining.get(lab) ?? 1) - 1;
+      if (left > 0) this.joining.set(lab, left);
+      else this.joining.delete(lab);
+      // A client that left while this one joined (or this one gone too): release what nobody holds.
+      this.release(lab);
+    }
   }
 
   private send(client: Client, message: ServerMessage): void {
@@ -117,19 +134,20 @@ export class Hub {
     switch (message.type) {
       case 'ping':
         return this.send(client, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
-      case 'subscribe': {
-        await this.feed.watch(message.lab);
-        // The stamp before the read: a layer written in between is newer than the stamp, so the next patch resends it.
-        const stamp = (await this.labs.metaStamp(message.lab)) ?? '';
-        const meta = await this.labs.meta(message.lab);
-        if (!this.seenMeta.has(message.lab)) this.seenMeta.set(message.lab, stamp);
-        // Snapshot and subscription in one tick: every later patch applies on top of this snapshot.
-        const topology = this.feed.current(message.lab);
-        if (!topology || !this.clients.has(client)) return;
-        client.labs.add(message.lab);
-        this.send(client, { type: 'snapshot', lab: message.lab, topology, meta });
-        return;
-      }
+      case 'subscribe':
+        return this.joiningLab(message.lab, async () => {
+          await this.feed.watch(message.lab);
+          // The stamp before the read: a layer written in between is newer than the stamp, so the next patch resends it.
+          const stamp = (await this.labs.metaStamp(message.lab)) ?? '';
+          const meta = await this.labs.meta(message.lab);
+          if (!this.seenMeta.has(message.lab)) this.seenMeta.set(message.lab, stamp);
+          // Snapshot and subscription in one tick: every later patch applies on top of this snapshot.
+          const topology = this.feed.current(message.lab);
+          if (!this.clients.has(client)) return;
+          if (!topology) throw new Error(`lab ${message.lab} stopped being watched while it was read: subscribe again`);
+          client.labs.add(message.lab);
+          this.send(client, { type: 'snapshot', lab: message.lab, topology, meta });
+        });
       case 'unsubscribe':
         client.labs.delete(message.lab);
         client.resync.delete(message.lab);
@@ -157,14 +175,14 @@ export class Hub {
         // Namespaces that came or went are picked up by the feed's watch of /run/netns.
         return;
       }
-      case 'watch-packets': {
-        const topology = await this.feed.watch(message.lab);
-        if (!this.clients.has(client)) return;
-        // Asked again (a page that saw its lab destroyed and applied anew): the watch starts afresh.
-        client.packets.get(message.lab)?.();
-        client.packets.set(message.lab, this.packets.watch(message.lab, Object.keys(topology.nodes), (m) => this.send(client, m)));
-        return;
-      }
+      case 'watch-packets':
+        return this.joiningLab(message.lab, async () => {
+          const topology = await this.feed.watch(message.lab);
+          if (!this.clients.has(client)) return;
+          // Asked again (a page that saw its lab destroyed and applied anew): the watch starts afresh.
+          client.packets.get(message.lab)?.();
+          client.packets.set(message.lab, this.packets.watch(message.lab, Object.keys(topology.nodes), (m) => this.send(client, m)));
+        });
       case 'unwatch-packets':
         client.packets.get(message.lab)?.();
         client.packets.delete(message.lab);
