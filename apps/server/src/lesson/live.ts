@@ -15,6 +15,8 @@ interface Followed { lesson: Lesson; watchers: Set<Send>; results: Map<string, C
 /** Live lesson status per lab, for the sockets that follow it. */
 export class LessonLive {
   private readonly labs = new Map<string, Followed>();
+  /** Sockets following a lab that has no lesson yet: told when one starts there. */
+  private readonly waiting = new Map<string, Set<Send>>();
 
   constructor(private readonly engine: LessonEngine, private readonly current: (lab: string) => Topology | undefined) {}
 
@@ -22,7 +24,13 @@ export class LessonLive {
   async watch(lab: string, send: Send): Promise<void> {
     const running = await this.engine.running(lab);
     send({ type: 'lesson', lab, lesson: running?.lesson ?? null, params: running?.record.params ?? {} });
-    if (!running) return;
+    if (!running) {
+      let waiting = this.waiting.get(lab);
+      if (!waiting) this.waiting.set(lab, (waiting = new Set()));
+      waiting.add(send);
+      return;
+    }
+    this.waiting.get(lab)?.delete(send);
     let f = this.labs.get(lab);
     if (!f || f.lesson.id !== running.lesson.id) {
       f = { lesson: running.lesson, watchers: f?.watchers ?? new Set(), results: new Map(), probing: false, again: false };
@@ -34,11 +42,24 @@ export class LessonLive {
 
   /** Stops following for one socket (every lab when lab is undefined). */
   unwatch(send: Send, lab?: string): void {
+    for (const [name, w] of this.waiting) {
+      if (lab !== undefined && name !== lab) continue;
+      w.delete(send);
+      if (w.size === 0) this.waiting.delete(name);
+    }
     for (const [name, f] of this.labs) {
       if (lab !== undefined && name !== lab) continue;
       f.watchers.delete(send);
       if (f.watchers.size === 0) this.labs.delete(name);
     }
+  }
+
+  /** A lesson was started in a lab: every socket following it gets the lesson and its status. */
+  async started(lab: string): Promise<void> {
+    const sockets = new Set([...(this.waiting.get(lab) ?? []), ...(this.labs.get(lab)?.watchers ?? [])]);
+    this.waiting.delete(lab);
+    this.labs.delete(lab); // a new lesson (or the same one again) starts with no results
+    for (const send of sockets) await this.watch(lab, send);
   }
 
   /** The lab changed (a feed patch, a solve, a reset): judge again. */
