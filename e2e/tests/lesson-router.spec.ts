@@ -4,29 +4,17 @@
  * until "Run plan"), and Reset step restores the lab to where the step starts, both
  * checked on the page and in the kernel.
  */
-import { randomBytes } from 'node:crypto';
 import { expect, openApp, test as base } from '../fixtures';
-import { netns, nslab, sh } from '../server';
+import { lessonLab, startLesson } from './lesson-helpers';
+import { netns, sh } from '../server';
 import { runPlan } from './helpers';
 
-const test = base.extend<{ lab: string }>({
-  lab: async ({}, use) => {
-    const lab = `l2-router-${randomBytes(3).toString('hex')}`;
-    try {
-      await use(lab);
-    } finally {
-      const destroyed = await nslab('destroy', lab);
-      if (destroyed.code !== 0) throw new Error(`nslab destroy ${lab} failed: ${destroyed.stderr}`);
-    }
-  },
-});
+const test = base.extend<{ lab: string }>({ lab: lessonLab });
+
 
 test('router: Show me runs a step\'s solution through the plan dialog, Reset step takes the lab back to the step\'s start', async ({ page, server, lab, shot }) => {
   await openApp(page, server, lab);
-  await page.getByRole('button', { name: 'Lessons' }).click();
-  const panel = page.getByRole('complementary', { name: 'Lesson' });
-  await panel.getByRole('listitem').filter({ hasText: 'A router between two subnets' }).getByRole('button', { name: 'Start' }).click();
-  await expect(panel).toHaveAttribute('data-lesson', 'router', { timeout: 30_000 });
+  const panel = await startLesson(page, 'A router between two subnets', 'router');
   const check = (id: string) => panel.locator(`[data-check="${id}"]`);
   const step = (id: string) => panel.locator(`[data-step="${id}"]`);
   const forwarding = async () => (await sh(['ip', 'netns', 'exec', netns(lab, 'router'), 'sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim();

@@ -4,23 +4,12 @@
  * check turning green as the kernel changes. The last command runs from its Run
  * button, which types it into the host terminal where the learner sees it.
  */
-import { randomBytes } from 'node:crypto';
 import { expect, openApp, test as base } from '../fixtures';
-import { nslab } from '../server';
+import { lessonLab, startLesson } from './lesson-helpers';
 import { terminal, typeIn } from './live-helpers';
 
-const test = base.extend<{ lab: string }>({
-  lab: async ({}, use) => {
-    const lab = `l2-veth-${randomBytes(3).toString('hex')}`;
-    try {
-      await use(lab);
-    } finally {
-      // A test that only reads the lesson list makes no lab: nothing to destroy is not a failure.
-      const destroyed = await nslab('destroy', lab);
-      if (destroyed.code !== 0 && !/no lab named/.test(destroyed.stderr)) throw new Error(`nslab destroy ${lab} failed: ${destroyed.stderr}`);
-    }
-  },
-});
+const test = base.extend<{ lab: string }>({ lab: lessonLab });
+
 
 /** The lesson's commands to try in the host terminal, step by step (its default subnet, 172.18.0.0/24). */
 const TUTORIAL = [
@@ -32,10 +21,7 @@ const TUTORIAL = [
 
 test('veth-pair started from the page turns every check green as the tutorial is typed in the host terminal', async ({ page, server, lab, shot }) => {
   await openApp(page, server, lab);
-  await page.getByRole('button', { name: 'Lessons' }).click();
-  const panel = page.getByRole('complementary', { name: 'Lesson' });
-  await panel.getByRole('listitem').filter({ hasText: 'A veth pair between two namespaces' }).getByRole('button', { name: 'Start' }).click();
-  await expect(panel).toHaveAttribute('data-lesson', 'veth-pair', { timeout: 30_000 });
+  const panel = await startLesson(page, 'A veth pair between two namespaces', 'veth-pair');
 
   // A fresh start lab: the namespaces exist, nothing else does.
   const check = (id: string) => panel.locator(`[data-check="${id}"]`);

@@ -30,8 +30,8 @@ export function PlanDialog() {
         ))}
         {commands.map((c, i) => (
           <li key={`run-${i}`}>
-            <code className="cmd-line">ip netns exec {c.node} {c.command}</code>
-            <span className="cmd-why">run in {c.node}</span>
+            <code className="cmd-line">{c.command}</code>
+            <span className="cmd-why">runs in {c.node}, after the commands above</span>
           </li>
         ))}
       </ol>
