@@ -7,6 +7,7 @@ import { benchApply } from './apply';
 import type { Row } from './apply';
 import { runCanvasBench } from './canvas';
 import { runPacketBench } from './packets';
+import { benchLesson } from './lesson';
 import { benchSync } from './sync';
 import { printTable, runTerminalBench } from './terminal';
 import type { BenchRow } from './terminal';
@@ -38,12 +39,27 @@ async function syncGroup(): Promise<BenchRow[]> {
   ];
 }
 
+/** bench/lesson's report as table rows: kernel change -> lesson status, against the sysctl spawn that makes the change. */
+async function lessonGroup(): Promise<BenchRow[]> {
+  const r = await benchLesson();
+  const rows = (figure: string, s: { median: number; p95: number }): BenchRow[] => [
+    { figure: `${figure}, median`, value: `${s.median.toFixed(1)} ms`, anchor: 'sysctl -w spawn', ratio: `${(s.median / r.anchor.median).toFixed(2)}x` },
+    { figure: `${figure}, p95`, value: `${s.p95.toFixed(1)} ms`, anchor: '', ratio: 'goal < 300 ms' },
+  ];
+  return [
+    { figure: 'sysctl -w spawn -> exit (anchor), median', value: `${r.anchor.median.toFixed(1)} ms`, anchor: '', ratio: '' },
+    ...rows('sysctl -w -> model check turned on the client', r.model),
+    ...rows('forwarding on -> ping probe green on the client', r.probe),
+  ];
+}
+
 const groups: Record<string, () => Promise<BenchRow[]>> = {
   apply: async () => fromApply([...(await benchApply(100)), ...(await benchApply(200))]),
   sync: syncGroup,
   canvas: runCanvasBench,
   terminal: runTerminalBench,
   packets: runPacketBench,
+  lesson: lessonGroup,
 };
 
 const wanted = process.argv.slice(2);

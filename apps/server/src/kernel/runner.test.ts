@@ -8,9 +8,27 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, run, start } from './runner';
+import { CommandError, pool, run, start } from './runner';
 
 describe('run', () => {
+  test('an aborted signal kills the command and run rejects, instead of waiting for it to end', async () => {
+    const controller = new AbortController();
+    const done = run(['sleep', '600'], { signal: controller.signal, allowFailure: true });
+    setImmediate(() => controller.abort());
+    await assert.rejects(done, (e: unknown) => e instanceof CommandError && /aborted/.test(e.message));
+    await assert.rejects(run(['true'], { signal: controller.signal }), /aborted before it started/);
+  });
+
+  test('pool starts no more tasks once its signal is aborted', async () => {
+    const controller = new AbortController();
+    const started: number[] = [];
+    await pool([1, 2, 3, 4, 5], 1, async (n) => {
+      started.push(n);
+      if (n === 2) controller.abort();
+    }, controller.signal);
+    assert.deepEqual(started, [1, 2]);
+  });
+
   test('input given as a promise reaches the command once it resolves', async () => {
     let give: (text: string) => void = () => undefined;
     const input = new Promise<string>((ok) => { give = ok; });

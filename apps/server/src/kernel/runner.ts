@@ -41,6 +41,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /** Kills the command when aborted (a probe whose answer is no longer wanted); `run` then rejects. */
+  signal?: AbortSignal;
 }
 
 /** A word that may never reach an argv from user input (NUL, newline) fails here as a last line of defence. */
@@ -55,8 +57,16 @@ function checkArgv(argv: readonly string[]): void {
 export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   checkArgv(argv);
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const signal = options.signal;
+  if (signal?.aborted) return Promise.reject(new CommandError(argv, null, '', '', 'aborted before it started'));
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let aborted = false;
+    const abort = () => {
+      aborted = true;
+      child.kill('SIGKILL');
+    };
+    signal?.addEventListener('abort', abort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -72,13 +82,15 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
       reject(new CommandError(argv, null, '', '', missing ? `${argv[0]} is not installed (run the install command in README.md)` : e.message));
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code, killedBy) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       const raw = Buffer.concat(out);
       const result = { stdout: raw.toString('utf8'), raw, stderr: Buffer.concat(err).toString('utf8'), code: code ?? 128 };
       if (inputError) reject(inputError);
+      else if (aborted) reject(new CommandError(argv, code, result.stderr, result.stdout, 'aborted'));
       else if (timedOut) reject(new CommandError(argv, code, result.stderr, result.stdout, `timed out after ${timeoutMs} ms`));
-      else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, code, result.stderr, result.stdout, result.stderr.trim() || `exited with ${code ?? signal}`));
+      else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, code, result.stderr, result.stdout, result.stderr.trim() || `exited with ${code ?? killedBy}`));
       else resolve(result);
     });
     child.stdin.on('error', () => { /* the command may exit before reading its input */ });
@@ -93,11 +105,11 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
 }
 
 /** Runs `tasks` with at most `limit` in flight; results in input order. */
-export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !signal?.aborted) {
       const i = next;
       next += 1;
       results[i] = await task(items[i] as T);

@@ -26,19 +26,23 @@ export function modelStatus(lesson: Lesson, lab: string, topology: Topology, pre
   return { lesson: lesson.id, lab, steps, passed: steps.every((s) => s.passed) };
 }
 
-/** Every check judged: model checks from `topology`, active checks by probes in the lab. */
-export async function evaluateLesson(lesson: Lesson, lab: string, topology: Topology): Promise<LessonStatus> {
+/**
+ * Every check judged: model checks from `topology`, active checks by probes in the lab.
+ * An aborted `signal` kills the probes in flight and starts no more; the status is then
+ * unfinished and only good for throwing away.
+ */
+export async function evaluateLesson(lesson: Lesson, lab: string, topology: Topology, signal?: AbortSignal): Promise<LessonStatus> {
   const status = modelStatus(lesson, lab, topology);
   const active: { check: Check; result: CheckResult }[] = [];
   lesson.steps.forEach((step, i) => step.checks.forEach((check, j) => {
     if (!isModelCheck(check)) active.push({ check, result: status.steps[i]?.checks[j] as CheckResult });
   }));
   await pool(active, PROBE_CONCURRENCY, async ({ check, result }) => {
-    const v = await probe(check as Parameters<typeof probe>[0], lab, topology).catch((e: Error) => ({ passed: false, hint: `the probe failed: ${e.message}` }));
+    const v = await probe(check as Parameters<typeof probe>[0], lab, topology, signal).catch((e: Error) => ({ passed: false, hint: `the probe failed: ${e.message}` }));
     result.passed = v.passed;
     if (!v.passed && v.hint !== undefined) result.hint = v.hint;
     else delete result.hint;
-  });
+  }, signal);
   for (const step of status.steps) step.passed = step.checks.every((c) => c.passed === true);
   status.passed = status.steps.every((s) => s.passed);
   return status;

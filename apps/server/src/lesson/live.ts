@@ -2,7 +2,10 @@
  * Lesson checks followed live for the page: when the feed reports a change in a lab,
  * model checks are judged again at once and sent (kernel change -> status in one
  * step); probes then run in the background, one round at a time per lab, and their
- * results follow. A change during a round asks for one more round after it.
+ * results follow. A change during a round ends that round (its probes judge a state
+ * that is gone: a ping waiting out its timeout would hold the learner's fix back by
+ * a second) and starts a new one, except after MAX_ABORTS rounds in a row, so that
+ * a lab that never stops changing still gets its probes judged.
  */
 import type { CheckResult, Lesson, LessonServerMessage, Topology } from '@nslab/model';
 import type { LessonEngine } from './engine';
@@ -10,11 +13,22 @@ import { evaluateLesson, modelStatus } from './evaluate';
 
 type Send = (message: LessonServerMessage) => void;
 
-interface Followed { lesson: Lesson; watchers: Set<Send>; results: Map<string, CheckResult>; probing: boolean; again: boolean }
+/** Probe rounds a change may end in a row before one is left to finish: a few patches of one command arrive within a round. */
+const MAX_ABORTS = 3;
+
+interface Followed {
+  lesson: Lesson; watchers: Set<Send>; results: Map<string, CheckResult>; probing: boolean; again: boolean;
+  /** Ends the round in flight. */
+  round?: AbortController;
+  /** Rounds ended by a change since one last finished. */
+  aborts: number;
+}
 
 /** Live lesson status per lab, for the sockets that follow it. */
 export class LessonLive {
   private readonly labs = new Map<string, Followed>();
+  /** Sockets following a lab that has no lesson yet: told when one starts there. */
+  private readonly waiting = new Map<string, Set<Send>>();
 
   constructor(private readonly engine: LessonEngine, private readonly current: (lab: string) => Topology | undefined) {}
 
@@ -22,10 +36,16 @@ export class LessonLive {
   async watch(lab: string, send: Send): Promise<void> {
     const running = await this.engine.running(lab);
     send({ type: 'lesson', lab, lesson: running?.lesson ?? null, params: running?.record.params ?? {} });
-    if (!running) return;
+    if (!running) {
+      let waiting = this.waiting.get(lab);
+      if (!waiting) this.waiting.set(lab, (waiting = new Set()));
+      waiting.add(send);
+      return;
+    }
+    this.waiting.get(lab)?.delete(send);
     let f = this.labs.get(lab);
     if (!f || f.lesson.id !== running.lesson.id) {
-      f = { lesson: running.lesson, watchers: f?.watchers ?? new Set(), results: new Map(), probing: false, again: false };
+      f = { lesson: running.lesson, watchers: f?.watchers ?? new Set(), results: new Map(), probing: false, again: false, aborts: 0 };
       this.labs.set(lab, f);
     }
     f.watchers.add(send);
@@ -34,11 +54,24 @@ export class LessonLive {
 
   /** Stops following for one socket (every lab when lab is undefined). */
   unwatch(send: Send, lab?: string): void {
+    for (const [name, w] of this.waiting) {
+      if (lab !== undefined && name !== lab) continue;
+      w.delete(send);
+      if (w.size === 0) this.waiting.delete(name);
+    }
     for (const [name, f] of this.labs) {
       if (lab !== undefined && name !== lab) continue;
       f.watchers.delete(send);
       if (f.watchers.size === 0) this.labs.delete(name);
     }
+  }
+
+  /** A lesson was started in a lab: every socket following it gets the lesson and its status. */
+  async started(lab: string): Promise<void> {
+    const sockets = new Set([...(this.waiting.get(lab) ?? []), ...(this.labs.get(lab)?.watchers ?? [])]);
+    this.waiting.delete(lab);
+    this.labs.delete(lab); // a new lesson (or the same one again) starts with no results
+    for (const send of sockets) await this.watch(lab, send);
   }
 
   /** The lab changed (a feed patch, a solve, a reset): judge again. */
@@ -49,6 +82,10 @@ export class LessonLive {
     this.send(lab, f, modelStatus(f.lesson, lab, topology, f.results));
     if (f.probing) {
       f.again = true;
+      if (f.aborts < MAX_ABORTS && f.round && !f.round.signal.aborted) {
+        f.aborts += 1;
+        f.round.abort();
+      }
       return;
     }
     f.probing = true;
@@ -58,7 +95,11 @@ export class LessonLive {
           f.again = false;
           const now = this.current(lab);
           if (!now) break;
-          const status = await evaluateLesson(f.lesson, lab, now);
+          const round = new AbortController();
+          f.round = round;
+          const status = await evaluateLesson(f.lesson, lab, now, round.signal);
+          if (round.signal.aborted) continue; // `again` is set: judge the newer state
+          f.aborts = 0;
           for (const c of status.steps.flatMap((s) => s.checks)) f.results.set(c.id, c);
           if (this.labs.get(lab) !== f) break;
           // Probes judged an older state: send them with the model's view of the newest one.
@@ -66,6 +107,7 @@ export class LessonLive {
         } while (f.again);
       } finally {
         f.probing = false;
+        f.round = undefined;
       }
     })();
   }

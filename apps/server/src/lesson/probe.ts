@@ -31,7 +31,7 @@ let emptyDir: string | undefined;
 type ActiveCheck = Extract<Check, { kind: 'reach' | 'no-reach' | 'tcp' | 'packet' | 'output' | 'sysctl' }>;
 
 /** Runs one active check in a lab. */
-export async function probe(check: ActiveCheck, lab: string, topology: Topology): Promise<ProbeVerdict> {
+export async function probe(check: ActiveCheck, lab: string, topology: Topology, signal?: AbortSignal): Promise<ProbeVerdict> {
   const ns = (node: string) => netnsName(lab, node);
   const missing = (node: string): ProbeVerdict | undefined => (topology.nodes[node] ? undefined : { passed: false, hint: `there is no namespace ${node} in this lab (ip netns list)` });
   switch (check.kind) {
@@ -39,7 +39,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
     case 'no-reach': {
       const gone = missing(check.from);
       if (gone) return check.kind === 'reach' ? gone : { passed: true };
-      const answered = await ping(ns(check.from), check.to);
+      const answered = await ping(ns(check.from), check.to, signal);
       if (check.kind === 'no-reach') return answered ? { passed: false, hint: `${check.from} still gets an answer from ${check.to}: nothing on the way drops it` } : { passed: true };
       if (answered) return { passed: true };
       return { passed: false, hint: diagnoseReach(topology, check.from, check.to) ?? dropHint(topology) ?? `${check.from} sent a ping to ${check.to} and got no answer` };
@@ -50,7 +50,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
       const target = parseDnatTarget(check.to);
       if (!target || target.port === undefined) return { passed: false, hint: `${check.to} is not ADDRESS:PORT` };
       const connect = async (): Promise<ProbeVerdict> => {
-        const r = await run(['ip', 'netns', 'exec', ns(check.from), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', TCP_TIMEOUT_S, `http://${target.address}:${target.port}/`], { allowFailure: true, timeoutMs: 10_000 });
+        const r = await run(['ip', 'netns', 'exec', ns(check.from), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', TCP_TIMEOUT_S, `http://${target.address}:${target.port}/`], { allowFailure: true, timeoutMs: 10_000, signal });
         if (r.code === 0) return { passed: true };
         const said = r.code === 7 ? 'the connection was refused' : r.code === 28 ? 'the connection timed out' : `curl exited with ${r.code}`;
         const why = diagnoseTcp(topology, check.from, check.to, check.listen) ?? dropHint(topology);
@@ -65,7 +65,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
       if (gone) return gone;
       const split = splitCommand(check.command);
       if (!split.ok) return { passed: false, hint: split.message };
-      const r = await run(['ip', 'netns', 'exec', ns(check.node), ...split.argv], { allowFailure: true, timeoutMs: 5000 }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 127 }));
+      const r = await run(['ip', 'netns', 'exec', ns(check.node), ...split.argv], { allowFailure: true, timeoutMs: 5000, signal }).catch((e: Error) => ({ stdout: '', stderr: e.message, code: 127 }));
       const text = `${r.stdout}${r.stderr}`;
       const matched = new RegExp(check.pattern, 'm').test(text);
       if (matched !== (check.absent ?? false)) return { passed: true };
@@ -75,7 +75,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
     case 'sysctl': {
       const gone = missing(check.node);
       if (gone) return gone;
-      const r = await run(['ip', 'netns', 'exec', ns(check.node), 'sysctl', '-n', check.key], { allowFailure: true, timeoutMs: 5000 });
+      const r = await run(['ip', 'netns', 'exec', ns(check.node), 'sysctl', '-n', check.key], { allowFailure: true, timeoutMs: 5000, signal });
       const value = r.stdout.trim();
       if (r.code !== 0) return { passed: false, hint: `${check.node} has no sysctl ${check.key}` };
       return value === check.value ? { passed: true } : { passed: false, hint: `${check.key} = ${value} in ${check.node}, not ${check.value}` };
@@ -88,9 +88,9 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology)
 }
 
 /** One ping; a lost one is tried once more (the first packet over a path just made can wait on ARP or a port coming up). */
-async function ping(netns: string, to: string, tries = 2): Promise<boolean> {
+async function ping(netns: string, to: string, signal?: AbortSignal, tries = 2): Promise<boolean> {
   for (let i = 0; i < tries; i += 1) {
-    const r = await run(['ip', 'netns', 'exec', netns, 'ping', '-n', '-q', '-c', '1', '-W', PING_WAIT_S, to], { allowFailure: true, timeoutMs: 10_000 });
+    const r = await run(['ip', 'netns', 'exec', netns, 'ping', '-n', '-q', '-c', '1', '-W', PING_WAIT_S, to], { allowFailure: true, timeoutMs: 10_000, signal });
     if (r.code === 0) return true;
     // "Network is unreachable" (exit 2) will not change on a second try.
     if (r.code !== 1) return false;

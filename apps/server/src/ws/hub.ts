@@ -227,7 +227,7 @@ export class Hub {
     if (!lessons) throw new LabError('not-found', 'this server offers no lessons');
     const id = 'id' in message && message.id ? { id: message.id } : {};
     const hooks = {
-      plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: message.type === 'lesson-solve' && (message.dryRun ?? false), ...id }),
+      plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: false, ...id }),
       progress: (lab: string, e: OpEvent) => this.send(client, { type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...id }),
     };
     client.lessonSend ??= (m) => this.send(client, m);
@@ -238,6 +238,7 @@ export class Hub {
         await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary: message.vary ?? false, ...hooks });
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
         void this.feed.refreshLabs();
+        await lessons.live.started(message.lab);
         return;
       }
       case 'lesson-watch':
@@ -246,8 +247,15 @@ export class Hub {
       case 'lesson-unwatch':
         return lessons.live.unwatch(client.lessonSend, message.lab);
       case 'lesson-solve': {
-        const r = await lessons.engine.solveStep(message.lab, message.step, { dryRun: message.dryRun ?? false, ...hooks });
-        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: message.dryRun ? 0 : r.ops.length + r.commands.length, ...id });
+        if (message.dryRun) {
+          // One plan for the whole step, sent here: a step made of commands alone has no edits to plan.
+          const r = await lessons.engine.solveStep(message.lab, message.step, { dryRun: true });
+          this.send(client, { type: 'plan', lab: message.lab, ops: r.ops, dryRun: true, ...id });
+          this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
+          return;
+        }
+        const r = await lessons.engine.solveStep(message.lab, message.step, { dryRun: false, ...hooks });
+        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: r.ops.length + r.commands.length, ...id });
         lessons.live.changed(message.lab);
         return;
       }

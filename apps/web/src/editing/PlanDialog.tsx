@@ -11,7 +11,8 @@ import { Icon } from '../ui/Icons';
 export function PlanDialog() {
   const plan = useOps((s) => s.plan);
   if (!plan) return null;
-  const n = plan.ops.length;
+  const commands = plan.request.body.kind === 'lesson-solve' ? plan.request.body.commands : [];
+  const n = plan.ops.length + commands.length;
   return (
     <div className="plan-dialog" role="dialog" aria-label="Plan" aria-describedby="plan-summary" onKeyDown={(e) => { if (e.key === 'Escape') cancelPlan(); }}>
       <header className="plan-head">
@@ -25,6 +26,12 @@ export function PlanDialog() {
           <li key={i}>
             <code className="cmd-line">{formatArgv(op.argv)}</code>
             <span className="cmd-why">{op.description}</span>
+          </li>
+        ))}
+        {commands.map((c, i) => (
+          <li key={`run-${i}`}>
+            <code className="cmd-line">{c.command}</code>
+            <span className="cmd-why">runs in {c.node}, after the commands above</span>
           </li>
         ))}
       </ol>

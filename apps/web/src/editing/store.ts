@@ -8,7 +8,12 @@ import type { Edit, PlannedOp, RawTopology } from '@nslab/model';
 import type { PlacedProblem } from './problems';
 
 /** What a request asks the server to do. */
-export type RequestBody = { kind: 'edit'; edits: Edit[] } | { kind: 'apply'; topology: RawTopology } | { kind: 'destroy' };
+export type RequestBody =
+  | { kind: 'edit'; edits: Edit[] }
+  | { kind: 'apply'; topology: RawTopology }
+  | { kind: 'destroy' }
+  /** A lesson step's reference solution (its edits, then its commands, each in its node). */
+  | { kind: 'lesson-solve'; step: number; commands: { node: string; command: string }[] };
 
 /** One request in flight (a dry run or a run). */
 export interface OpRequest {

@@ -32,7 +32,9 @@ function send(request: OpRequest): boolean {
     ? client.send({ type: 'edit', id: request.id, lab: request.lab, edits: body.edits, dryRun: request.dryRun })
     : body.kind === 'apply'
       ? client.send({ type: 'apply', id: request.id, topology: body.topology, dryRun: request.dryRun })
-      : client.send({ type: 'destroy', id: request.id, lab: request.lab });
+      : body.kind === 'lesson-solve'
+        ? client.send({ type: 'lesson-solve', id: request.id, lab: request.lab, step: body.step, dryRun: request.dryRun })
+        : client.send({ type: 'destroy', id: request.id, lab: request.lab });
   if (!sent) {
     ops.setProblems([problem('Not connected to the server, so nothing was sent. Wait for the connection to come back (top right), then try again.')]);
     return false;
@@ -99,6 +101,16 @@ export function proposeFile(text: string, source: string, into: string | undefin
   return send({ id: requestId('plan'), lab, label: `apply ${source}`, body: { kind: 'apply', topology: toFile(parsed.topology, parsed.meta) }, dryRun: true });
 }
 
+/**
+ * Proposes a lesson step's reference solution ("Show me"): the server plans its edits
+ * (a dry run) and the plan dialog shows them with the step's commands, which run in
+ * their nodes once the learner runs the plan.
+ */
+export function proposeLessonSolution(lab: string, step: number, title: string, commands: { node: string; command: string }[]): boolean {
+  useOps.getState().setProblems([]);
+  return send({ id: requestId('plan'), lab, label: `show me: ${title}`, body: { kind: 'lesson-solve', step, commands }, dryRun: true });
+}
+
 /** Copies the open lab, as the kernel has it, to a new lab `name` (planned, then run like any apply). */
 export function cloneLab(name: string): boolean {
   const { lab, topology, meta } = useLab.getState();
@@ -161,7 +173,8 @@ export function handleOpMessage(message: Extract<ServerMessage, { type: 'plan' |
       if (!request) return;
       if (request.dryRun) {
         ops.forget(request.id);
-        if (message.ops.length === 0) {
+        const commands = request.body.kind === 'lesson-solve' ? request.body.commands.length : 0;
+        if (message.ops.length === 0 && commands === 0) {
           ops.startRun(request, []);
           ops.finishRun(request.id, true, 'nothing to change: the kernel already has this');
           return;

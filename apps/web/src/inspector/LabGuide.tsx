@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'react';
 import { useLab } from '../state/lab';
 import { useView } from '../state/view';
-import { commandNode, runCommand } from '../terminals/terminals';
+import { RunButton } from '../terminals/RunButton';
 import { Icon } from '../ui/Icons';
 
 /** The command without a trailing "# comment", and the comment. */
@@ -19,7 +19,6 @@ export function splitComment(command: string): { command: string; comment: strin
 /** The lab guide; nothing when the lab has neither a description nor commands. */
 export function LabGuide() {
   const meta = useLab((s) => s.meta);
-  const nodes = useLab((s) => s.topology?.nodes);
   const selected = useView((s) => s.selection !== undefined);
   // Open while nothing is selected (the inspector then has little to say), folded while something is;
   // a click pins it either way until the selection changes.
@@ -27,7 +26,6 @@ export function LabGuide() {
   useEffect(() => setPinned(undefined), [selected]);
   const open = pinned ?? !selected;
   if (!meta.description && !(meta.try && meta.try.length > 0)) return null;
-  const names = Object.keys(nodes ?? {});
   return (
     <section className={`lab-guide${open ? ' open' : ''}`} aria-label="Lab guide">
       <button className="lab-guide-head" aria-expanded={open} onClick={() => setPinned(!open)}>
@@ -44,14 +42,11 @@ export function LabGuide() {
               <ul className="guide-list">
                 {meta.try.map((text) => {
                   const { command, comment } = splitComment(text);
-                  const node = commandNode(command, names);
                   return (
                     <li key={text}>
                       <code className="guide-cmd">{command}</code>
                       {comment ? <span className="guide-comment muted small">{comment}</span> : null}
-                      <button className="btn guide-run" aria-label={node ? `Run in ${node}: ${command}` : `Run: ${command}`} disabled={!node} title={node ? `Type this in a terminal on ${node} and run it` : 'The lab has no namespaces yet'} onClick={() => void runCommand(command)}>
-                        <Icon name="play" size={12} />Run{node ? <span className="muted"> in {node}</span> : null}
-                      </button>
+                      <RunButton command={command} />
                     </li>
                   );
                 })}

@@ -5,12 +5,15 @@
  * checks, "Show me" and "Reset step", progress, and a downloadable summary.
  */
 import { useEffect, useRef, useState } from 'react';
+import Markdown from 'react-markdown';
 import type { Lesson, LessonInfo, LessonStatus, ServerMessage } from '@nslab/model';
 import { client, requestId } from '../server/client';
 import { listen } from '../server/dispatch';
 import { useLab } from '../state/lab';
 import { useView } from '../state/view';
-import { t, useLang } from './i18n';
+import { useLang } from './i18n';
+import { proposeLessonSolution } from '../editing/submit';
+import { RunButton } from '../terminals/RunButton';
 import type { Progress } from './summary';
 import { summarize, summaryMarkdown } from './summary';
 import './lessons.css';
@@ -27,7 +30,7 @@ function download(name: string, text: string, type: string): void {
 /** The panel; renders nothing until the server has answered. */
 export function LessonPanel() {
   const lab = useLab((s) => s.lab);
-  const { lang, set: setLang } = useLang();
+  const { t, lang, set: setLang } = useLang();
   const [lesson, setLesson] = useState<Lesson | null>(null);
   const [status, setStatus] = useState<LessonStatus | null>(null);
   const [list, setList] = useState<LessonInfo[]>([]);
@@ -71,38 +74,51 @@ export function LessonPanel() {
   );
   if (!lesson) {
     return (
-      <aside className="lesson-panel" aria-label={t('lesson', lang)}>
+      <aside className="lesson-panel" aria-label={t('lesson')}>
         {langSwitch}
-        <p>{t('noLesson', lang)}</p>
+        <p>{t('noLesson')}</p>
         <ul>
           {list.map((l) => (
             <li key={l.id}>
-              <button type="button" onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab })}>{t('start', lang)}</button> {l.title[lang]}
+              <button type="button" onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab })}>{t('start')}</button> {l.title[lang]}
             </li>
           ))}
         </ul>
       </aside>
     );
   }
+  const showMe = (i: number): void => {
+    const step = lesson.steps[i];
+    if (!step) return;
+    const commands = (step.solution ?? []).flatMap((item) => ('edit' in item ? [] : [{ node: item.node, command: item.run }]));
+    proposeLessonSolution(lab, i, step.title[lang], commands);
+  };
   const done = status?.steps.filter((s) => s.passed).length ?? 0;
   const summary = status ? summarize(lesson, status, progress.current, lang) : null;
   return (
-    <aside className="lesson-panel" aria-label={t('lesson', lang)} data-lesson={lesson.id}>
+    <aside className="lesson-panel" aria-label={t('lesson')} data-lesson={lesson.id}>
       {langSwitch}
       <h2>{lesson.title[lang]}</h2>
       <p className="lesson-summary">{lesson.summary[lang]}</p>
-      <progress max={lesson.steps.length} value={done} aria-label="progress" /> <span className="lesson-progress">{done}/{lesson.steps.length} {t('progress', lang)}</span>
+      <progress max={lesson.steps.length} value={done} aria-label="progress" /> <span className="lesson-progress">{done}/{lesson.steps.length} {t('progress')}</span>
       <ol className="lesson-steps">
         {lesson.steps.map((step, i) => {
           const s = status?.steps[i];
           return (
             <li key={step.id} className="lesson-step" data-step={step.id} data-passed={s?.passed ? 'true' : 'false'}>
-              <h3>{t('step', lang)} {i + 1}: {step.title[lang]}</h3>
-              <div className="lesson-text">{step.text[lang]}</div>
+              <h3>{t('step')} {i + 1}: {step.title[lang]}</h3>
+              <div className="lesson-text"><Markdown skipHtml>{step.text[lang]}</Markdown></div>
               {step.try && step.try.length > 0 ? (
                 <div className="lesson-try">
-                  <span>{t('tryThese', lang)}</span>
-                  {step.try.map((c, j) => <code key={j} title={c.node}>{c.node}# {c.command}</code>)}
+                  <span>{t('tryThese')}</span>
+                  <ul className="lesson-try-list">
+                    {step.try.map((c, j) => (
+                      <li key={j}>
+                        <code title={c.node}>{c.node}# {c.command}</code>
+                        <RunButton command={c.command} node={c.node} />
+                      </li>
+                    ))}
+                  </ul>
                 </div>
               ) : null}
               <ul className="lesson-checks">
@@ -112,15 +128,15 @@ export function LessonPanel() {
                   return (
                     <li key={c.id} className={`lesson-check ${state}`} data-check={c.id} data-state={state}>
                       <span aria-hidden>{state === 'pass' ? '✔' : state === 'fail' ? '✘' : '…'}</span> {c.text[lang]}
-                      {state === 'pending' ? <em> {t('pending', lang)}</em> : null}
-                      {state === 'fail' && r?.hint ? <div className="lesson-hint">{t('hint', lang)}: {r.hint}</div> : null}
+                      {state === 'pending' ? <em> {t('pending')}</em> : null}
+                      {state === 'fail' && r?.hint ? <div className="lesson-hint">{t('hint')}: {r.hint}</div> : null}
                     </li>
                   );
                 })}
               </ul>
               <div className="lesson-actions">
-                {step.solution && step.solution.length > 0 ? <button type="button" onClick={() => client.send({ type: 'lesson-solve', id: requestId('lesson'), lab, step: i })}>{t('showMe', lang)}</button> : null}
-                <button type="button" onClick={() => client.send({ type: 'lesson-reset', id: requestId('lesson'), lab, step: i })}>{t('reset', lang)}</button>
+                {step.solution && step.solution.length > 0 ? <button type="button" onClick={() => showMe(i)}>{t('showMe')}</button> : null}
+                <button type="button" onClick={() => client.send({ type: 'lesson-reset', id: requestId('lesson'), lab, step: i })}>{t('reset')}</button>
               </div>
             </li>
           );
@@ -128,10 +144,10 @@ export function LessonPanel() {
       </ol>
       {summary ? (
         <section className="lesson-end">
-          <h3>{t('summary', lang)}</h3>
-          {status?.passed ? <p>{t('done', lang)}</p> : null}
-          <button type="button" onClick={() => download(`${lesson.id}-${lab}.md`, summaryMarkdown(lesson.title[lang], summary), 'text/markdown')}>{t('markdown', lang)}</button>
-          <button type="button" onClick={() => download(`${lesson.id}-${lab}.json`, JSON.stringify(summary, null, 2), 'application/json')}>{t('json', lang)}</button>
+          <h3>{t('summary')}</h3>
+          {status?.passed ? <p>{t('done')}</p> : null}
+          <button type="button" onClick={() => download(`${lesson.id}-${lab}.md`, summaryMarkdown(lesson.title[lang], summary), 'text/markdown')}>{t('markdown')}</button>
+          <button type="button" onClick={() => download(`${lesson.id}-${lab}.json`, JSON.stringify(summary, null, 2), 'application/json')}>{t('json')}</button>
         </section>
       ) : null}
     </aside>

@@ -1,44 +1,78 @@
 /**
- * The lesson panel's words in English and Simplified Chinese. The language follows
- * the browser (navigator.language) until the learner picks one with the switch.
- * A small table for now; the page-wide library (i18next) is still to come.
+ * The lesson panel's words in English and Simplified Chinese, through i18next. The
+ * language follows the browser (navigator.languages, by i18next's language detector)
+ * until the learner picks one with the switch; lesson text itself comes in both
+ * languages in the lesson file and is picked with `lang`.
  */
-import { create } from 'zustand';
+import i18next from 'i18next';
+import type { i18n as I18n } from 'i18next';
+import LanguageDetector from 'i18next-browser-languagedetector';
+import { initReactI18next, useTranslation } from 'react-i18next';
 
 /** The page's languages. */
 export type Lang = 'en' | 'zh';
 
-const WORDS = {
-  lesson: { en: 'Lesson', zh: '课程' },
-  noLesson: { en: 'No lesson runs in this lab. Start one:', zh: '本实验中没有课程。开始一个课程：' },
-  start: { en: 'Start', zh: '开始' },
-  step: { en: 'Step', zh: '步骤' },
-  tryThese: { en: 'Try', zh: '试一试' },
-  showMe: { en: 'Show me', zh: '演示' },
-  reset: { en: 'Reset step', zh: '重置此步骤' },
-  progress: { en: 'steps done', zh: '个步骤已完成' },
-  pending: { en: 'checking…', zh: '检查中…' },
-  hint: { en: 'Hint', zh: '提示' },
-  summary: { en: 'Summary', zh: '总结' },
-  markdown: { en: 'Download Markdown', zh: '下载 Markdown' },
-  json: { en: 'Download JSON', zh: '下载 JSON' },
-  done: { en: 'Every check passes. Well done!', zh: '所有检查都已通过，做得好！' },
-} as const;
+const en = {
+  lesson: 'Lesson',
+  noLesson: 'No lesson runs in this lab. Start one:',
+  start: 'Start',
+  step: 'Step',
+  tryThese: 'Try',
+  showMe: 'Show me',
+  reset: 'Reset step',
+  progress: 'steps done',
+  pending: 'checking…',
+  hint: 'Hint',
+  summary: 'Summary',
+  markdown: 'Download Markdown',
+  json: 'Download JSON',
+  done: 'Every check passes. Well done!',
+};
 
-/** A word of the panel. */
-export type Word = keyof typeof WORDS;
+/** Every word of `en`, in Chinese (the compiler checks that none is missing). */
+const zh: Record<keyof typeof en, string> = {
+  lesson: '课程',
+  noLesson: '本实验中没有课程。开始一个课程：',
+  start: '开始',
+  step: '步骤',
+  tryThese: '试一试',
+  showMe: '演示',
+  reset: '重置此步骤',
+  progress: '个步骤已完成',
+  pending: '检查中…',
+  hint: '提示',
+  summary: '总结',
+  markdown: '下载 Markdown',
+  json: '下载 JSON',
+  done: '所有检查都已通过，做得好！',
+};
 
-/** The browser's language, as one of ours. */
-export function browserLang(languages: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages): Lang {
-  return languages.some((l) => l.toLowerCase().startsWith('zh')) && !languages[0]?.toLowerCase().startsWith('en') ? 'zh' : 'en';
+/** The page's i18next instance: its own, so that nothing else on the page can reconfigure it. */
+export const i18n: I18n = i18next.createInstance();
+void i18n
+  .use(LanguageDetector)
+  .use(initReactI18next)
+  .init({
+    resources: { en: { lesson: en }, zh: { lesson: zh } },
+    ns: ['lesson'],
+    defaultNS: 'lesson',
+    fallbackLng: 'en',
+    supportedLngs: ['en', 'zh'],
+    nonExplicitSupportedLngs: true, // zh-CN, zh-Hans and zh-SG are zh
+    load: 'languageOnly',
+    // The browser's languages decide; a pick from the switch lasts for the page (not stored).
+    detection: { order: ['navigator'], caches: [] },
+    interpolation: { escapeValue: false }, // React escapes what it renders
+    initAsync: false, // resources are inline: ready before the first render
+  });
+
+/** One of our languages for an i18next language code ("zh-CN" -> zh). */
+export function langOf(code: string | undefined): Lang {
+  return code?.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }
 
-interface LangState { lang: Lang; set(lang: Lang): void }
-
-/** The chosen language (view state). */
-export const useLang = create<LangState>((set) => ({ lang: browserLang(), set: (lang) => set({ lang }) }));
-
-/** A word in a language. */
-export function t(word: Word, lang: Lang): string {
-  return WORDS[word][lang];
+/** The panel's translate function, the current language and the switch. */
+export function useLang(): { t: (word: keyof typeof en) => string; lang: Lang; set(lang: Lang): void } {
+  const { t, i18n: instance } = useTranslation('lesson', { i18n });
+  return { t: (word) => t(word), lang: langOf(instance.resolvedLanguage ?? instance.language), set: (lang) => void instance.changeLanguage(lang) };
 }

@@ -99,11 +99,12 @@ export function commandNode(command: string, nodes: readonly string[]): string |
  * `ip netns exec NODE` names, so that a server started in one node (python3 -m
  * http.server) does not block the next command. Every lab shell sees the lab's
  * namespaces in `ip netns list`, so the command runs verbatim, as in the tutorial.
- * A live terminal on that node is reused; otherwise one is opened.
+ * A live terminal on that node is reused; otherwise one is opened. `on` names the
+ * node outright (a lesson's command says where it runs).
  */
-export async function runCommand(command: string): Promise<boolean> {
+export async function runCommand(command: string, on?: string): Promise<boolean> {
   const nodes = Object.keys(useLab.getState().topology?.nodes ?? {});
-  const node = commandNode(command, nodes);
+  const node = on !== undefined && nodes.includes(on) ? on : commandNode(command, nodes);
   if (!node) {
     useTerminals.getState().setProblem('This lab has no namespaces to open a terminal in.');
     useDock.getState().show('terminals');
