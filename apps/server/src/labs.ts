@@ -151,9 +151,15 @@ export class LabService {
     });
   }
 
-  /** Deletes one node of a lab and what is inside it (`ip netns delete NAME` in a lab shell). Waits its turn like addNode. */
+  /**
+   * Deletes one node of a lab and what is inside it (`ip netns delete NAME` in a lab shell). Waits its
+   * turn like addNode, and like it returns once the live feed (and so every client) no longer has the node.
+   */
   removeNode(lab: string, node: string): Promise<void> {
-    return this.queued(lab, async () => { await removeNode(lab, node); });
+    return this.queued(lab, async () => {
+      await removeNode(lab, node);
+      await this.reread(lab, [node]);
+    });
   }
 
   /** A lab as the kernel has it; not-found when it has no namespaces. */
