@@ -23,6 +23,12 @@
  *   nslab-nsread watch
  *       Says when a watched namespace changes: devices, addresses, routes,
  *       forwarding, firewall (see watch_loop).
+ *   nslab-nsread create NS MARKER [KEY=VALUE...]
+ *       Makes NS as `ip netns add NS` does, then, from inside it, sets lo's alias
+ *       to MARKER and lo up, and writes each sysctl KEY (net.*, dotted) = VALUE:
+ *       one process where ip netns add, ip -n NS link set lo ... and one
+ *       ip netns exec NS sysctl per key were four to six (see create_netns).
+ *       Its output is then NS's frames, as `read NS` would write them.
  *
  * Output: frames of [u32 index][u32 tag][u32 length][length bytes], in host byte
  * order, where index is the position of NS in the list. A namespace that cannot be
@@ -49,7 +55,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,6 +72,8 @@ enum {
 };
 
 #define NETNS_DIR "/run/netns"
+/* The kernel's ALIAS_SIZE (include/linux/if.h): an alias is shorter than this. */
+#define ALIAS_SIZE 256
 /* The kernel's LOOPBACK_IFINDEX: lo is the first device of every namespace. */
 #define LOOPBACK_IFINDEX 1
 /* Large enough for any one netlink dump chunk (the kernel sends at most ~32 KiB). */
@@ -589,13 +599,145 @@ static int watch_loop(void) {
   return 0;
 }
 
+/* A sysctl name nslab writes: net.*, of lowercase letters, digits, '_' and '.', no empty part. */
+static int valid_sysctl(const char *key) {
+  if (strncmp(key, "net.", 4) != 0 || strlen(key) > 200) return 0;
+  for (const char *c = key; *c; c += 1) {
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '.')) return 0;
+    if (*c == '.' && (c[1] == '.' || c[1] == '\0')) return 0;
+  }
+  return 1;
+}
+
+/* Sets lo's alias and brings it up, in the current namespace; 0 or a negative errno. */
+static int mark_loopback(const char *marker) {
+  int fd = nl_open(NETLINK_ROUTE);
+  if (fd < 0) return -errno;
+  struct {
+    struct nlmsghdr header;
+    struct ifinfomsg link;
+    unsigned char attrs[RTA_SPACE(ALIAS_SIZE)];
+  } r;
+  memset(&r, 0, sizeof r);
+  r.header.nlmsg_type = RTM_NEWLINK;
+  r.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  r.header.nlmsg_seq = ++seq;
+  r.link.ifi_family = AF_UNSPEC;
+  r.link.ifi_index = LOOPBACK_IFINDEX;
+  r.link.ifi_flags = 1; /* IFF_UP */
+  r.link.ifi_change = 1;
+  struct rtattr *a = (struct rtattr *)r.attrs;
+  a->rta_type = IFLA_IFALIAS;
+  a->rta_len = RTA_LENGTH(strlen(marker));
+  memcpy(RTA_DATA(a), marker, strlen(marker));
+  r.header.nlmsg_len = NLMSG_LENGTH(sizeof r.link) + RTA_ALIGN(a->rta_len);
+  int err = nl_send(fd, &r, r.header.nlmsg_len) < 0 ? -errno : nl_receive(fd, r.header.nlmsg_seq, 0, NULL, NULL);
+  close(fd);
+  return err;
+}
+
+/* Writes KEY=VALUE under /proc/sys, which shows the sysctls of the namespace the writer is in. */
+static int write_sysctl(const char *assignment) {
+  const char *eq = strchr(assignment, '=');
+  char key[256];
+  if (!eq || (size_t)(eq - assignment) >= sizeof key) return -EINVAL;
+  memcpy(key, assignment, (size_t)(eq - assignment));
+  key[eq - assignment] = '\0';
+  if (!valid_sysctl(key) || eq[1] == '\0' || strlen(eq + 1) > 32) return -EINVAL;
+  char path[sizeof "/proc/sys/" + sizeof key];
+  snprintf(path, sizeof path, "/proc/sys/%s", key);
+  for (char *c = path + sizeof "/proc/sys/" - 1; *c; c += 1)
+    if (*c == '.') *c = '/';
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = write(fd, eq + 1, strlen(eq + 1));
+  int err = n < 0 ? -errno : 0;
+  close(fd);
+  return err;
+}
+
+/*
+ * create: `ip netns add` (iproute2 6.1 ip/ipnetns.c netns_add: /run/netns made a shared mount,
+ * bound on itself first if it is not a mount point yet, an empty file created exclusively, the
+ * process's new namespace bind-mounted on it), then the lab's marker and sysctls from inside the
+ * new namespace. Whatever fails after the file was made is undone: no half-made node is left.
+ */
+static int create_netns(const char *name, const char *marker, char **sysctls, int count) {
+  char path[sizeof NETNS_DIR + 256];
+  snprintf(path, sizeof path, "%s/%s", NETNS_DIR, name);
+  if (strlen(marker) == 0 || strlen(marker) >= ALIAS_SIZE) {
+    fprintf(stderr, "nslab-nsread: the marker must be 1-%d bytes\n", ALIAS_SIZE - 1);
+    return 2;
+  }
+  for (int i = 0; i < count; i += 1) {
+    const char *eq = strchr(sysctls[i], '=');
+    if (!eq) {
+      fprintf(stderr, "nslab-nsread: not KEY=VALUE: %s\n", sysctls[i]);
+      return 2;
+    }
+  }
+  if (mkdir(NETNS_DIR, 0755) < 0 && errno != EEXIST) {
+    fprintf(stderr, "nslab-nsread: cannot create %s: %s\n", NETNS_DIR, strerror(errno));
+    return 1;
+  }
+  int bound = 0;
+  while (mount("", NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+    if (errno != EINVAL || bound || mount(NETNS_DIR, NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0) {
+      fprintf(stderr, "nslab-nsread: cannot make %s a shared mount: %s\n", NETNS_DIR, strerror(errno));
+      return 1;
+    }
+    bound = 1;
+  }
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) {
+    fprintf(stderr, "nslab-nsread: cannot create namespace file \"%s\": %s\n", path, strerror(errno));
+    return 1;
+  }
+  close(fd);
+  const char *step = "unshare";
+  int err = 0;
+  if (unshare(CLONE_NEWNET) < 0) {
+    err = errno;
+  } else if (step = "bind", mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0) {
+    err = errno;
+  } else {
+    step = "mark lo";
+    err = -mark_loopback(marker);
+    for (int i = 0; err == 0 && i < count; i += 1) {
+      step = sysctls[i];
+      err = -write_sysctl(sysctls[i]);
+    }
+    if (err != 0) umount2(path, MNT_DETACH);
+  }
+  if (err != 0) {
+    unlink(path);
+    fprintf(stderr, "nslab-nsread: creating namespace %s failed at %s: %s\n", name, step, strerror(err));
+    return 1;
+  }
+  /* Still inside it: its reading, as `read NS` gives it, so the server needs no second process to show it. */
+  spaces = calloc(1, sizeof *spaces);
+  if (!spaces) die("out of memory");
+  spaces[0] = (struct netns){.name = name, .fd = -1};
+  space_count = read_count = 1;
+  read_namespace(0);
+  out_flush();
+  return 0;
+}
+
 static int usage(void) {
-  fprintf(stderr, "usage: nslab-nsread read NS... [-- CANDIDATE...] | owner NS... | exec NS -- CMD ARG... | watch\n");
+  fprintf(stderr, "usage: nslab-nsread read NS... [-- CANDIDATE...] | owner NS... | exec NS -- CMD ARG... | create NS MARKER [KEY=VALUE...] | watch\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "watch") == 0) return watch_loop();
+  if (argc >= 4 && strcmp(argv[1], "create") == 0) {
+    if (!valid_name(argv[2])) {
+      fprintf(stderr, "nslab-nsread: not a namespace name: %s\n", argv[2]);
+      return 2;
+    }
+    return create_netns(argv[2], argv[3], argv + 4, argc - 4);
+  }
   if (argc < 3) return usage();
   const char *mode = argv[1];
   for (int i = 2; i < argc; i += 1) {

@@ -8,6 +8,7 @@ import type { Edit, ExampleLab, Op, PlannedOp, Problem, Topology, TopologyMeta }
 import { applyEdits, confirm, describeOp, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
 import { metaStamp, readMeta } from './kernel/meta';
 import type { OpEvent } from './kernel/apply';
+import type { NamespaceReading } from './kernel/iproute';
 import { ApplyError } from './kernel/apply';
 import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeNode } from './kernel/lab';
 import { observeLab } from './kernel/observe';
@@ -73,7 +74,7 @@ export class LabService {
      * Reads these nodes of a watched lab again and resolves with its state once that includes
      * the read (undefined when the lab is not watched): the kernel's confirming read of a change.
      */
-    private readonly reread: (lab: string, nodes: string[]) => Promise<Topology | undefined> = async () => undefined,
+    private readonly reread: (lab: string, nodes: string[], readings?: ReadonlyMap<string, NamespaceReading>) => Promise<Topology | undefined> = async () => undefined,
   ) {}
 
   /** The bundled example labs, from the examples folder. */
@@ -141,12 +142,24 @@ export class LabService {
    * without one). Waits for a change of the lab in progress instead of failing with conflict.
    */
   addNode(lab: string, node: string): Promise<void> {
-    return this.queued(lab, async () => { await addNode(lab, node); });
+    return this.queued(lab, async () => {
+      const { reading } = await addNode(lab, node);
+      // The live feed takes the new node now (as the helper read it from inside, or with a read of
+      // its own), rather than when /run/netns's watch, a scan of every namespace and the watcher's
+      // first event get round to it; the shell's ip returns once the lab's clients have it.
+      await this.reread(lab, [node], reading ? new Map([[node, reading]]) : undefined);
+    });
   }
 
-  /** Deletes one node of a lab and what is inside it (`ip netns delete NAME` in a lab shell). Waits its turn like addNode. */
+  /**
+   * Deletes one node of a lab and what is inside it (`ip netns delete NAME` in a lab shell). Waits its
+   * turn like addNode, and like it returns once the live feed (and so every client) no longer has the node.
+   */
   removeNode(lab: string, node: string): Promise<void> {
-    return this.queued(lab, async () => { await removeNode(lab, node); });
+    return this.queued(lab, async () => {
+      await removeNode(lab, node);
+      await this.reread(lab, [node]);
+    });
   }
 
   /** A lab as the kernel has it; not-found when it has no namespaces. */

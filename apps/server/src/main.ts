@@ -116,7 +116,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     config.examplesDir,
     async (lab) => { history.forget(lab); await Promise.all([terminals.closeLab(lab), packets.stop(lab)]); },
     (lab) => feed.current(lab),
-    (lab, nodes) => feed.refresh(lab, nodes),
+    (lab, nodes, readings) => feed.refresh(lab, nodes, readings),
   );
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();

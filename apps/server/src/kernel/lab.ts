@@ -10,8 +10,11 @@ import { syncDns } from '../docker/dns';
 import { applyOps } from './apply';
 import { batchLine } from './batch';
 import type { OpEvent } from './apply';
-import { listNetns, observeLab, readOwner, readOwners } from './observe';
+import { listNetns, observeLab, reader, readOwner, readOwners } from './observe';
 import { run } from './runner';
+import { createArgv, createWithHelper } from './nsread';
+import type { NamespaceReading } from './iproute';
+import { CommandError } from './runner';
 import { recordIntent, recoverKilledRuns } from './journal';
 import { checkFirewall } from './firewall';
 
@@ -144,9 +147,10 @@ export class NodeError extends Error {
 /**
  * Creates one empty node of a lab (what `ip netns add NAME` typed in a lab shell asks for): the
  * namespace nslab.<lab>.<node>, marked as the lab's, with lo up, planned exactly as a file with
- * that one node would be, so nothing else of the lab is touched. Returns the ops it ran.
+ * that one node would be, so nothing else of the lab is touched. Returns the ops it ran and, when
+ * the helper made it, the new namespace as read from inside once made (a live feed shows it as is).
  */
-export async function addNode(lab: string, node: string): Promise<Op[]> {
+export async function addNode(lab: string, node: string): Promise<{ ops: Op[]; reading?: NamespaceReading }> {
   const problem = nameProblem(lab, 'lab') ?? nameProblem(node, 'node');
   if (problem) throw new NodeError('invalid', problem);
   const netns = netnsName(lab, node);
@@ -154,8 +158,20 @@ export async function addNode(lab: string, node: string): Promise<Op[]> {
   const one = parseTopologyData({ name: lab, nodes: { [node]: {} } });
   if (!one.ok) throw new NodeError('invalid', one.problems.map((p) => p.message).join('; '));
   const ops = plan(one.topology, { name: lab, nodes: {}, links: [] });
-  await applyOps(ops);
-  return ops;
+  // One process for the whole plan when the helper is built (it undoes itself on failure); else op by op.
+  const create = reader() === 'nsread' ? createArgv(ops) : undefined;
+  if (!create) {
+    await applyOps(ops);
+    return { ops };
+  }
+  try {
+    const reading = await createWithHelper(create);
+    return reading ? { ops, reading } : { ops };
+  } catch (err) {
+    if (!(err instanceof CommandError)) throw err;
+    if (/File exists/.test(err.stderr)) throw new NodeError('exists', `lab ${lab} already has a namespace named ${node}`);
+    throw new Error(`creating namespace ${node} failed: ${err.stderr.trim().replace(/^nslab-nsread: /, '')}`);
+  }
 }
 
 /**

@@ -7,14 +7,14 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { netnsName, ownerMarker } from '@nslab/model';
+import { existsSync, readdirSync } from 'node:fs';
+import { netnsName, ownerMarker, parseTopologyData, plan } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { applyTopology } from './lab';
-import { NSREAD_PATH, nsreadAvailable, ownersWithHelper, readWithHelper, splitFrames } from './nsread';
+import { createArgv, createWithHelper, NSREAD_PATH, nsreadAvailable, ownersWithHelper, readWithHelper, splitFrames } from './nsread';
 import { listNetns, readNetnsWithIp, readOwner } from './observe';
 import { HOST_LITTLE_ENDIAN } from './rtnetlink';
-import { pool } from './runner';
+import { CommandError, pool } from './runner';
 import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from './testlab';
 
 const made: string[] = [];
@@ -183,6 +183,51 @@ describe('nslab-nsread reads what ip reads', { skip: !nsreadAvailable() && 'nsla
     const usage = spawnSync(NSREAD_PATH, ['exec', 'x', 'true'], { encoding: 'utf8' });
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /usage/);
+  });
+});
+
+/** The one `nslab-nsread create` argv of a node alone in its lab's plan (what addNode runs). */
+function createFor(lab: string, node: string): string[] {
+  const one = parseTopologyData({ name: lab, nodes: { [node]: {} } });
+  assert.ok(one.ok);
+  const argv = createArgv(plan(one.topology, { name: lab, nodes: {}, links: [] }));
+  assert.ok(argv, 'a new node\'s plan is one create');
+  return argv;
+}
+
+/** The CommandError a promise rejects with. */
+async function commandError(p: Promise<unknown>): Promise<CommandError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof CommandError, `expected a CommandError, got ${String(err)}`);
+  return err;
+}
+
+describe('nslab-nsread create makes a node as ip would', { skip: !nsreadAvailable() && 'nslab-nsread is not built (node apps/server/native/build.mjs)' }, () => {
+  test('the namespace is made, marked, lo up, its sysctls written, and its reading is what ip reads', async () => {
+    const lab = uniqueLab('sy-nsr');
+    made.push(lab);
+    const netns = netnsName(lab, 'x');
+    const reading = await createWithHelper(createFor(lab, 'x'));
+    assert.deepEqual(reading?.owner, { lab, node: 'x' });
+    assert.equal(reading?.namespace.interfaces['lo']?.up, true);
+    assert.deepEqual(comparable(reading), comparable(await readNetnsWithIp(netns)));
+    assert.deepEqual(await readOwner(netns), { lab, node: 'x' });
+    assert.equal(inNode(lab, 'x', ['sysctl', '-n', 'net.ipv4.conf.all.promote_secondaries']).out.trim(), '1');
+  });
+
+  test('a name that exists is refused and left as it was; a failure after the namespace was made leaves no namespace', async () => {
+    const lab = uniqueLab('sy-nsr');
+    made.push(lab);
+    const netns = netnsName(lab, 'x');
+    await createWithHelper(createFor(lab, 'x'));
+    assert.match((await commandError(createWithHelper(createFor(lab, 'x')))).stderr, /File exists/);
+    assert.deepEqual(await readOwner(netns), { lab, node: 'x' }, 'the first x is untouched');
+
+    const other = netnsName(lab, 'y');
+    const bad = [NSREAD_PATH, 'create', other, ownerMarker(lab, 'y'), 'net.ipv4.conf.all.sy_no_such_sysctl=1'];
+    assert.match((await commandError(createWithHelper(bad))).stderr, /sy_no_such_sysctl/);
+    assert.ok(!existsSync(`/run/netns/${other}`), 'the half-made namespace is undone');
+    assert.ok(!(await listNetns()).includes(other));
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Op } from '@nslab/model';
 import { parseIptablesSave, parseOwnerMarker } from '@nslab/model';
 import type { IpNsid } from './iproute';
 import { readNamespace } from './iproute';
@@ -97,21 +98,7 @@ export async function readWithHelper(
   const argv = [NSREAD_PATH, 'read', ...names, ...(extra.length > 0 ? ['--', ...extra] : [])];
   const out = await run(argv);
   const grouped = byNamespace(argv, splitFrames(out.raw), names.length);
-  const readings = grouped.map((tags) => {
-    if (!tags) return undefined;
-    const linkDump = only(tags, TAG.LINKS);
-    const ifnames = linkNames(linkDump);
-    const nsids: IpNsid[] = (tags.get(TAG.NSID) ?? []).map((f) => ({
-      nsid: new DataView(f.data.buffer, f.data.byteOffset, f.data.byteLength).getInt32(0, HOST_LITTLE_ENDIAN),
-      name: UTF8.decode(f.data.subarray(4)),
-    }));
-    return readNamespace([
-      decodeLinks(linkDump, only(tags, TAG.ADDRS)),
-      decodeRoutes(only(tags, TAG.ROUTES), ifnames),
-      decodeNetconf(only(tags, TAG.NETCONF), ifnames),
-      nsids,
-    ]);
-  });
+  const readings = decodeReadings(grouped);
   if (options.firewall) {
     const withTables = names.map((n, i) => ({ n, i })).filter(({ i }) => {
       const tags = grouped[i];
@@ -136,6 +123,41 @@ export async function readWithHelper(
   return readings;
 }
 
+/** The readings in a helper's frames, by namespace; undefined for a namespace that is gone. */
+function decodeReadings(grouped: (Map<number, Frame[]> | undefined)[]): (NamespaceReading | undefined)[] {
+  return grouped.map((tags) => {
+    if (!tags) return undefined;
+    const linkDump = only(tags, TAG.LINKS);
+    const ifnames = linkNames(linkDump);
+    const nsids: IpNsid[] = (tags.get(TAG.NSID) ?? []).map((f) => ({
+      nsid: new DataView(f.data.buffer, f.data.byteOffset, f.data.byteLength).getInt32(0, HOST_LITTLE_ENDIAN),
+      name: UTF8.decode(f.data.subarray(4)),
+    }));
+    return readNamespace([
+      decodeLinks(linkDump, only(tags, TAG.ADDRS)),
+      decodeRoutes(only(tags, TAG.ROUTES), ifnames),
+      decodeNetconf(only(tags, TAG.NETCONF), ifnames),
+      nsids,
+    ]);
+  });
+}
+
+/**
+ * Runs `nslab-nsread create` (see createArgv) and returns the new namespace as the helper read it
+ * from inside, once made: the reading a live feed needs to show the node without a read of its own.
+ * A failure is a CommandError with the helper's sentence; the helper has then undone what it made.
+ */
+export async function createWithHelper(argv: string[]): Promise<NamespaceReading | undefined> {
+  const out = await run(argv);
+  const grouped = byNamespace(argv, splitFrames(out.raw), 1);
+  // A namespace born with iptables tables (legacy modules may make them) has rules only iptables-save reads: no reading then.
+  const tables = grouped[0] ? only(grouped[0], TAG.TABLES) : undefined;
+  if (!tables || tables.length < 8) return undefined;
+  const v = new DataView(tables.buffer, tables.byteOffset, tables.byteLength);
+  if (v.getUint32(0, HOST_LITTLE_ENDIAN) + v.getUint32(4, HOST_LITTLE_ENDIAN) > 0) return undefined;
+  return decodeReadings(grouped)[0];
+}
+
 /** The ownership markers of namespaces (lo's alias), read in one process; undefined for none or gone. */
 export async function ownersWithHelper(names: readonly string[]): Promise<({ lab: string; node: string } | undefined)[]> {
   if (names.length === 0) return [];
@@ -145,4 +167,30 @@ export async function ownersWithHelper(names: readonly string[]): Promise<({ lab
     if (!tags) return undefined;
     return parseOwnerMarker(loopbackAlias(only(tags, TAG.LINKS)));
   });
+}
+
+/** A sysctl `nslab-nsread create` writes: dotted net.* names of plain words (an interface name with a dot is not one), numeric values. */
+const CREATE_SYSCTL = /^net(\.[a-z0-9_]+)+$/;
+
+/**
+ * The one `nslab-nsread create` process that runs a new node's plan (netns.add, then inside it
+ * netns.mark, lo up and sysctl.set): one exec where `ip` took four to six, which on a busy 2-core
+ * machine was most of the time between `ip netns add` typed in a lab shell and the node on the
+ * canvas. Undefined when the plan holds anything else: applyOps runs it then, op by op.
+ */
+export function createArgv(ops: readonly Op[]): string[] | undefined {
+  const [first, ...rest] = ops;
+  if (first?.kind !== 'netns.add') return undefined;
+  let marker: string | undefined;
+  let loUp = false;
+  const sysctls: string[] = [];
+  for (const op of rest) {
+    if (op.kind === 'netns.mark' && op.netns === first.netns && marker === undefined) marker = op.marker;
+    else if (op.kind === 'link.up' && op.netns === first.netns && op.interface === 'lo') loUp = true;
+    else if (op.kind === 'sysctl.set' && op.netns === first.netns && CREATE_SYSCTL.test(op.key) && /^[0-9]{1,8}$/.test(op.value)) sysctls.push(`${op.key}=${op.value}`);
+    else return undefined;
+  }
+  // The helper always brings lo up with the marker: a plan that does not is not this one.
+  if (marker === undefined || !loUp) return undefined;
+  return [NSREAD_PATH, 'create', first.netns, marker, ...sysctls];
 }

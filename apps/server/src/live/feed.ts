@@ -43,6 +43,12 @@ interface Watched {
   finished: number;
   /** Callers of `refresh` waiting for a round that began after they asked. */
   waiters: Waiter[];
+  /**
+   * Readings handed over by whoever made the node (addNode's helper reads it from inside once made),
+   * used by the next round instead of a read of its own. A kernel event for the node drops its
+   * reading: what changed after it was taken is read again.
+   */
+  given: Map<string, NamespaceReading>;
 }
 
 /** A refresh in wait: done once round `round` has finished and none of `nodes` is waiting to be read again. */
@@ -135,7 +141,7 @@ export class LabFeed {
     if (!w) {
       const entry: Watched = {
         readings: new Map(), topology: { name: lab, nodes: {}, links: [] }, dirty: new Set(), failures: new Map(),
-        ready: Promise.resolve(), loaded: false, firewalls: new Set(), started: 0, finished: 0, waiters: [],
+        ready: Promise.resolve(), loaded: false, firewalls: new Set(), started: 0, finished: 0, waiters: [], given: new Map(),
       };
       entry.ready = (async () => {
         // Firewalls are watched before the first read, so that no change falls between the two.
@@ -167,13 +173,16 @@ export class LabFeed {
    * Reads these nodes of a watched lab again and resolves once the lab's state (and the patch
    * sent to its clients) includes that read: after a change, the next edit plans against a
    * state that has it (a client reads its own writes). Undefined when the lab is not watched.
+   * `readings` (by node) were taken from the kernel after the change and stand for a read of those
+   * nodes, unless a kernel event for one of them is already waiting to be read.
    */
-  async refresh(lab: string, nodes: readonly string[]): Promise<Topology | undefined> {
+  async refresh(lab: string, nodes: readonly string[], readings?: ReadonlyMap<string, NamespaceReading>): Promise<Topology | undefined> {
     const w = this.watched.get(lab);
     if (!w) return undefined;
     await w.ready;
     if (this.watched.get(lab) !== w) return undefined;
     await new Promise<void>((resolve) => {
+      for (const [node, reading] of readings ?? []) if (!w.dirty.has(node)) w.given.set(node, reading);
       w.waiters.push({ round: w.started + 1, nodes: [...nodes], resolve });
       for (const node of nodes) w.dirty.add(node);
       this.scheduleFlush();
@@ -220,6 +229,7 @@ export class LabFeed {
     if (!parsed) return;
     const w = this.watched.get(parsed.lab);
     if (w) {
+      w.given.delete(parsed.node);
       w.dirty.add(parsed.node);
       this.scheduleFlush();
     }
@@ -304,10 +314,21 @@ export class LabFeed {
         const round = (w.started += 1);
         // One read for every dirty node; veth peers are looked for among the lab's other nodes first.
         const candidates = [...w.readings.keys()].map((node) => netnsName(lab, node));
-        const reads = await readNamespaces(nodes.map((node) => netnsName(lab, node)), { candidates }).then(
+        // Nodes whose reading was handed over are not read again (see Watched.given).
+        const given = new Map(nodes.flatMap((node) => {
+          const r = w.given.get(node);
+          w.given.delete(node);
+          return r ? [[node, r] as const] : [];
+        }));
+        const unread = nodes.filter((node) => !given.has(node));
+        const fresh = unread.length === 0 ? [] : await readNamespaces(unread.map((node) => netnsName(lab, node)), { candidates }).then(
           (rs) => rs.map((r) => ({ r })),
-          () => nodes.map(() => FAILED),
+          () => unread.map(() => FAILED),
         );
+        const reads = nodes.map((node) => {
+          const r = given.get(node);
+          return r ? { r } : fresh[unread.indexOf(node)];
+        });
         if (this.watched.get(lab) !== w) {
           this.settle(w, true);
           continue;

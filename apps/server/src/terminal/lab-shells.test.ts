@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { netnsName } from '@nslab/model';
+import { netnsName, type Change } from '@nslab/model';
 import { addNode, removeNode } from '../kernel/lab';
 import { observeLab } from '../kernel/observe';
-import { cleanup, uniqueLab } from '../kernel/testlab';
+import { cleanup, EXAMPLES, uniqueLab } from '../kernel/testlab';
+import { LabService } from '../labs';
+import { LabFeed } from '../live/feed';
 import { TerminalManager, type TerminalManagerOptions } from './manager';
 import { TestClient, pidExists, startTestServer, waitFor, type TestServer } from './testkit';
 
@@ -149,6 +151,50 @@ describe('lab shells build the lab (kernel)', { concurrency: false }, () => {
       assert.deepEqual(manager.list().filter((t) => t.exit === undefined).map((t) => t.id).sort(), shells.map((s) => s.id).sort());
       assert.equal((await run(again, 'echo still-here')).code, 0);
     });
+  });
+
+  it('ip netns add typed in a lab shell returns once the live feed shows the node as the lab\'s; ip netns delete removes it for good', async () => {
+    const lab = uniqueLab('sy');
+    // The server's wiring (main.ts): lab shells change the lab through LabService, which hands the change to the live feed.
+    const patched: Change[] = [];
+    const feed = new LabFeed({ patch: (l, changes) => { if (l === lab) patched.push(...changes); }, labs: () => {} });
+    /** True when a patch sent to the clients added (or removed) the node as a whole. */
+    const nodePatch = (node: string, added: boolean) => patched.some((c) => c.path.length === 2 && c.path[0] === 'nodes' && c.path[1] === node && (c.value !== undefined) === added);
+    const labs = new LabService(EXAMPLES, async () => {}, (l) => feed.current(l), (l, nodes, readings) => feed.refresh(l, nodes, readings));
+    const serviceHands = { addNode: (l: string, n: string) => labs.addNode(l, n), removeNode: (l: string, n: string) => labs.removeNode(l, n) };
+    try {
+      // The feed's monitors are not started: the node must reach the feed through the shell's request
+      // alone, as it does before the shell's ip returns (a race with the /run/netns watch would hide a
+      // request that does not hand it over).
+      await withManager([lab], { hands: serviceHands, watchIntervalMs: 100 }, async ({ manager, connect }) => {
+        const shell = await connect((await manager.open({ lab, node: 'host' })).id);
+        await feed.watch(lab);
+        assert.deepEqual(Object.keys(feed.current(lab)?.nodes ?? {}), ['host']);
+
+        assert.equal((await run(shell, 'ip netns add x1')).code, 0);
+        // No waiting here: the shell's ip answered only once the feed (and so every client) had the node.
+        assert.ok('x1' in (feed.current(lab)?.nodes ?? {}), 'the feed shows x1 when ip netns add returns');
+        assert.ok(nodePatch('x1', true), 'a patch carried x1 to the clients');
+        assert.deepEqual((await observeLab(lab)).topology.nodes.x1, feed.current(lab)?.nodes.x1, 'the feed shows x1 as the kernel has it');
+        assert.ok(existsSync(`/run/netns/${netnsName(lab, 'x1')}`));
+
+        assert.equal((await run(shell, 'ip netns delete x1')).code, 0);
+        assert.ok(!existsSync(`/run/netns/${netnsName(lab, 'x1')}`), 'the kernel namespace is gone');
+        assert.ok(!('x1' in (feed.current(lab)?.nodes ?? {})), 'the feed has dropped x1 when ip netns delete returns');
+        assert.ok(nodePatch('x1', false), 'a patch removed x1 from the clients');
+        // For good: once another node has been made and shown (later feed rounds, a later sync of the lab view), x1 has not come back.
+        assert.equal((await run(shell, 'ip netns add x2')).code, 0);
+        const list = (await run(shell, 'ip netns list')).out;
+        assert.match(list, /^x2\b/m);
+        assert.doesNotMatch(list, /\bx1\b/, 'no shell of the lab sees x1 any more');
+        assert.deepEqual(Object.keys(feed.current(lab)?.nodes ?? {}).sort(), ['host', 'x2']);
+        assert.ok(!existsSync(`/run/netns/${netnsName(lab, 'x1')}`));
+        assert.ok(!('x1' in (await observeLab(lab)).topology.nodes));
+      });
+    } finally {
+      feed.stop();
+      await cleanup(lab);
+    }
   });
 
   it('nslab exec runs in the lab view: it lists the lab by node names, and ip netns add there makes a node of the lab', async () => {
