@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { netnsName, toFile } from '@nslab/model';
+import { hostVethName, netnsName, toFile } from '@nslab/model';
 import type { RawTopology } from '@nslab/model';
 import { applyTopology, destroyLab, parseWithKernel } from '../kernel/lab';
 import { readMeta } from '../kernel/meta';
@@ -134,6 +134,13 @@ describe('the docker command in lab shells', () => {
     assert.equal(client.code, 0, client.err);
     assert.match(client.out, /eth0(@\S+)?\s+UP\s+172\.17\.0\.3\/16/);
     assert.equal((await shown(lab)).containers?.['side']?.network_mode, 'container:web');
+    // The tools seed 004 types next to docker, on a lab shell's PATH: brctl show, ifconfig, route.
+    const tool = (node: string, argv: string[]) => spawnSync('ip', ['netns', 'exec', netnsName(lab, node), ...argv], { env: shellEnv(lab, node), encoding: 'utf8', timeout: 10_000 });
+    const brctl = tool('host', ['brctl', 'show']);
+    assert.equal(brctl.status, 0, brctl.stderr);
+    assert.match(brctl.stdout, new RegExp(`^docker0\\s+8000\\.[0-9a-f]{12}\\s+no\\s+(${hostVethName('web', 'bridge')}|${hostVethName('client', 'bridge')})$`, 'm'));
+    assert.match(tool('host', ['ifconfig', 'docker0']).stdout, /inet 172\.17\.0\.1\s+netmask 255\.255\.0\.0/);
+    assert.match(tool('client', ['route', '-n']).stdout, /^0\.0\.0\.0\s+172\.17\.0\.1\s+0\.0\.0\.0\s+UG\s.*eth0$/m);
   });
 
   test('container mode: nslab exec of the sharing container enters the shared namespace', () => {
