@@ -15,7 +15,9 @@ import { nslab, ROOT, startServer, stopServer } from './server';
 export const ARTIFACTS = join(ROOT, 'e2e/artifacts');
 
 interface TestFixtures {
-  /** This test's lab name: e2e-canvas-XXXXXX (destroyed after the test). */
+  /** The first part of `lab`'s name (`test.use({ labPrefix })` gives a spec its own). */
+  labPrefix: string;
+  /** This test's lab name: LABPREFIX-XXXXXX, e2e-canvas-XXXXXX unless a spec says (destroyed after the test). */
   lab: string;
   /** The app, opened on `lab`, connected. */
   app: Page;
@@ -49,8 +51,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   }, { scope: 'worker' }],
 
-  lab: async ({}, use) => {
-    const lab = `e2e-canvas-${randomBytes(3).toString('hex')}`;
+  labPrefix: ['e2e-canvas', { option: true }],
+
+  lab: async ({ labPrefix }, use) => {
+    const lab = `${labPrefix}-${randomBytes(3).toString('hex')}`;
     try {
       await use(lab);
     } finally {

@@ -8,13 +8,13 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { netnsName, toFile } from '@nslab/model';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostVethName, netnsName, toFile } from '@nslab/model';
 import type { RawTopology } from '@nslab/model';
 import { applyTopology, destroyLab, parseWithKernel } from '../kernel/lab';
 import { readMeta } from '../kernel/meta';
 import { observeLab } from '../kernel/observe';
-import { cleanup, curlUntil, inNode, netnsList, pings, uniqueLab } from '../kernel/testlab';
+import { cleanup, curlUntil, EXAMPLES, inNode, netnsList, pings, uniqueLab } from '../kernel/testlab';
 import { shellEnv } from '../terminal/shell';
 import { docker } from './docker';
 
@@ -65,7 +65,7 @@ links:
 `;
 
 describe('the docker command in lab shells', () => {
-  const lab = uniqueLab('dk-cmd');
+  const lab = uniqueLab('d2-cmd');
   made.push(lab);
 
   test('every subcommand, typed or called, changes the kernel and what nslab show says', async () => {
@@ -134,6 +134,13 @@ describe('the docker command in lab shells', () => {
     assert.equal(client.code, 0, client.err);
     assert.match(client.out, /eth0(@\S+)?\s+UP\s+172\.17\.0\.3\/16/);
     assert.equal((await shown(lab)).containers?.['side']?.network_mode, 'container:web');
+    // The tools seed 004 types next to docker, on a lab shell's PATH: brctl show, ifconfig, route.
+    const tool = (node: string, argv: string[]) => spawnSync('ip', ['netns', 'exec', netnsName(lab, node), ...argv], { env: shellEnv(lab, node), encoding: 'utf8', timeout: 10_000 });
+    const brctl = tool('host', ['brctl', 'show']);
+    assert.equal(brctl.status, 0, brctl.stderr);
+    assert.match(brctl.stdout, new RegExp(`^docker0\\s+8000\\.[0-9a-f]{12}\\s+no\\s+(${hostVethName('web', 'bridge')}|${hostVethName('client', 'bridge')})$`, 'm'));
+    assert.match(tool('host', ['ifconfig', 'docker0']).stdout, /inet 172\.17\.0\.1\s+netmask 255\.255\.0\.0/);
+    assert.match(tool('client', ['route', '-n']).stdout, /^0\.0\.0\.0\s+172\.17\.0\.1\s+0\.0\.0\.0\s+UG\s.*eth0$/m);
   });
 
   test('container mode: nslab exec of the sharing container enters the shared namespace', () => {
@@ -162,9 +169,79 @@ describe('the docker command in lab shells', () => {
   });
 });
 
+describe('the rest of the vocabulary, typed in lab shells of two hosts', () => {
+  test('network ls (Docker\'s three networks), create --driver overlay / --subnet --gateway --internal, run on each host, --ip, exec -it NAME sh, network inspect host, rm -f and network rm', async () => {
+    const lab = uniqueLab('d2-vocab');
+    made.push(lab);
+    // Two hosts on an underlay switch, with no container layer yet: the overlay example's machines.
+    await applyText(readFileSync(`${EXAMPLES}overlay.yaml`, 'utf8').replace(/^name: .*$/m, `name: ${lab}`).replace(/^networks:[\s\S]*$/m, ''));
+    // Seed 004's first command: a Docker host has bridge, host and none.
+    const ls = typed(lab, 'host1', ['network', 'ls']);
+    assert.equal(ls.code, 0, ls.err);
+    const [header, ...rows] = ls.out.trim().split('\n');
+    assert.match(header ?? '', /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
+    assert.deepEqual(rows.map((l) => l.split(/\s+/).slice(1).join(' ')), ['bridge bridge local', 'host host local', 'none null local']);
+    const hostNet = JSON.parse(typed(lab, 'host1', ['network', 'inspect', 'host']).out) as { Name: string; Driver: string; Scope: string }[];
+    assert.deepEqual(hostNet.map((n) => `${n.Name} ${n.Driver} ${n.Scope}`), ['host host local']);
+
+    // An overlay across the two hosts: a container typed on each host's shell runs on that host.
+    assert.equal(typed(lab, 'host1', ['network', 'create', '--driver', 'overlay', '--subnet', '10.0.20.0/24', 'ov2']).code, 0);
+    for (const [host, name] of [['host1', 'a'], ['host2', 'b']] as const) {
+      const r = typed(lab, host, ['run', '-d', '--name', name, '--network', 'ov2', 'busybox']);
+      assert.equal(r.code, 0, r.err);
+    }
+    assert.deepEqual(addrs(lab, 'a', 'eth0'), ['10.0.20.2/24']);
+    assert.deepEqual(addrs(lab, 'b', 'eth0'), ['10.0.20.3/24']);
+    for (const [host, remote] of [['host1', '192.0.2.2'], ['host2', '192.0.2.1']] as const) {
+      const [vx] = JSON.parse(execFileSync('ip', ['-n', netnsName(lab, host), '-j', '-d', 'link', 'show', 'vx-ov2'], { encoding: 'utf8' })) as { master: string; linkinfo: { info_data: { id: number; remote?: string } } }[];
+      assert.deepEqual({ master: vx?.master, remote: vx?.linkinfo.info_data.remote }, { master: 'br-ov2', remote });
+    }
+    assert.ok(pings(lab, 'a', '10.0.20.3'));
+    assert.match(typed(lab, 'host2', ['network', 'ls']).out, /^[0-9a-f]{12}\s+ov2\s+overlay\s+swarm$/m);
+    const ov = JSON.parse(typed(lab, 'host1', ['network', 'inspect', 'ov2']).out) as { Driver: string; Containers: Record<string, { Name: string; IPv4Address: string }> }[];
+    assert.deepEqual(Object.values(ov[0]?.Containers ?? {}).map((c) => `${c.Name} ${c.IPv4Address}`).sort(), ['a 10.0.20.2/24', 'b 10.0.20.3/24']);
+
+    // An internal network with its own gateway, and a fixed address.
+    assert.equal(typed(lab, 'host1', ['network', 'create', '--subnet', '10.60.0.0/24', '--gateway', '10.60.0.254', '--internal', 'sealed']).code, 0);
+    assert.equal(typed(lab, 'host1', ['run', '-d', '--name', 's1', '--network', 'sealed', '--ip', '10.60.0.10', 'busybox']).code, 0);
+    assert.equal(typed(lab, 'host1', ['run', '-d', '--name', 's2', '--network=sealed', 'busybox']).code, 0);
+    assert.deepEqual(addrs(lab, 'host1', 'br-sealed'), ['10.60.0.254/24']);
+    assert.deepEqual(addrs(lab, 's1', 'eth0'), ['10.60.0.10/24']);
+    assert.ok(pings(lab, 's2', '10.60.0.10'));
+    assert.match(inNode(lab, 'host1', ['iptables', '-S', 'DOCKER-ISOLATION-STAGE-1']).out, /^-A DOCKER-ISOLATION-STAGE-1 ! -s 10\.60\.0\.0\/24 -o br-sealed -j DROP$/m);
+    assert.ok(!pings(lab, 'a', '10.60.0.10'));
+    const file = await shown(lab);
+    assert.deepEqual(file.networks, { ov2: { driver: 'overlay', subnet: '10.0.20.0/24' }, sealed: { subnet: '10.60.0.0/24', gateway: '10.60.0.254', internal: true } });
+    assert.deepEqual(file.containers, {
+      a: { networks: ['ov2'], host: 'host1', image: 'busybox' },
+      b: { networks: ['ov2'], host: 'host2', image: 'busybox' },
+      s1: { networks: ['sealed'], ip: '10.60.0.10', host: 'host1', image: 'busybox' },
+      s2: { networks: ['sealed'], host: 'host1', image: 'busybox' },
+    });
+
+    // Seed 004's `docker exec -it 5idocker sh`, with a's name: a shell inside a.
+    const sh = typed(lab, 'host2', ['exec', '-it', 'a', 'sh'], 'ip -4 -br addr show eth0\nexit\n');
+    assert.equal(sh.code, 0, sh.err);
+    assert.match(sh.out, /eth0(@\S+)?\s+UP\s+10\.0\.20\.2\/24/);
+
+    // rm -f on both hosts and network rm: namespaces, bridges and VXLAN devices go.
+    const rm = typed(lab, 'host1', ['rm', '-f', 'a', 'b', 's1', 's2']);
+    assert.equal(rm.code, 0, rm.err);
+    assert.deepEqual(rm.out.trim().split('\n'), ['a', 'b', 's1', 's2']);
+    assert.equal(typed(lab, 'host1', ['network', 'rm', 'ov2', 'sealed']).code, 0);
+    for (const name of ['a', 'b', 's1', 's2']) assert.ok(!netnsList().includes(netnsName(lab, name)));
+    for (const host of ['host1', 'host2']) {
+      const left = (JSON.parse(execFileSync('ip', ['-n', netnsName(lab, host), '-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
+      assert.deepEqual(left.filter((n) => /^(vx-|br-|veth|docker_gw)/.test(n)), []);
+    }
+    const after = await shown(lab);
+    assert.deepEqual([after.networks, after.containers], [undefined, undefined]);
+  });
+});
+
 describe('Docker\'s embedded DNS', () => {
   test('names resolve on a user-defined network (getent, ping) and not on the default bridge', async () => {
-    const lab = uniqueLab('dk-dns');
+    const lab = uniqueLab('d2-dns');
     made.push(lab);
     await applyText(`${BASE(lab)}networks:
   bridge: { subnet: 172.17.0.0/16 }

@@ -32,7 +32,7 @@ function addrs(lab: string, node: string, dev: string): string[] {
 }
 
 describe('Docker networks and containers', () => {
-  const lab = uniqueLab('t-docker');
+  const lab = uniqueLab('d2-docker');
   made.push(lab);
   const text = exampleText('docker-modes.yaml', lab);
 
@@ -78,7 +78,7 @@ describe('Docker networks and containers', () => {
 
 describe('overlay and Kubernetes', () => {
   test('VXLAN overlay: containers on two hosts ping; the underlay carries UDP 4789 with the inner ICMP', async () => {
-    const lab = uniqueLab('t-overlay');
+    const lab = uniqueLab('d2-overlay');
     made.push(lab);
     await applyText(exampleText('overlay.yaml', lab));
     // Only tunnelled ARP and ICMP (inner ethertype at udp[28], inner IPv4 protocol at udp[39]):
@@ -94,8 +94,31 @@ describe('overlay and Kubernetes', () => {
     assert.match(seen, /IP 192\.0\.2\.1\.\d+ > 192\.0\.2\.2\.4789: VXLAN, flags \[I\] \(0x08\), vni 4096\s+IP 10\.0\.9\.2 > 10\.0\.9\.3: ICMP echo request/);
   });
 
+  test('an overlay container goes out through docker_gwbridge: masqueraded to its host\'s address, as Docker does', async () => {
+    const lab = uniqueLab('d2-ovout');
+    made.push(lab);
+    // The overlay example, with a machine beyond host1 on host1's uplink.
+    const text = exampleText('overlay.yaml', lab)
+      .replace('  host1:\n    interfaces:\n', '  host1:\n    interfaces:\n      uplink: { addresses: [198.51.100.1/24] }\n')
+      .replace('links:\n', 'links:\n  - [outside:eth0, host1:uplink]\n')
+      .replace('nodes:\n', 'nodes:\n  outside:\n    interfaces:\n      eth0: { addresses: [198.51.100.2/24] }\n');
+    await applyText(text);
+    // c1's way out is its second endpoint, on docker_gwbridge; the overlay is eth0.
+    assert.deepEqual(addrs(lab, 'c1', 'eth1'), ['172.18.0.2/16']);
+    assert.match(inNode(lab, 'c1', ['ip', 'route', 'show', 'default']).out, /^default via 172\.18\.0\.1 dev eth1/);
+    // outside has no route to 172.18.0.0/16: only MASQUERADE to host1's address brings the reply back.
+    const seen = await captureWhile(lab, 'outside', 1, ['-i', 'eth0', 'icmp[icmptype] = icmp-echo'], () => {
+      assert.ok(pings(lab, 'c1', '198.51.100.2'));
+    });
+    assert.match(seen, /IP 198\.51\.100\.1 > 198\.51\.100\.2: ICMP echo request/);
+    const masq = inNode(lab, 'host1', ['iptables', '-t', 'nat', '-v', '-n', '-x', '-L', 'POSTROUTING']).out;
+    assert.match(masq, /^\s*[1-9]\d*\s+\d+\s+MASQUERADE\s+.*!docker_gwbridge\s+172\.18\.0\.0\/16\s/m);
+    // And the overlay still joins the two hosts.
+    assert.ok(pings(lab, 'c1', '10.0.9.3'));
+  });
+
   test('Kubernetes pod-to-pod: pods on two nodes reach each other by pod address, without NAT', async () => {
-    const lab = uniqueLab('t-k8s');
+    const lab = uniqueLab('d2-k8s');
     made.push(lab);
     await applyText(exampleText('k8s-pods.yaml', lab));
     const seen = await captureWhile(lab, 'node2', 1, ['-i', 'eth0', 'icmp'], () => {

@@ -75,6 +75,11 @@ const Network = memo(function Network({ n, hue, selected }: { n: NetworkView; hu
         {n.gateway ? <span>gateway <code>{n.gateway}</code></span> : null}
         {n.vni !== undefined ? <span>VXLAN <code>{n.vni}</code></span> : null}
         {n.bridges.map((b) => <span key={`${b.node}/${b.name}`}>bridge <code>{b.name}</code> in <code>{b.node}</code></span>)}
+        {n.vxlans.map((v) => (
+          <span key={`vx ${v.node}/${v.name}`} data-vxlan={`${v.node}/${v.name}`}>
+            VXLAN <code>{v.name}</code> in <code>{v.node}</code>{v.remote ? <> to <code>{v.remote}</code></> : v.group ? <> group <code>{v.group}</code></> : null}
+          </span>
+        ))}
         {n.kind === 'direct' ? <span className="muted">a veth pair, no bridge</span> : null}
       </span>
     </button>

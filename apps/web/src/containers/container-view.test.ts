@@ -68,3 +68,36 @@ test('a veth pair with no bridge is a point-to-point network', () => {
   assert.deepEqual(selectNetwork(m.networks[0]!), { kind: 'link', key: m.networks[0]!.link });
   assert.equal(m.sandboxes.every((s) => s.endpoints[0]?.network === m.networks[0]!.id), true);
 });
+
+test('an overlay is one network spanning its hosts, with the VXLAN device of each host; its containers also have docker_gwbridge', () => {
+  const r = parseTopology(example('overlay.yaml'));
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const m = containerModel(r.topology, r.meta.containers);
+  const overlays = m.networks.filter((n) => n.driver === 'overlay');
+  assert.equal(overlays.length, 1);
+  const ov = overlays[0]!;
+  assert.deepEqual({ name: ov.name, subnet: ov.subnet, vni: ov.vni }, { name: 'ov', subnet: '10.0.9.0/24', vni: 4096 });
+  assert.deepEqual(ov.bridges, [{ node: 'host1', name: 'br-ov' }, { node: 'host2', name: 'br-ov' }]);
+  assert.deepEqual(ov.vxlans, [
+    { node: 'host1', name: 'vx-ov', vni: 4096, remote: '192.0.2.2', local: '192.0.2.1' },
+    { node: 'host2', name: 'vx-ov', vni: 4096, remote: '192.0.2.1', local: '192.0.2.2' },
+  ]);
+  // No network of its own for either host's br-ov: both are the overlay.
+  assert.deepEqual(m.networks.map((n) => n.name), ['docker_gwbridge', 'ov', 'br0 (switch)']);
+  // c1 and c2, on two hosts, are on the same network; each also has its host's docker_gwbridge for the way out.
+  for (const name of ['c1', 'c2']) {
+    const s = m.sandboxes.find((x) => x.name === name)!;
+    assert.deepEqual(s.endpoints.map((e) => `${e.interface} ${e.network}`), ['eth0 net:ov', 'eth1 net:docker_gwbridge']);
+  }
+  assert.notEqual(m.sandboxes.find((x) => x.name === 'c1')!.endpoints[0]!.bridge?.node, m.sandboxes.find((x) => x.name === 'c2')!.endpoints[0]!.bridge?.node);
+  const gw = m.networks.find((n) => n.name === 'docker_gwbridge')!;
+  assert.deepEqual({ driver: gw.driver, gateway: gw.gateway, vxlans: gw.vxlans }, { driver: 'bridge', gateway: '172.18.0.1', vxlans: [] });
+});
+
+test('a bridge with a VXLAN port, read from the kernel alone, shows the device', () => {
+  const r = parseTopology(example('overlay.yaml'));
+  if (!r.ok) throw new Error('bad');
+  const m = containerModel(r.topology, undefined);
+  const br = m.networks.find((n) => n.id === 'bridge:host1/br-ov')!;
+  assert.deepEqual(br.vxlans.map((v) => `${v.node}/${v.name} -> ${v.remote}`), ['host1/vx-ov -> 192.0.2.2']);
+});

@@ -51,6 +51,18 @@ export interface SandboxView {
   note?: string;
 }
 
+/** A VXLAN device plugged into one of a network's bridges: the tunnel that carries the network between hosts. */
+export interface VxlanView {
+  node: string;
+  name: string;
+  vni?: number;
+  /** The other end: a remote VTEP's address, or a multicast group. */
+  remote?: string;
+  group?: string;
+  /** The underlay address it sends from. */
+  local?: string;
+}
+
 /** A network: a Docker network, a bridge, or a point-to-point veth pair. */
 export interface NetworkView {
   id: string;
@@ -62,6 +74,8 @@ export interface NetworkView {
   internal: boolean;
   /** The bridges that implement it, per host. */
   bridges: { node: string; name: string }[];
+  /** The VXLAN devices that are ports of those bridges (an overlay's tunnels, one per host), as the kernel has them. */
+  vxlans: VxlanView[];
   vni?: number;
   /** For a direct network: the link's key. */
   link?: string;
@@ -89,6 +103,23 @@ function peerOf(topology: Topology, node: string, iface: string): { peer: Endpoi
   return undefined;
 }
 
+/** The VXLAN devices the kernel has as ports of these bridges. */
+function vxlansOf(topology: Topology, bridges: { node: string; name: string }[]): VxlanView[] {
+  const out: VxlanView[] = [];
+  for (const br of bridges) {
+    for (const [name, iface] of Object.entries(topology.nodes[br.node]?.interfaces ?? {}).sort(([a], [b]) => byName(a, b))) {
+      if (iface.kind !== 'vxlan' || iface.master !== br.name) continue;
+      const v: VxlanView = { node: br.node, name };
+      if (iface.vxlan?.vni !== undefined) v.vni = iface.vxlan.vni;
+      if (iface.vxlan?.remote) v.remote = iface.vxlan.remote;
+      if (iface.vxlan?.group) v.group = iface.vxlan.group;
+      if (iface.vxlan?.local) v.local = iface.vxlan.local;
+      out.push(v);
+    }
+  }
+  return out;
+}
+
 function firstAddress(topology: Topology, node: string, iface: string): string | undefined {
   return topology.nodes[node]?.interfaces[iface]?.addresses[0];
 }
@@ -106,7 +137,8 @@ class Builder {
     const id = `bridge:${node}/${name}`;
     if (!this.networks.has(id)) {
       const address = firstAddress(this.topology, node, name);
-      const net: NetworkView = { id, name: `${name} (${node})`, kind: 'bridge', driver: 'bridge', internal: false, bridges: [{ node, name }] };
+      const bridges = [{ node, name }];
+      const net: NetworkView = { id, name: `${name} (${node})`, kind: 'bridge', driver: 'bridge', internal: false, bridges, vxlans: vxlansOf(this.topology, bridges) };
       if (address) {
         net.gateway = address.slice(0, address.indexOf('/'));
         net.subnet = address;
@@ -130,7 +162,7 @@ class Builder {
     } else {
       network = `veth:${key}`;
       if (!this.networks.has(network)) {
-        this.networks.set(network, { id: network, name: `${node}:${iface} ↔ ${peer.node}:${peer.interface}`, kind: 'direct', driver: 'veth pair', internal: false, bridges: [], link: key });
+        this.networks.set(network, { id: network, name: `${node}:${iface} ↔ ${peer.node}:${peer.interface}`, kind: 'direct', driver: 'veth pair', internal: false, bridges: [], vxlans: [], link: key });
       }
     }
     const ep: EndpointView = { id: `${sandbox}/${iface}`, sandbox, node, interface: iface, network, peer, edge };
@@ -170,7 +202,9 @@ export function containerModel(topology: Topology, layer: ContainerLayer | undef
   const networks: NetworkView[] = [];
   for (const [name, info] of Object.entries(layer.networks).sort(([a], [b]) => byName(a, b))) {
     const id = `net:${name}`;
-    const net: NetworkView = { id, name, kind: 'docker', driver: info.driver, subnet: info.subnet, internal: info.internal, bridges: Object.entries(info.bridges).map(([node, bridge]) => ({ node, name: bridge })) };
+    // One network however many hosts it spans: an overlay is a bridge per host joined by their VXLAN devices.
+    const bridges = Object.entries(info.bridges).map(([node, bridge]) => ({ node, name: bridge })).sort((a, c) => byName(a.node, c.node));
+    const net: NetworkView = { id, name, kind: 'docker', driver: info.driver, subnet: info.subnet, internal: info.internal, bridges, vxlans: vxlansOf(topology, bridges) };
     if (info.gateway) net.gateway = info.gateway;
     if (info.vni !== undefined) net.vni = info.vni;
     for (const br of net.bridges) owner.set(`${br.node}/${br.name}`, id);
