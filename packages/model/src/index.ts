@@ -19,6 +19,7 @@ export * from './patch';
 export * from './edit';
 export * from './protocol/json';
 export * from './protocol/lab';
+export * from './protocol/conntrack';
 export * from './protocol/http';
 export * from './container/ipam';
 export * from './container/expand';

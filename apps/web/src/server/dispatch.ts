@@ -59,6 +59,7 @@ export function dispatch(message: ServerMessage): void {
     case 'lessons':
     case 'lesson':
     case 'lesson-status':
+    case 'conntrack':
       return; // for the listeners above
     default: {
       const never: never = message;
