@@ -13,6 +13,7 @@ import type { LabSummary } from '../kernel/observe';
 import type { LabService } from '../labs';
 import type { PacketService } from '../packets';
 import type { ConntrackService } from '../capture/conntrack-live';
+import { readSysctls } from '../kernel/observe';
 import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
 import type { LessonEngine } from '../lesson/engine';
@@ -212,6 +213,18 @@ export class Hub {
           // Asked again (the lab applied anew after a destroy ended its table): the follow starts afresh.
           client.conntrack.get(key)?.();
           client.conntrack.set(key, conntrack.watch(message.lab, message.node, (m) => this.send(client, m)));
+        } finally {
+          this.release(message.lab);
+        }
+        return;
+      }
+      case 'sysctl-read': {
+        const topology = await this.feed.watch(message.lab);
+        try {
+          const ns = own(topology.nodes, message.node) ? topology.nodes[message.node] : undefined;
+          if (!ns) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" whose kernel knobs could be read`);
+          const values = await readSysctls(netnsName(message.lab, message.node), Object.keys(ns.interfaces));
+          this.send(client, { type: 'sysctls', lab: message.lab, node: message.node, values, ...(message.id ? { id: message.id } : {}) });
         } finally {
           this.release(message.lab);
         }

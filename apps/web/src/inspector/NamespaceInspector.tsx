@@ -19,6 +19,7 @@ import { InterfaceEditor } from './InterfaceEditor';
 import { NatEditor } from './NatEditor';
 import { NodeActions } from '../canvas/NodeActions';
 import { ConntrackSection } from '../conntrack/ConntrackSection';
+import { KernelKnobs } from './KernelKnobs';
 
 const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
@@ -150,6 +151,8 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
         <h3>NAT and firewall <span className="count">{ns.nat.length}</span></h3>
         <NatEditor node={node} rules={ns.nat} interfaces={ifnames.filter((n) => n !== 'lo')} />
       </section>
+
+      <KernelKnobs lab={lab} node={node} interfaces={ifnames.filter((n) => n !== 'lo')} />
 
       <ConntrackSection lab={lab} node={node} />
 

@@ -60,6 +60,7 @@ export function dispatch(message: ServerMessage): void {
     case 'lesson':
     case 'lesson-status':
     case 'conntrack':
+    case 'sysctls':
       return; // for the listeners above
     default: {
       const never: never = message;
