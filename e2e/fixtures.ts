@@ -50,7 +50,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   }, { scope: 'worker' }],
 
   lab: async ({}, use) => {
-    const lab = `e2e-canvas-${randomBytes(3).toString('hex')}`;
+    // NSLAB_E2E_PREFIX: on a machine shared by several people, each keeps to a prefix of lab names.
+    const lab = `${process.env['NSLAB_E2E_PREFIX'] ?? 'e2e-canvas'}-${randomBytes(3).toString('hex')}`;
     try {
       await use(lab);
     } finally {

@@ -55,7 +55,7 @@ const Row = memo(function Row({ row, t0, selected, seen, top, link }: { row: Pac
       <span role="cell" className="c-src">{row.src}</span>
       <span role="cell" className="c-dst">{row.dst}</span>
       <span role="cell" className="c-proto"><span className="proto-chip">{row.protocol.toUpperCase()}</span></span>
-      <span role="cell" className="c-info">{row.info}{link ? <span className="nat-link"> {link.text}</span> : null}</span>
+      <span role="cell" className="c-info">{link ? <span className="nat-link">{link.text} · </span> : null}{row.info}</span>
       <span role="cell" className="c-summary">{e.summary}</span>
     </div>
   );
