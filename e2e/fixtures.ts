@@ -51,7 +51,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   }, { scope: 'worker' }],
 
-  labPrefix: ['e2e-canvas', { option: true }],
+  // NSLAB_E2E_PREFIX: on a machine shared by several people, each keeps to a prefix of lab names;
+  // a spec may still name its own prefix (test.use({ labPrefix })).
+  labPrefix: [process.env['NSLAB_E2E_PREFIX'] ?? 'e2e-canvas', { option: true }],
 
   lab: async ({ labPrefix }, use) => {
     const lab = `${labPrefix}-${randomBytes(3).toString('hex')}`;

@@ -9,7 +9,7 @@ import { netns, sh } from '../server';
 import { node } from './helpers';
 import { terminal, typeIn } from './live-helpers';
 
-test.use({ labPrefix: 'd2-e2e-docker' });
+test.use({ labPrefix: 'e2e-docker' });
 
 /** A Docker host with a machine beyond it, and one container on the default bridge. */
 const LAB = `name: x

@@ -1,14 +1,17 @@
 /**
- * Flow traces (issue 15) from the page: TCP to a port published with DNAT shows the
- * rewrite in the hop list and on the canvas; with a FORWARD DROP rule added, the
- * dropping hop is marked, and clicking it shows the rule the kernel named.
+ * Flow traces from the page: TCP to a port published with DNAT shows the rewrite in
+ * the hop list and on the canvas; with a FORWARD DROP rule added, the dropping hop is
+ * marked, and clicking it shows the rule the kernel named. With a web server behind
+ * the published port, a curl's connection appears in the host's live conntrack table
+ * with its DNAT, the packet list links the SYN before and after the rewrite, and a
+ * kernel knob changed in the inspector reaches the kernel through the plan.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, openApp, test } from '../fixtures';
 import { ROOT } from '../server';
-import { node } from './helpers';
+import { node, runPlan } from './helpers';
 
 const DNAT = readFileSync(join(ROOT, 'examples', 'dnat.yaml'), 'utf8');
 
@@ -45,4 +48,64 @@ test('TCP to a published port: the DNAT rewrite in the hops and on the canvas; a
   await expect(rules).toContainText('ip filter FORWARD');
   await expect(rules).toContainText('-A FORWARD -p tcp -m tcp --dport 80 -j DROP');
   await shot('flow-trace-2-drop');
+});
+
+test('a connection to a published port: the live conntrack table, the packet list across DNAT, a kernel knob', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(DNAT);
+  const web = spawn('ip', ['netns', 'exec', `nslab.${lab}.web`, 'python3', '-m', 'http.server', '80'], { stdio: 'ignore' });
+  try {
+    await openApp(page, server, lab);
+    await expect(node(page, 'web')).toBeVisible();
+
+    // The host's inspector follows its conntrack table from now on.
+    await node(page, 'host').locator('.ns-header').click();
+    const inspector = page.getByRole('complementary', { name: 'Inspector' });
+    await expect(inspector.getByRole('heading', { name: 'host' })).toBeVisible();
+    const table = inspector.getByRole('region', { name: 'Connection tracking' });
+    await expect(table).not.toContainText('Reading', { timeout: 20_000 });
+
+    await page.getByRole('tab', { name: 'Packets' }).click();
+    await page.getByRole('button', { name: 'Watch packets' }).click();
+    await expect(page.getByRole('button', { name: 'Watch packets' })).toHaveAttribute('aria-pressed', 'true');
+
+    // Only what reaches the host from outside: a few rows per connection, so the list (drawn around its tail) holds them all.
+    await page.getByLabel('Packet filter').fill('node:host iface:uplink in');
+    // curl from "internet" to the published port, again until the server in web answers (it may still be
+    // starting) and the captures, which start in every namespace after the switch, have seen a SYN cross the DNAT.
+    const curl = () => spawnSync('ip', ['netns', 'exec', `nslab.${lab}.internet`, 'curl', '-s', '--max-time', '2', 'http://203.0.113.2:8080/'], { encoding: 'utf8' }).stdout;
+    const linked = page.locator('.pkt-body .pkt-row', { hasText: 'same packet after DNAT at host' });
+    await expect.poll(async () => curl().includes('Directory listing') && (await linked.count()) > 0, { timeout: 60_000 }).toBe(true);
+
+    // What NAT remembers: the connection to 203.0.113.2:8080 expects its reply from 192.168.1.1:80.
+    await expect(table.getByRole('table', { name: 'Conntrack entries of host' })).toContainText('DNAT 203.0.113.2:8080 → 192.168.1.1:80', { timeout: 20_000 });
+    await shot('flow-trace-3-conntrack');
+
+    // A packet that came in on the uplink before DNAT is linked to its copy after DNAT on veth-web;
+    // selecting that copy highlights the one before.
+    const before = linked.first();
+    const seq = await before.getAttribute('data-seq');
+    await before.click();
+    const across = page.getByRole('complementary', { name: 'Packet detail' }).getByRole('region', { name: 'Across NAT' });
+    await expect(across).toContainText('192.168.1.1');
+    await across.getByRole('button', { name: 'host:veth-web' }).click();
+    await expect(page.getByRole('complementary', { name: 'Packet detail' }).getByRole('region', { name: 'Across NAT' })).toContainText('same packet before DNAT at host');
+    await expect(page.locator(`.pkt-body .pkt-row[data-seq="${seq}"]`)).toHaveClass(/\bseen\b/);
+    await shot('flow-trace-4-nat-link');
+
+    // A knob by its sysctl name, changed through the plan, reaches the kernel.
+    const knobs = inspector.getByRole('region', { name: 'Kernel knobs' });
+    const rpFilter = knobs.getByLabel('net.ipv4.conf.all.rp_filter', { exact: true });
+    await expect(rpFilter).toHaveValue('0', { timeout: 20_000 });
+    await rpFilter.selectOption('2');
+    await runPlan(page, /net\.ipv4\.conf\.all\.rp_filter=2/);
+    const kernel = () => spawnSync('ip', ['netns', 'exec', `nslab.${lab}.host`, 'sysctl', '-n', 'net.ipv4.conf.all.rp_filter'], { encoding: 'utf8' }).stdout.trim();
+    await expect.poll(kernel).toBe('2');
+    await expect(rpFilter).toHaveValue('2');
+  } finally {
+    if (web.exitCode === null) {
+      const gone = new Promise((ok) => web.once('exit', ok));
+      web.kill('SIGKILL');
+      await gone;
+    }
+  }
 });

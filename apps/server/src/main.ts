@@ -17,6 +17,7 @@ import { reader } from './kernel/observe';
 import { LabService } from './labs';
 import { HistoryStore } from './history';
 import { PacketService } from './packets';
+import { ConntrackService } from './capture/conntrack-live';
 import { TerminalManager } from './terminal/index';
 import { mountLiveRoutes } from './http/live-routes';
 import { Hub } from './ws/hub';
@@ -109,19 +110,20 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     hands: { addNode: (lab, node) => labs.addNode(lab, node), removeNode: (lab, node) => labs.removeNode(lab, node) },
   });
   const packets = new PacketService();
+  const conntrack = new ConntrackService();
   const history = new HistoryStore();
   let hub: Hub | undefined;
   const feed = new LabFeed({ patch: (lab, changes) => hub?.patch(lab, changes), labs: (list) => hub?.labList(list) });
   const labs = new LabService(
     config.examplesDir,
-    async (lab) => { history.forget(lab); await Promise.all([terminals.closeLab(lab), packets.stop(lab)]); },
+    async (lab) => { history.forget(lab); await Promise.all([terminals.closeLab(lab), packets.stop(lab), conntrack.stop(lab)]); },
     (lab) => feed.current(lab),
     (lab, nodes, readings) => feed.refresh(lab, nodes, readings),
   );
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
   const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
-  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) });
+  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack);
 
   let hosts = new HostPolicy(config.port, config.host);
   const app = createApp({
@@ -159,7 +161,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   const stopAll = async () => {
     hub?.close();
     feed.stop();
-    await Promise.all([terminals.closeAll(), packets.stop()]);
+    await Promise.all([terminals.closeAll(), packets.stop(), conntrack.stop()]);
     wss.close();
     termWss.close();
     http.closeAllConnections();

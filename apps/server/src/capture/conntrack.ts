@@ -14,6 +14,11 @@ export function conntrackArgv(netns: string): string[] {
   return ['ip', 'netns', 'exec', netns, 'conntrack', '-L'];
 }
 
+/** `conntrack -E` inside a namespace: one line per entry created, changed or destroyed, as it happens. */
+export function conntrackEventsArgv(netns: string): string[] {
+  return ['ip', 'netns', 'exec', netns, 'conntrack', '-E'];
+}
+
 /**
  * Parses one line of `conntrack -L`, for example
  * "tcp      6 118 SYN_SENT src=10.0.0.1 dst=203.0.113.1 sport=40000 dport=8080 [UNREPLIED] src=192.168.1.1 dst=10.0.0.1 sport=80 dport=40000 mark=0 use=1".
@@ -51,17 +56,39 @@ export function parseConntrackLine(node: string, line: string): ConntrackEntry |
   return { node, proto, state, original, reply, flags, timeout: Number(timeout) };
 }
 
+/** A namespace's table as read: up to `limit` entries of `total`, or why it could not be read. */
+export interface ConntrackTable {
+  entries: ConntrackEntry[];
+  total: number;
+  error?: string;
+}
+
+/** Reads the lines of `conntrack -L`: the first `limit` entries, and how many the table held. */
+export function parseConntrackTable(node: string, text: string, limit: number): { entries: ConntrackEntry[]; total: number } {
+  const entries: ConntrackEntry[] = [];
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const entry = parseConntrackLine(node, line);
+    if (entry === null) continue;
+    total += 1;
+    if (entries.length < limit) entries.push(entry);
+  }
+  return { entries, total };
+}
+
+/** A namespace's conntrack table (up to `limit` entries); `error` in words when it cannot be read. */
+export async function readConntrackTable(node: string, netns: string, limit = MAX_CONNTRACK_ENTRIES): Promise<ConntrackTable> {
+  const r = await run(conntrackArgv(netns), { allowFailure: true, timeoutMs: 5_000 });
+  if (r.code !== 0) {
+    const said = r.stderr.trim().split('\n').pop() ?? '';
+    return { entries: [], total: 0, error: `the conntrack table of ${node} could not be read${said ? `: ${said}` : ''}` };
+  }
+  return parseConntrackTable(node, r.stdout, limit);
+}
+
 /** Every entry of a namespace's conntrack table (up to MAX_CONNTRACK_ENTRIES); empty when conntrack cannot be read. */
 export async function readConntrack(node: string, netns: string): Promise<ConntrackEntry[]> {
-  const r = await run(conntrackArgv(netns), { allowFailure: true, timeoutMs: 5_000 });
-  if (r.code !== 0) return [];
-  const out: ConntrackEntry[] = [];
-  for (const line of r.stdout.split('\n')) {
-    if (out.length >= MAX_CONNTRACK_ENTRIES) break;
-    const entry = parseConntrackLine(node, line);
-    if (entry !== null) out.push(entry);
-  }
-  return out;
+  return (await readConntrackTable(node, netns)).entries;
 }
 
 /** True when an entry is the traced flow: one of its tuples carries the probe's port (TCP/UDP) or its addresses (ICMP). */

@@ -65,7 +65,7 @@ links:
 `;
 
 describe('the docker command in lab shells', () => {
-  const lab = uniqueLab('d2-cmd');
+  const lab = uniqueLab('dk-cmd');
   made.push(lab);
 
   test('every subcommand, typed or called, changes the kernel and what nslab show says', async () => {
@@ -171,7 +171,7 @@ describe('the docker command in lab shells', () => {
 
 describe('the rest of the vocabulary, typed in lab shells of two hosts', () => {
   test('network ls (Docker\'s three networks), create --driver overlay / --subnet --gateway --internal, run on each host, --ip, exec -it NAME sh, network inspect host, rm -f and network rm', async () => {
-    const lab = uniqueLab('d2-vocab');
+    const lab = uniqueLab('dk-vocab');
     made.push(lab);
     // Two hosts on an underlay switch, with no container layer yet: the overlay example's machines.
     await applyText(readFileSync(`${EXAMPLES}overlay.yaml`, 'utf8').replace(/^name: .*$/m, `name: ${lab}`).replace(/^networks:[\s\S]*$/m, ''));
@@ -241,7 +241,7 @@ describe('the rest of the vocabulary, typed in lab shells of two hosts', () => {
 
 describe('Docker\'s embedded DNS', () => {
   test('names resolve on a user-defined network (getent, ping) and not on the default bridge', async () => {
-    const lab = uniqueLab('d2-dns');
+    const lab = uniqueLab('dk-dns');
     made.push(lab);
     await applyText(`${BASE(lab)}networks:
   bridge: { subnet: 172.17.0.0/16 }

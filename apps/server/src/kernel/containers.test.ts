@@ -32,7 +32,7 @@ function addrs(lab: string, node: string, dev: string): string[] {
 }
 
 describe('Docker networks and containers', () => {
-  const lab = uniqueLab('d2-docker');
+  const lab = uniqueLab('dk-docker');
   made.push(lab);
   const text = exampleText('docker-modes.yaml', lab);
 
@@ -78,7 +78,7 @@ describe('Docker networks and containers', () => {
 
 describe('overlay and Kubernetes', () => {
   test('VXLAN overlay: containers on two hosts ping; the underlay carries UDP 4789 with the inner ICMP', async () => {
-    const lab = uniqueLab('d2-overlay');
+    const lab = uniqueLab('dk-overlay');
     made.push(lab);
     await applyText(exampleText('overlay.yaml', lab));
     // Only tunnelled ARP and ICMP (inner ethertype at udp[28], inner IPv4 protocol at udp[39]):
@@ -95,7 +95,7 @@ describe('overlay and Kubernetes', () => {
   });
 
   test('an overlay container goes out through docker_gwbridge: masqueraded to its host\'s address, as Docker does', async () => {
-    const lab = uniqueLab('d2-ovout');
+    const lab = uniqueLab('dk-ovout');
     made.push(lab);
     // The overlay example, with a machine beyond host1 on host1's uplink.
     const text = exampleText('overlay.yaml', lab)
@@ -118,7 +118,7 @@ describe('overlay and Kubernetes', () => {
   });
 
   test('Kubernetes pod-to-pod: pods on two nodes reach each other by pod address, without NAT', async () => {
-    const lab = uniqueLab('d2-k8s');
+    const lab = uniqueLab('dk-k8s');
     made.push(lab);
     await applyText(exampleText('k8s-pods.yaml', lab));
     const seen = await captureWhile(lab, 'node2', 1, ['-i', 'eth0', 'icmp'], () => {

@@ -82,7 +82,7 @@ const DOCKER_MODES = `*nat
 
 describe('Docker 24/25 iptables layout', () => {
   test('iptables-save of the docker-modes host reads like a Docker host, line by line; a re-apply runs nothing', async () => {
-    const lab = uniqueLab('d2-modes');
+    const lab = uniqueLab('dk-modes');
     made.push(lab);
     const text = readFileSync(`${EXAMPLES}docker-modes.yaml`, 'utf8').replace(/^name: .*$/m, `name: ${lab}`);
     assert.ok((await applyText(text)) > 0);
@@ -103,7 +103,7 @@ describe('Docker 24/25 iptables layout', () => {
   });
 
   test('publish 80:80 takes only traffic for the host\'s own addresses: the host and a container still reach another machine\'s port 80', async () => {
-    const lab = uniqueLab('d2-local');
+    const lab = uniqueLab('dk-local');
     made.push(lab);
     await applyText(`name: ${lab}
 nodes:
@@ -133,7 +133,7 @@ containers:
   });
 
   test('user-defined networks are isolated both ways; an internal network reaches nothing outside and is not reached', async () => {
-    const lab = uniqueLab('d2-iso');
+    const lab = uniqueLab('dk-iso');
     made.push(lab);
     await applyText(`name: ${lab}
 nodes:

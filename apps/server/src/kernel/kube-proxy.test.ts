@@ -41,7 +41,7 @@ function serve(lab: string, pod: string): void {
 interface TraceHop { node: string; interface: string; direction: string; what: string; src: string; dst: string; sport?: number; dport?: number; rewrites: Record<string, [unknown, unknown]> | null; rules: { table: string; chain: string; rule: string; verdict: string }[] }
 
 describe('Kubernetes services (kube-proxy, iptables mode)', () => {
-  const lab = uniqueLab('d2-svc');
+  const lab = uniqueLab('dk-svc');
   made.push(lab);
   const text = readFileSync(`${EXAMPLES}k8s-pods.yaml`, 'utf8').replace(/^name: .*$/m, `name: ${lab}`);
 

@@ -12,6 +12,8 @@ import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
 import type { LabService } from '../labs';
 import type { PacketService } from '../packets';
+import type { ConntrackService } from '../capture/conntrack-live';
+import { readSysctls } from '../kernel/observe';
 import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
 import type { LessonEngine } from '../lesson/engine';
@@ -30,6 +32,8 @@ interface Client {
   resyncing: Set<string>;
   /** Where this client's lesson messages go, while it follows a lesson. */
   lessonSend?: (m: ServerMessage) => void;
+  /** The conntrack tables this client follows, by "lab\nnode": the function that stops each. */
+  conntrack: Map<string, () => void>;
 }
 
 /** Fans lab state out to sockets and runs their requests. */
@@ -47,6 +51,8 @@ export class Hub {
     private readonly version: string,
     /** Lessons: the engine and their live status (absent in servers built without them). */
     private readonly lessons?: { engine: LessonEngine; live: LessonLive },
+    /** Live conntrack tables (absent in servers built without them). */
+    private readonly conntrack?: ConntrackService,
   ) {}
 
   /** Lab list in the protocol's shape. */
@@ -56,7 +62,7 @@ export class Hub {
 
   /** Takes a new authenticated socket. */
   connect(ws: WebSocket): void {
-    const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set() };
+    const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set(), conntrack: new Map() };
     this.clients.add(client);
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
@@ -74,6 +80,8 @@ export class Hub {
     if (!this.clients.delete(client)) return;
     if (client.lessonSend) this.lessons?.live.unwatch(client.lessonSend);
     for (const stop of client.packets.values()) stop();
+    for (const stop of client.conntrack.values()) stop();
+    client.conntrack.clear();
     const labs = new Set([...client.labs, ...client.packets.keys()]);
     client.packets.clear();
     client.labs.clear();
@@ -212,6 +220,43 @@ export class Hub {
       case 'lesson-solve':
       case 'lesson-reset':
         return this.handleLesson(client, message);
+      case 'conntrack-watch': {
+        const conntrack = this.conntrack;
+        if (!conntrack) throw new LabError('not-found', 'this server does not read conntrack tables');
+        const topology = await this.feed.watch(message.lab);
+        try {
+          if (!own(topology.nodes, message.node)) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" whose conntrack table could be shown`);
+          if (!this.clients.has(client)) return;
+          const key = `${message.lab}\n${message.node}`;
+          // Asked again (the lab applied anew after a destroy ended its table): the follow starts afresh.
+          client.conntrack.get(key)?.();
+          client.conntrack.set(key, conntrack.watch(message.lab, message.node, (m) => this.send(client, m)));
+        } finally {
+          this.release(message.lab);
+        }
+        return;
+      }
+      case 'sysctl-read': {
+        const topology = await this.feed.watch(message.lab);
+        try {
+          const ns = own(topology.nodes, message.node) ? topology.nodes[message.node] : undefined;
+          if (!ns) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" whose kernel knobs could be read`);
+          const values = await readSysctls(netnsName(message.lab, message.node), Object.keys(ns.interfaces));
+          this.send(client, { type: 'sysctls', lab: message.lab, node: message.node, values, ...(message.id ? { id: message.id } : {}) });
+        } finally {
+          this.release(message.lab);
+        }
+        return;
+      }
+      case 'conntrack-unwatch':
+        for (const [key, stop] of client.conntrack) {
+          const [lab, node] = key.split('\n');
+          if (lab === message.lab && (message.node === undefined || node === message.node)) {
+            stop();
+            client.conntrack.delete(key);
+          }
+        }
+        return;
       case 'destroy': {
         await this.labs.destroy(message.lab);
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...(message.id ? { id: message.id } : {}) });
@@ -271,7 +316,10 @@ export class Hub {
   patch(lab: string, changes: Change[]): void {
     this.lessons?.live.changed(lab);
     const topology = this.feed.current(lab);
-    if (topology && changes.some((c) => c.path.length === 2 && c.path[0] === 'nodes')) this.packets.sync(lab, Object.keys(topology.nodes));
+    if (topology && changes.some((c) => c.path.length === 2 && c.path[0] === 'nodes')) {
+      this.packets.sync(lab, Object.keys(topology.nodes));
+      this.conntrack?.sync(lab, Object.keys(topology.nodes));
+    }
     for (const client of this.clients) {
       if (!client.labs.has(lab) || client.resyncing.has(lab)) continue; // a snapshot on its way will hold this change
       if (client.ws.bufferedAmount > MAX_BUFFERED) {

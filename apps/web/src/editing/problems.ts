@@ -26,6 +26,7 @@ export const fieldKey = {
   routes: (node: string) => `nodes.${node}.routes`,
   nat: (node: string) => `nodes.${node}.nat`,
   connect: (node: string) => `nodes.${node}.connect`,
+  sysctl: (node: string, name: string) => `nodes.${node}.sysctls.${name}`,
 } as const;
 
 /** The field an edit concerns. */
@@ -56,7 +57,7 @@ export function editField(edit: Edit): { node?: string; field: string } {
     case 'forwarding.set':
       return { node: edit.node, field: fieldKey.forwarding(edit.node) };
     case 'sysctl.set':
-      return { node: edit.node, field: `nodes.${edit.node}.sysctls.${edit.name}` };
+      return { node: edit.node, field: fieldKey.sysctl(edit.node, edit.name) };
     default: {
       const never: never = edit;
       throw new Error(`unexpected edit ${JSON.stringify(never)}`);

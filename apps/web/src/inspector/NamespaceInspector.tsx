@@ -18,6 +18,8 @@ import { Icon } from '../ui/Icons';
 import { InterfaceEditor } from './InterfaceEditor';
 import { NatEditor } from './NatEditor';
 import { NodeActions } from '../canvas/NodeActions';
+import { ConntrackSection } from '../conntrack/ConntrackSection';
+import { KernelKnobs } from './KernelKnobs';
 
 const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
@@ -149,6 +151,10 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
         <h3>NAT and firewall <span className="count">{ns.nat.length}</span></h3>
         <NatEditor node={node} rules={ns.nat} interfaces={ifnames.filter((n) => n !== 'lo')} />
       </section>
+
+      <KernelKnobs lab={lab} node={node} interfaces={ifnames.filter((n) => n !== 'lo')} />
+
+      <ConntrackSection lab={lab} node={node} />
 
       <section className="section">
         <button className="btn danger" aria-label={`Delete namespace ${node}`} onClick={() => { if (proposeEdits([{ kind: 'node.remove', node }], `delete namespace ${node}`)) useView.getState().select(undefined); }}><Icon name="trash" size={14} />Delete namespace</button>

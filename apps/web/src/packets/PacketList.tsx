@@ -11,7 +11,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { layerDetail } from './fields';
 import { parseFilter } from './filter';
 import { replay, setWatching, FLOOD_HOLD_MS } from './feed';
-import { sightingsOf } from './match';
+import { natLinks, sightingsOf } from './match';
+import type { NatLink } from './match';
 import type { PacketRow } from './row';
 import { useLab } from '../state/lab';
 import { MAX_ROWS, usePackets } from './store';
@@ -36,7 +37,7 @@ function relTime(t: number, t0: number): string {
   return (t - t0).toFixed(6);
 }
 
-const Row = memo(function Row({ row, t0, selected, seen, top }: { row: PacketRow; t0: number; selected: boolean; seen: boolean; top: number }) {
+const Row = memo(function Row({ row, t0, selected, seen, top, link }: { row: PacketRow; t0: number; selected: boolean; seen: boolean; top: number; link: NatLink | undefined }) {
   const e = row.event;
   return (
     <div
@@ -54,13 +55,13 @@ const Row = memo(function Row({ row, t0, selected, seen, top }: { row: PacketRow
       <span role="cell" className="c-src">{row.src}</span>
       <span role="cell" className="c-dst">{row.dst}</span>
       <span role="cell" className="c-proto"><span className="proto-chip">{row.protocol.toUpperCase()}</span></span>
-      <span role="cell" className="c-info">{row.info}</span>
+      <span role="cell" className="c-info">{link ? <span className="nat-link">{link.text} · </span> : null}{row.info}</span>
       <span role="cell" className="c-summary">{e.summary}</span>
     </div>
   );
 });
 
-function Detail({ row, sightings }: { row: PacketRow; sightings: PacketRow[] }) {
+function Detail({ row, sightings, link, rows }: { row: PacketRow; sightings: PacketRow[]; link: NatLink | undefined; rows: readonly PacketRow[] }) {
   const e = row.event;
   return (
     <aside className="pkt-detail" aria-label="Packet detail">
@@ -80,6 +81,19 @@ function Detail({ row, sightings }: { row: PacketRow; sightings: PacketRow[] }) 
           ))}
         </ol>
       </section>
+      {link ? (
+        <section aria-label="Across NAT">
+          <h4>{link.text}</h4>
+          <ol className="seen-list">
+            {link.partners.map((seq) => rows.find((r) => r.seq === seq)).filter((r): r is PacketRow => r !== undefined).map((p) => (
+              <li key={p.seq}>
+                <button className="link-btn mono" onClick={() => usePackets.getState().select(p.seq)}>{p.event.node}:{p.event.interface}</button>
+                <span className="muted mono"> {p.src} → {p.dst}</span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      ) : null}
       {e.layers.map((layer, i) => {
         const d = layerDetail(layer);
         return (
@@ -157,7 +171,9 @@ export function PacketList() {
   const shown = useMemo(() => (filter.empty ? rows : rows.filter((r) => filter.match(r))), [rows, filter]);
   const selected = useMemo(() => rows.find((r) => r.seq === selectedSeq), [rows, selectedSeq]);
   const sightings = useMemo(() => sightingsOf(rows, selected), [rows, selected]);
-  const seen = useMemo(() => new Set(sightings.map((s) => s.seq)), [sightings]);
+  // The copies of a packet before and after NAT: the row says so, and selecting one highlights the others.
+  const links = useMemo(() => natLinks(rows), [rows]);
+  const seen = useMemo(() => new Set([...sightings.map((s) => s.seq), ...(selected ? links.get(selected.seq)?.partners ?? [] : [])]), [sightings, links, selected]);
   const t0 = rows[0]?.event.time ?? 0;
 
   // Virtual scrolling, following the tail while the user is at the bottom.
@@ -260,7 +276,7 @@ export function PacketList() {
               if (seq) usePackets.getState().select(Number(seq));
             }}>
             <div className="pkt-spacer" style={{ height: shown.length * ROW_HEIGHT }}>
-              {visible.map((r, i) => <Row key={r.seq} row={r} t0={t0} top={(first + i) * ROW_HEIGHT} selected={r.seq === selectedSeq} seen={seen.has(r.seq)} />)}
+              {visible.map((r, i) => <Row key={r.seq} row={r} t0={t0} top={(first + i) * ROW_HEIGHT} selected={r.seq === selectedSeq} seen={seen.has(r.seq)} link={links.get(r.seq)} />)}
             </div>
             {rows.length === 0 ? (
               <div className="pkt-empty muted">
@@ -269,7 +285,7 @@ export function PacketList() {
             ) : null}
           </div>
         </div>
-        {selected ? <Detail row={selected} sightings={sightings} /> : null}
+        {selected ? <Detail row={selected} sightings={sightings} link={links.get(selected.seq)} rows={rows} /> : null}
       </div>
     </div>
   );

@@ -59,6 +59,8 @@ export function dispatch(message: ServerMessage): void {
     case 'lessons':
     case 'lesson':
     case 'lesson-status':
+    case 'conntrack':
+    case 'sysctls':
       return; // for the listeners above
     default: {
       const never: never = message;

@@ -17,3 +17,11 @@ test('client messages are validated, with errors in words', () => {
     assert.match(r.ok ? '' : r.error, re);
   }
 });
+
+test('conntrack follows are validated: a lab and a node, nothing else', () => {
+  assert.ok(parseClientMessage('{"type":"conntrack-watch","lab":"demo","node":"host"}').ok);
+  assert.ok(parseClientMessage('{"type":"conntrack-unwatch","lab":"demo"}').ok);
+  for (const text of ['{"type":"conntrack-watch","lab":"demo"}', '{"type":"conntrack-watch","lab":"demo","node":""}', '{"type":"conntrack-watch","lab":"demo","node":"host","every":1}']) {
+    assert.ok(!parseClientMessage(text).ok, text);
+  }
+});

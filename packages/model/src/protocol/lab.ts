@@ -18,6 +18,8 @@ import type { NodePacketEvent, PacketProtocol } from '../packet/event';
 import type { PingTraceResult } from '../packet/trace';
 import { jsonObject } from './json';
 import { lessonClientMessages, lessonServerMessages } from '../lesson/protocol';
+import { conntrackClientMessages, conntrackServerMessages } from './conntrack';
+import { knobClientMessages, knobServerMessages } from './knobs';
 
 /** Bumped on every incompatible change; a client that differs is told so and stops. */
 export const PROTOCOL_VERSION = 1;
@@ -44,6 +46,8 @@ export const clientMessage = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('ping'), id: requestId }),
   ...lessonClientMessages,
+  ...conntrackClientMessages,
+  ...knobClientMessages,
 ]);
 
 /** A message from a client. */
@@ -110,6 +114,8 @@ export const serverMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('capture'), lab: z.string(), node: z.string(), state: z.enum(['started', 'ended']), message: z.string().optional() }),
   z.object({ type: z.literal('trace'), id, lab: z.string(), result: modelObject<PingTraceResult>('a trace result') }),
   ...lessonServerMessages,
+  ...conntrackServerMessages,
+  ...knobServerMessages,
 ]);
 
 /** A message from the server. */
