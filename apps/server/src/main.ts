@@ -27,6 +27,9 @@ import { LessonCatalog } from './lesson/catalog';
 import { LESSONS_DIR } from './lesson/cli';
 import { LessonEngine } from './lesson/engine';
 import { LessonLive } from './lesson/live';
+import { Classroom } from './classroom/classroom';
+import type { Principal } from './classroom/scope';
+import { INSTRUCTOR, ownLab } from './classroom/scope';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -45,6 +48,8 @@ export interface ServeConfig {
   tls?: { certFile: string; keyFile: string };
   /** Names the server answers to besides loopback and --host (the Host allow-list; the Origin check follows). */
   publicHosts?: string[];
+  /** Classroom mode: the token is the instructor's, who makes trainees with tokens of their own. */
+  classroom?: boolean;
 }
 
 /** The port nslab listens on unless told otherwise. */
@@ -52,7 +57,7 @@ export const DEFAULT_PORT = 7300;
 
 /**
  * Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE,
- * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable).
+ * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable), --classroom.
  */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
   const value = (flag: string) => {
@@ -97,6 +102,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
     if (wrong) throw new Error(wrong);
   }
   if (publicHosts.length > 0) config.publicHosts = publicHosts;
+  if (args.includes('--classroom')) config.classroom = true;
   if (!args.includes('--no-default-lab')) config.defaultLab = value('--default-lab') ?? 'bridge.yaml';
   return config;
 }
@@ -156,7 +162,11 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   // Lab shells add and delete the lab's nodes through the lab service, in turn with the canvas's changes.
   const terminals = new TerminalManager({
     maxPerLab: config.maxTerminals,
-    hands: { addNode: (lab, node) => labs.addNode(lab, node), removeNode: (lab, node) => labs.removeNode(lab, node) },
+    hands: {
+      // A node added from a trainee's shell counts against their namespaces like one added on the canvas.
+      addNode: async (lab, node) => { classroom?.admitLab(lab, [...(feed.labs().find((l) => l.name === lab)?.nodes ?? []), node]); await labs.addNode(lab, node); },
+      removeNode: (lab, node) => labs.removeNode(lab, node),
+    },
   });
   const packets = new PacketService();
   const history = new HistoryStore();
@@ -168,17 +178,23 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     (lab) => feed.current(lab),
     (lab, nodes) => feed.refresh(lab, nodes),
   );
+  const classroom = config.classroom
+    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab))
+    : undefined;
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
   const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
-  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) });
+  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, classroom);
 
   const hostOptions = { publicHosts: config.publicHosts ?? [], tls: config.tls !== undefined };
   let hosts = new HostPolicy(config.port, config.host, hostOptions);
   const app = createApp({
     token: config.token, get hosts() { return hosts; }, labs, feed, history, webDir: config.webDir, version: version(),
-    extend: (a) => mountLiveRoutes(a, terminals, packets),
+    extend: (a) => mountLiveRoutes(a, terminals, packets, classroom),
+    ...(classroom ? { classroom } : {}),
+    publicUrl: () => publicUrl,
   });
+  let publicUrl = '';
   const http = tls ? createTlsServer(tls, app) : createServer(app);
   // The page offers `nslab` and `nslab.token.TOKEN`: the answer names `nslab`, never echoing the token.
   const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
@@ -195,11 +211,19 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
       if (!url) return refuse(400, 'Bad Request');
       if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
       if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
-      if (!tokenMatches(socketToken(req), config.token)) return refuse(401, 'Unauthorized');
+      const principal: Principal | undefined = classroom
+        ? classroom.roster.principal(socketToken(req), config.token)
+        : tokenMatches(socketToken(req), config.token) ? INSTRUCTOR : undefined;
+      if (!principal) return refuse(401, 'Unauthorized');
       const term = /^\/ws\/term\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
-      if (term) return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
+      if (term) {
+        // Another trainee's terminal is as unknown as one that never was.
+        const lab = terminals.get(term[1] as string)?.identity.lab;
+        if (lab !== undefined && ownLab(principal, lab) === undefined) return refuse(404, 'Not Found');
+        return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
+      }
       if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-      wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws, principal));
     } catch (err) {
       // Whatever a stranger sends is refused, never thrown: the server goes on serving everyone else.
       log(`nslab: refused a malformed WebSocket upgrade: ${err instanceof Error ? err.message : String(err)}`);
@@ -244,7 +268,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   const port = typeof address === 'object' && address ? address.port : config.port;
   hosts = new HostPolicy(port, config.host, hostOptions);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${config.tls ? 'https' : 'http'}://${config.publicHosts?.[0] ?? shownHost}:${port}/?token=${config.token}`;
+  publicUrl = `${config.tls ? 'https' : 'http'}://${config.publicHosts?.[0] ?? shownHost}:${port}`;
+  const url = `${publicUrl}/?token=${config.token}`;
 
   return {
     url,
