@@ -32,8 +32,10 @@ const QUEUE_POLL_MS = 20;
 /** A bundled example lab. */
 export interface Example { name: string; file: string; description: string; try: string[]; yaml: string }
 
-/** How a running change reports itself. */
+/** How a running change reports itself, and who may refuse it before it runs. */
 export interface ChangeHooks {
+  /** Refuses the lab a change would make, before anything runs (a trainee's quotas in classroom mode). */
+  admit?: (topology: Topology) => void;
   plan?: (lab: string, ops: PlannedOp[], warnings: Problem[]) => void;
   progress?: (lab: string, e: OpEvent) => void;
 }
@@ -107,7 +109,7 @@ export class LabService {
    * (kernel) lab name, a trainee's lab in classroom mode; `admit` may refuse the parsed topology
    * (a quota) before anything runs.
    */
-  async apply(input: string | unknown, options: { dryRun?: boolean; expectName?: string; rename?: (name: string) => string; admit?: (topology: Topology) => void } & ChangeHooks = {}): Promise<ChangeResult> {
+  async apply(input: string | unknown, options: { dryRun?: boolean; expectName?: string; rename?: (name: string) => string } & ChangeHooks = {}): Promise<ChangeResult> {
     const parsed = await parseWithKernel(input);
     if (!parsed.ok) throw new LabError('invalid', `the topology has ${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'}; nothing was changed`, parsed.problems);
     if (options.expectName && parsed.topology.name !== options.expectName) {
@@ -120,7 +122,7 @@ export class LabService {
   }
 
   /** Applies edits to a lab's current state (read from the kernel); `admit` may refuse the lab they would make. */
-  async edit(lab: string, edits: Edit[], options: { dryRun?: boolean; admit?: (topology: Topology) => void } & ChangeHooks = {}): Promise<ChangeResult> {
+  async edit(lab: string, edits: Edit[], options: { dryRun?: boolean } & ChangeHooks = {}): Promise<ChangeResult> {
     this.checkName(lab);
     // A watched lab's live state is the kernel's as of its last event, and includes every change this
     // service made (run() waits for the confirming read): one read fewer on every canvas edit.

@@ -247,6 +247,14 @@ describe('classroom mode (kernel, real sockets)', { concurrency: false }, () => 
     // Exactly at the quota is allowed.
     assert.equal((await put(t.token, t.name, 'q1', big.slice(0, -1))).status, 200);
     assert.equal(kernelNodes(`${t.name}--q1`).length, DEFAULT_QUOTAS.namespaces - DEFAULT_QUOTAS.labs + 1);
+    // At the quota, a node added on the canvas (an edit over the lab socket) is refused too, and not made.
+    const peer = await Peer.open(port, t.token);
+    peers.push(peer);
+    peer.send({ type: 'edit', id: 'grow', lab: 'q2', edits: [{ kind: 'node.add', node: 'n2' }] });
+    const refusedEdit = await peer.next('error', (m) => m.id === 'grow');
+    assert.equal(refusedEdit.lab, 'q2');
+    assert.match(refusedEdit.message, /this would give you 41 namespaces, and a trainee may have 40/);
+    assert.deepEqual(kernelNodes(`${t.name}--q2`), ['n1']);
     // Terminals: 8 open, the 9th refused.
     const ids: string[] = [];
     for (let i = 0; i < DEFAULT_QUOTAS.terminals; i += 1) {

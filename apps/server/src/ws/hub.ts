@@ -226,6 +226,8 @@ export class Hub {
     if (!lessons) throw new LabError('not-found', 'this server offers no lessons');
     const id = 'id' in message && message.id ? { id: message.id } : {};
     const hooks = {
+      // A lesson's lab counts against a trainee's quotas like any other.
+      ...(this.classroom ? { admit: (t: Topology) => this.classroom?.admitTopology(t) } : {}),
       plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: message.type === 'lesson-solve' && (message.dryRun ?? false), ...id }),
       progress: (lab: string, e: OpEvent) => this.send(client, { type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...id }),
     };
