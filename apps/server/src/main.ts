@@ -48,6 +48,8 @@ export interface ServeConfig {
   tls?: { certFile: string; keyFile: string };
   /** Names the server answers to besides loopback and --host (the Host allow-list; the Origin check follows). */
   publicHosts?: string[];
+  /** Where browsers reach this server when a proxy stands in front (`https://NAME`): join links use it. */
+  publicUrl?: string;
   /** Classroom mode: the token is the instructor's, who makes trainees with tokens of their own. */
   classroom?: boolean;
 }
@@ -57,7 +59,8 @@ export const DEFAULT_PORT = 7300;
 
 /**
  * Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE,
- * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable), --classroom.
+ * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable),
+ * --public-url URL (its host joins the public hosts), --classroom.
  */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
   const value = (flag: string) => {
@@ -97,6 +100,16 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
   if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together: give the certificate and its private key (PEM files)');
   if (cert !== undefined && key !== undefined) config.tls = { certFile: resolve(cert), keyFile: resolve(key) };
   const publicHosts = values('--public-host').map((h) => h.toLowerCase());
+  const publicUrl = value('--public-url');
+  if (publicUrl !== undefined) {
+    let parsed: URL | undefined;
+    try { parsed = new URL(publicUrl); } catch { parsed = undefined; }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.pathname !== '/' || parsed.search !== '' || parsed.username !== '') {
+      throw new Error(`--public-url "${publicUrl}" is not an address like https://lab.school.example: give the scheme and host (and port) browsers use, nothing after`);
+    }
+    config.publicUrl = parsed.origin;
+    if (!publicHosts.includes(parsed.hostname)) publicHosts.push(parsed.hostname);
+  }
   for (const name of publicHosts) {
     const wrong = publicHostProblem(name);
     if (wrong) throw new Error(wrong);
@@ -268,7 +281,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   const port = typeof address === 'object' && address ? address.port : config.port;
   hosts = new HostPolicy(port, config.host, hostOptions);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  publicUrl = `${config.tls ? 'https' : 'http'}://${config.publicHosts?.[0] ?? shownHost}:${port}`;
+  publicUrl = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://${config.publicHosts?.[0] ?? shownHost}:${port}`;
   const url = `${publicUrl}/?token=${config.token}`;
 
   return {

@@ -1,7 +1,7 @@
 // The Kubernetes manifests of deploy/kubernetes, checked offline: every document against the
 // Kubernetes JSON schemas that kubernetes-models ships (nothing is fetched), then the ties
 // between them that a schema cannot see (the Services select the shards' pods, the Ingress
-// routes each shard's host to a Service port that exists, each shard's --public-host is the
+// routes each shard's host to a Service port that exists, each shard's --public-url names the
 // host its Ingress rule names, the shard's flags are ones nslab serve accepts). Broken copies
 // of the manifests must be refused, so that a check that passes means something.
 import { describe, it } from 'node:test';
@@ -101,7 +101,7 @@ function problems(docs: Array<{ file: string; doc: Doc }>): string[] {
         if (!svc || !target) { out.push(`Ingress host ${rule.host ?? '*'} routes to a Service "${target?.name ?? ''}" that does not exist`); continue; }
         if (!(svc.spec?.ports ?? []).some((p) => (target.port.name !== undefined ? p.name === target.port.name : p.port === target.port.number))) out.push(`Ingress host ${rule.host ?? '*'} routes to a port Service ${svc.name} does not have`);
         const pod = [...hostsByPod.keys()].find((p) => selects(svc.spec?.selector, p));
-        if (pod && rule.host !== undefined && !(hostsByPod.get(pod) ?? []).includes(rule.host)) out.push(`Ingress host ${rule.host} reaches shard ${pod}, which is not started with --public-host ${rule.host}`);
+        if (pod && rule.host !== undefined && !(hostsByPod.get(pod) ?? []).includes(rule.host)) out.push(`Ingress host ${rule.host} reaches shard ${pod}, which is not started with --public-host or --public-url of ${rule.host}`);
       }
     }
   }
@@ -142,8 +142,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.ok(selector.some((p) => /Service nslab-2 selects no shard pod/.test(p)), selector.join('\n'));
     const flag = problems(broken('StatefulSet', (d) => { (d as { spec: SetSpec }).spec.template.spec.containers[0]!.args = ['--classroom', '--host', '0.0.0.0', '--tls-cert', '/x.pem']; }));
     assert.ok(flag.some((p) => /nslab serve refuses its flags: --tls-cert and --tls-key go together/.test(p)), flag.join('\n'));
-    const host = problems(broken('StatefulSet', (d) => { const args = (d as { spec: SetSpec }).spec.template.spec.containers[0]!.args!; args[args.length - 1] = 'lab.school.example'; }));
-    assert.ok(host.some((p) => /not started with --public-host nslab-0\.lab\.school\.example/.test(p)), host.join('\n'));
+    const host = problems(broken('StatefulSet', (d) => { const args = (d as { spec: SetSpec }).spec.template.spec.containers[0]!.args!; args[args.length - 1] = 'https://lab.school.example'; }));
+    assert.ok(host.some((p) => /not started with --public-host or --public-url of nslab-0\.lab\.school\.example/.test(p)), host.join('\n'));
     const privileged = problems(broken('StatefulSet', (d) => { (d as { spec: SetSpec }).spec.template.spec.containers[0]!.securityContext = {}; }));
     assert.ok(privileged.some((p) => /not privileged/.test(p)), privileged.join('\n'));
     const replicas = problems(broken('StatefulSet', (d) => { (d as { spec: SetSpec }).spec.replicas = 4; }));

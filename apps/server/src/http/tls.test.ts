@@ -127,12 +127,46 @@ describe('room flags', () => {
     }
   });
 
+  it('behind a proxy that ends TLS (--public-url): the bare public Host and its https pages get in, and join links name the public address', async () => {
+    const config = { ...parseServeArgs(['--port', '0', '--token', TOKEN, '--no-default-lab', '--classroom', '--public-url', `https://${PUBLIC}`], {}), examplesDir: '/nonexistent', webDir: '/nonexistent' };
+    assert.deepEqual(config.publicHosts, [PUBLIC]);
+    const server = await startServer(config, () => {});
+    try {
+      const post = (host: string) => new Promise<{ status: number; body: string }>((ok, fail) => {
+        const req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/trainees', headers: { Host: host, Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.on('data', (b: Buffer) => { body += b.toString(); });
+          res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', fail);
+        req.end(JSON.stringify({ name: 'rm-proxy' }));
+      });
+      const made = await post(PUBLIC);
+      assert.equal(made.status, 201, made.body);
+      const trainee = JSON.parse(made.body) as { token: string; url: string };
+      assert.equal(trainee.url, `https://${PUBLIC}/?token=${trainee.token}`);
+      assert.equal((await post('evil.nslab.test')).status, 403);
+      const upgrade = (origin: string) => new Promise<'open' | number>((ok, fail) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, ['nslab', `nslab.token.${trainee.token}`], { headers: { Host: PUBLIC }, origin });
+        ws.on('open', () => { ws.close(); ok('open'); });
+        ws.on('unexpected-response', (_req, res) => { res.resume(); ws.terminate(); ok(res.statusCode ?? 0); });
+        ws.on('error', fail);
+      });
+      assert.equal(await upgrade(`https://${PUBLIC}`), 'open');
+      assert.equal(await upgrade('https://evil.nslab.test'), 403);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses half a TLS pair, a malformed public name, and unreadable or mismatched files, with sentences', async () => {
     assert.throws(() => parseServeArgs(['--tls-cert', '/tmp/c.pem'], {}), /--tls-cert and --tls-key go together/);
     assert.throws(() => parseServeArgs(['--tls-key', '/tmp/k.pem'], {}), /--tls-cert and --tls-key go together/);
     assert.throws(() => parseServeArgs(['--public-host', 'a b'], {}), /is not a host name/);
     assert.throws(() => parseServeArgs(['--public-host', 'evil.test/x'], {}), /is not a host name/);
     assert.throws(() => parseServeArgs(['--public-host'], {}), /--public-host needs a value/);
+    assert.throws(() => parseServeArgs(['--public-url', 'lab.school.example'], {}), /is not an address like https:\/\/lab.school.example/);
+    assert.throws(() => parseServeArgs(['--public-url', 'https://lab.school.example/x'], {}), /is not an address like/);
     assert.deepEqual(parseServeArgs(['--public-host', 'A.test', '--public-host', 'b.test'], {}).publicHosts, ['a.test', 'b.test']);
     const dir = mkdtempSync(join(tmpdir(), 'nslab-tls-'));
     try {
