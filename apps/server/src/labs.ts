@@ -33,8 +33,10 @@ const QUEUE_POLL_MS = 20;
 /** A bundled example lab. */
 export interface Example { name: string; file: string; description: string; try: string[]; yaml: string }
 
-/** How a running change reports itself. */
+/** How a running change reports itself, and who may refuse it before it runs. */
 export interface ChangeHooks {
+  /** Refuses the lab a change would make, before anything runs (a trainee's quotas in classroom mode). */
+  admit?: (topology: Topology) => void;
   plan?: (lab: string, ops: PlannedOp[], warnings: Problem[]) => void;
   progress?: (lab: string, e: OpEvent) => void;
 }
@@ -103,24 +105,31 @@ export class LabService {
     return example ? { description: example.description, try: example.try } : {};
   }
 
-  /** Applies a topology given as text (YAML/JSON) or decoded data. */
-  async apply(input: string | unknown, options: { dryRun?: boolean; expectName?: string } & ChangeHooks = {}): Promise<ChangeResult> {
+  /**
+   * Applies a topology given as text (YAML/JSON) or decoded data. `rename` applies it under another
+   * (kernel) lab name, a trainee's lab in classroom mode; `admit` may refuse the parsed topology
+   * (a quota) before anything runs.
+   */
+  async apply(input: string | unknown, options: { dryRun?: boolean; expectName?: string; rename?: (name: string) => string } & ChangeHooks = {}): Promise<ChangeResult> {
     const parsed = await parseWithKernel(input);
     if (!parsed.ok) throw new LabError('invalid', `the topology has ${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'}; nothing was changed`, parsed.problems);
     if (options.expectName && parsed.topology.name !== options.expectName) {
       throw new LabError('invalid', `the topology is named "${parsed.topology.name}" but was sent for lab "${options.expectName}"`, [{ path: 'name', message: `set name: ${options.expectName}` }]);
     }
-    if (Object.keys(parsed.meta).length > 0) this.metas.set(parsed.topology.name, parsed.meta);
-    return this.run(parsed.topology, { ...options, meta: parsed.meta, warnings: parsed.warnings ?? [] });
+    const topology = options.rename ? { ...parsed.topology, name: options.rename(parsed.topology.name) } : parsed.topology;
+    options.admit?.(topology);
+    if (Object.keys(parsed.meta).length > 0) this.metas.set(topology.name, parsed.meta);
+    return this.run(topology, { ...options, meta: parsed.meta, warnings: parsed.warnings ?? [] });
   }
 
-  /** Applies edits to a lab's current state (read from the kernel). */
+  /** Applies edits to a lab's current state (read from the kernel); `admit` may refuse the lab they would make. */
   async edit(lab: string, edits: Edit[], options: { dryRun?: boolean } & ChangeHooks = {}): Promise<ChangeResult> {
     this.checkName(lab);
     // A watched lab's live state is the kernel's as of its last event, and includes every change this
     // service made (run() waits for the confirming read): one read fewer on every canvas edit.
     const observed = this.live(lab) ?? (await observeLab(lab)).topology;
     const { before, after, warnings: found } = editDelta(observed, edits);
+    options.admit?.(after);
     // The plan is the difference the edits make, not the lab against the model: what the edits do not name,
     // and what the model cannot express, is the same on both sides, so nothing else is touched.
     return this.run(after, { ...options, observed: before, warnings: found });

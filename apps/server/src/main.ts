@@ -5,12 +5,15 @@
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { MAX_CLIENT_FRAME_BYTES, MAX_MESSAGE_BYTES } from '@nslab/model';
-import { HostPolicy, newToken, requestUrl, socketToken, tokenMatches, tokenProblem, WS_PROTOCOL } from './http/auth';
+import { HostPolicy, newToken, publicHostProblem, requestUrl, socketToken, tokenMatches, tokenProblem, WS_PROTOCOL } from './http/auth';
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
 import { reader } from './kernel/observe';
@@ -25,6 +28,9 @@ import { LessonCatalog } from './lesson/catalog';
 import { LESSONS_DIR } from './lesson/cli';
 import { LessonEngine } from './lesson/engine';
 import { LessonLive } from './lesson/live';
+import { Classroom } from './classroom/classroom';
+import type { Principal } from './classroom/scope';
+import { INSTRUCTOR, ownLab } from './classroom/scope';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -39,12 +45,24 @@ export interface ServeConfig {
   /** Lab applied at start when the machine has none (a bundled example's file name). */
   defaultLab?: string;
   maxTerminals: number;
+  /** Serve HTTPS and WSS with this certificate and key (PEM files), for a classroom network. */
+  tls?: { certFile: string; keyFile: string };
+  /** Names the server answers to besides loopback and --host (the Host allow-list; the Origin check follows). */
+  publicHosts?: string[];
+  /** Where browsers reach this server when a proxy stands in front (`https://NAME`): join links use it. */
+  publicUrl?: string;
+  /** Classroom mode: the token is the instructor's, who makes trainees with tokens of their own. */
+  classroom?: boolean;
 }
 
 /** The port nslab listens on unless told otherwise. */
 export const DEFAULT_PORT = 7300;
 
-/** Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE, --max-terminals N. */
+/**
+ * Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE,
+ * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable),
+ * --public-url URL (its host joins the public hosts), --classroom.
+ */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
   const value = (flag: string) => {
     const i = args.indexOf(flag);
@@ -52,6 +70,16 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
     const v = args[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
     return v;
+  };
+  const values = (flag: string) => {
+    const out: string[] = [];
+    args.forEach((a, i) => {
+      if (a !== flag) return;
+      const v = args[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      out.push(v);
+    });
+    return out;
   };
   const port = Number(value('--port') ?? env['NSLAB_PORT'] ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535`);
@@ -68,6 +96,27 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
     webDir: resolve(join(repo, 'apps/web/dist')),
     maxTerminals,
   };
+  const cert = value('--tls-cert');
+  const key = value('--tls-key');
+  if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together: give the certificate and its private key (PEM files)');
+  if (cert !== undefined && key !== undefined) config.tls = { certFile: resolve(cert), keyFile: resolve(key) };
+  const publicHosts = values('--public-host').map((h) => h.toLowerCase());
+  const publicUrl = value('--public-url');
+  if (publicUrl !== undefined) {
+    let parsed: URL | undefined;
+    try { parsed = new URL(publicUrl); } catch { parsed = undefined; }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.pathname !== '/' || parsed.search !== '' || parsed.username !== '') {
+      throw new Error(`--public-url "${publicUrl}" is not an address like https://lab.school.example: give the scheme and host (and port) browsers use, nothing after`);
+    }
+    config.publicUrl = parsed.origin;
+    if (!publicHosts.includes(parsed.hostname)) publicHosts.push(parsed.hostname);
+  }
+  for (const name of publicHosts) {
+    const wrong = publicHostProblem(name);
+    if (wrong) throw new Error(wrong);
+  }
+  if (publicHosts.length > 0) config.publicHosts = publicHosts;
+  if (args.includes('--classroom')) config.classroom = true;
   if (!args.includes('--no-default-lab')) config.defaultLab = value('--default-lab') ?? 'bridge.yaml';
   return config;
 }
@@ -76,7 +125,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
 export interface Running {
   url: string;
   port: number;
-  http: Server;
+  http: Server | TlsServer;
   stop(): Promise<void>;
 }
 
@@ -102,12 +151,36 @@ function startError(err: unknown, config: ServeConfig): StartError {
   return new StartError(`nslab could not start on ${where}: ${e.message ?? String(err)}`);
 }
 
+/** The certificate and key files read, or a StartError that names the file and what to do. */
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new StartError(`the TLS ${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path given to --tls-${what === 'certificate' ? 'cert' : 'key'}`);
+    }
+  };
+  const pair = { cert: read(tls.certFile, 'certificate'), key: read(tls.keyFile, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new StartError(`the TLS certificate ${tls.certFile} and key ${tls.keyFile} do not make a pair nslab can serve (${err instanceof Error ? err.message : String(err)}): give a PEM certificate and the PEM private key it was made for`);
+  }
+  return pair;
+}
+
 /** Wires and starts a server; a failure to start is a StartError, with everything it started stopped. */
 export async function startServer(config: ServeConfig, log: (line: string) => void = console.log): Promise<Running> {
+  // Read before anything starts: a wrong file is a sentence, with nothing to stop.
+  const tls = config.tls ? readTls(config.tls) : undefined;
   // Lab shells add and delete the lab's nodes through the lab service, in turn with the canvas's changes.
   const terminals = new TerminalManager({
     maxPerLab: config.maxTerminals,
-    hands: { addNode: (lab, node) => labs.addNode(lab, node), removeNode: (lab, node) => labs.removeNode(lab, node) },
+    hands: {
+      // A node added from a trainee's shell counts against their namespaces like one added on the canvas.
+      addNode: async (lab, node) => { classroom?.admitLab(lab, [...(feed.labs().find((l) => l.name === lab)?.nodes ?? []), node]); await labs.addNode(lab, node); },
+      removeNode: (lab, node) => labs.removeNode(lab, node),
+    },
   });
   const packets = new PacketService();
   const conntrack = new ConntrackService();
@@ -120,17 +193,24 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     (lab) => feed.current(lab),
     (lab, nodes, readings) => feed.refresh(lab, nodes, readings),
   );
+  const classroom = config.classroom
+    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab))
+    : undefined;
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
   const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
-  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack);
+  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack, classroom);
 
-  let hosts = new HostPolicy(config.port, config.host);
+  const hostOptions = { publicHosts: config.publicHosts ?? [], tls: config.tls !== undefined };
+  let hosts = new HostPolicy(config.port, config.host, hostOptions);
   const app = createApp({
     token: config.token, get hosts() { return hosts; }, labs, feed, history, webDir: config.webDir, version: version(),
-    extend: (a) => mountLiveRoutes(a, terminals, packets),
+    extend: (a) => mountLiveRoutes(a, terminals, packets, classroom),
+    ...(classroom ? { classroom } : {}),
+    publicUrl: () => publicUrl,
   });
-  const http = createServer(app);
+  let publicUrl = '';
+  const http = tls ? createTlsServer(tls, app) : createServer(app);
   // The page offers `nslab` and `nslab.token.TOKEN`: the answer names `nslab`, never echoing the token.
   const handleProtocols = (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
@@ -146,11 +226,19 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
       if (!url) return refuse(400, 'Bad Request');
       if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
       if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
-      if (!tokenMatches(socketToken(req), config.token)) return refuse(401, 'Unauthorized');
+      const principal: Principal | undefined = classroom
+        ? classroom.roster.principal(socketToken(req), config.token)
+        : tokenMatches(socketToken(req), config.token) ? INSTRUCTOR : undefined;
+      if (!principal) return refuse(401, 'Unauthorized');
       const term = /^\/ws\/term\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
-      if (term) return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
+      if (term) {
+        // Another trainee's terminal is as unknown as one that never was.
+        const lab = terminals.get(term[1] as string)?.identity.lab;
+        if (lab !== undefined && ownLab(principal, lab) === undefined) return refuse(404, 'Not Found');
+        return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
+      }
       if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-      wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws, principal));
     } catch (err) {
       // Whatever a stranger sends is refused, never thrown: the server goes on serving everyone else.
       log(`nslab: refused a malformed WebSocket upgrade: ${err instanceof Error ? err.message : String(err)}`);
@@ -193,9 +281,10 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   }
   const address = http.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  hosts = new HostPolicy(port, config.host);
+  hosts = new HostPolicy(port, config.host, hostOptions);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${shownHost}:${port}/?token=${config.token}`;
+  publicUrl = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://${config.publicHosts?.[0] ?? shownHost}:${port}`;
+  const url = `${publicUrl}/?token=${config.token}`;
 
   return {
     url,
@@ -210,6 +299,7 @@ export async function serve(args: string[]): Promise<number> {
   const config = parseServeArgs(args, process.env);
   if (!['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
     console.warn(`nslab: warning: listening on ${config.host}, not only on this machine. Anyone who can reach it and has the token controls namespaces as root.`);
+    if (!config.tls) console.warn('nslab: warning: without --tls-cert and --tls-key the token crosses the network in clear text.');
   }
   // Listen for Ctrl-C from the start: a signal during start-up still stops every child cleanly.
   const stopped = new Promise<void>((ok) => {

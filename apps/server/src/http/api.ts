@@ -8,12 +8,17 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportScript, MAX_MESSAGE_BYTES, nameProblem, toYaml } from '@nslab/model';
+import type { Topology } from '@nslab/model';
+import { exportScript, MAX_MESSAGE_BYTES, toYaml } from '@nslab/model';
 import { historyProblem, type HistoryStore, type LabHistory } from '../history';
 import type { LabFeed } from '../live/feed';
 import { LabError, LabService } from '../labs';
 import type { HostPolicy } from './auth';
 import { bearerToken, signatureValid, signPath, tokenMatches } from './auth';
+import type { Classroom } from '../classroom/classroom';
+import { RosterError } from '../classroom/roster';
+import type { Principal } from '../classroom/scope';
+import { INSTRUCTOR, kernelLab, ownLab, ownText, principalOf } from '../classroom/scope';
 
 /** What the HTTP app needs. */
 export interface ApiDeps {
@@ -27,12 +32,24 @@ export interface ApiDeps {
   version: string;
   /** Extra routes (terminals, captures) mounted after auth. */
   extend?: (app: express.Express) => void;
+  /** Classroom mode: the trainees (each with a token of their own) and their quotas. */
+  classroom?: Classroom;
+  /** The address the server is reached at (https://NAME:PORT), for trainees' join links. */
+  publicUrl?: () => string;
 }
+
+/** HTTP status of each refusal to add a trainee. */
+const ROSTER_STATUS: Record<RosterError['code'], number> = { invalid: 400, conflict: 409, full: 409 };
 
 /** The paths a signed URL may open: downloads only, never a change. */
 const SIGNABLE = /^\/api\/labs\/[a-z0-9-]{1,24}\/(?:pcap|export)$/;
 
 const STATUS: Record<LabError['code'], number> = { invalid: 400, 'not-found': 404, conflict: 409, kernel: 500 };
+
+/** The kernel's name of a lab the request's principal named (a LabError when the name is wrong). */
+function kernel(res: Response, lab: string): string {
+  return kernelLab(principalOf(res.locals) as Principal, lab);
+}
 
 /** Builds the express app. */
 export function createApp(deps: ApiDeps): express.Express {
@@ -51,7 +68,12 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // The API needs the token; a download link may carry a signature made with it instead (signed URLs).
   app.use('/api', (req, res, next) => {
-    if (tokenMatches(bearerToken(req), deps.token)) return next();
+    // In classroom mode a trainee's token gets in too, as that trainee (classroom/scope.ts).
+    const principal = deps.classroom ? deps.classroom.roster.principal(bearerToken(req), deps.token) : tokenMatches(bearerToken(req), deps.token) ? INSTRUCTOR : undefined;
+    if (principal) {
+      res.locals['principal'] = principal;
+      return next();
+    }
     if (req.method === 'GET' && SIGNABLE.test(`${req.baseUrl}${req.path}`) && signatureValid(deps.token, req)) return next();
     res.status(401).json({ error: 'the token was refused: open the URL printed by nslab serve, or send Authorization: Bearer TOKEN' });
   });
@@ -66,23 +88,48 @@ export function createApp(deps: ApiDeps): express.Express {
       res.status(400).json({ error: 'only a download path (/api/labs/LAB/pcap or /api/labs/LAB/export, with its query) can be signed' });
       return;
     }
-    res.json({ url: signPath(deps.token, path as string) });
+    // A trainee's path is signed in the kernel's names: the signature then opens their lab and no other.
+    const principal = principalOf(res.locals);
+    const lab = pathname.split('/')[3] ?? '';
+    const signed = principal.kind === 'trainee' ? (path as string).replace(`/api/labs/${lab}/`, `/api/labs/${kernelLab(principal, lab)}/`) : path as string;
+    res.json({ url: signPath(deps.token, signed) });
+  });
+
+  // Classroom mode: the instructor makes trainees, each with a token and a join link.
+  app.post('/api/trainees', (req, res) => {
+    if (!deps.classroom) { res.status(404).json({ error: 'this server is not a classroom: start it with nslab serve --classroom' }); return; }
+    if (principalOf(res.locals).kind !== 'instructor') { res.status(403).json({ error: 'only the instructor makes trainees' }); return; }
+    try {
+      const trainee = deps.classroom.roster.add((req.body as { name?: unknown } | undefined)?.name);
+      res.status(201).json({ name: trainee.name, token: trainee.token, url: `${deps.publicUrl?.() ?? ''}/?token=${trainee.token}` });
+    } catch (err) {
+      if (err instanceof RosterError) res.status(ROSTER_STATUS[err.code]).json({ error: err.message });
+      else throw err;
+    }
+  });
+  app.get('/api/trainees', (_req, res) => {
+    if (!deps.classroom) { res.status(404).json({ error: 'this server is not a classroom: start it with nslab serve --classroom' }); return; }
+    if (principalOf(res.locals).kind !== 'instructor') { res.status(403).json({ error: 'only the instructor sees the class list' }); return; }
+    res.json({ trainees: deps.classroom.roster.list().map((t) => ({ name: t.name, token: t.token, url: `${deps.publicUrl?.() ?? ''}/?token=${t.token}` })) });
   });
 
   app.get('/api/version', (_req, res) => { res.json({ server: deps.version }); });
-  app.get('/api/labs', (_req, res) => { res.json({ labs: deps.feed.labs().map((l) => ({ name: l.name, nodes: l.nodes.length })) }); });
+  app.get('/api/labs', (_req, res) => {
+    const principal = principalOf(res.locals);
+    res.json({ labs: deps.feed.labs().flatMap((l) => { const name = ownLab(principal, l.name); return name === undefined ? [] : [{ name, nodes: l.nodes.length }]; }) });
+  });
   app.get('/api/examples', async (_req, res, next) => {
     try { res.json({ examples: await deps.labs.examples() }); } catch (e) { next(e); }
   });
   app.get('/api/labs/:lab', async (req, res, next) => {
-    try { res.json(await deps.labs.get(req.params.lab)); } catch (e) { next(e); }
+    try { res.json({ ...(await deps.labs.get(kernel(res, req.params.lab))), name: req.params.lab }); } catch (e) { next(e); }
   });
   app.get('/api/labs/:lab/export', async (req, res, next) => {
     try {
-      const topology = await deps.labs.get(req.params.lab);
+      const topology = { ...(await deps.labs.get(kernel(res, req.params.lab))), name: req.params.lab };
       const format = req.query['format'] ?? 'yaml';
       if (format === 'script') res.type('text/x-shellscript').attachment(`${topology.name}.sh`).send(exportScript(topology));
-      else if (format === 'yaml') res.type('application/yaml').attachment(`${topology.name}.yaml`).send(toYaml(topology, await deps.labs.meta(topology.name)));
+      else if (format === 'yaml') res.type('application/yaml').attachment(`${topology.name}.yaml`).send(toYaml(topology, await deps.labs.meta(kernel(res, topology.name))));
       else throw new LabError('invalid', `format must be yaml or script, not "${String(format)}"`);
     } catch (e) { next(e); }
   });
@@ -93,15 +140,21 @@ export function createApp(deps: ApiDeps): express.Express {
         throw new LabError('invalid', 'send the topology as the body (Content-Type: application/yaml or application/json)');
       }
       const dryRun = req.query['dryRun'] === '1' || req.query['dryRun'] === 'true';
-      const result = await deps.labs.apply(body, { dryRun, expectName: req.params.lab });
+      const principal = principalOf(res.locals);
+      kernel(res, req.params.lab); // the name checked in the principal's space before the body is read
+      const result = await deps.labs.apply(body, {
+        dryRun, expectName: req.params.lab,
+        ...(principal.kind === 'trainee' ? { rename: (name: string) => kernelLab(principal, name) } : {}),
+        ...(deps.classroom ? { admit: (t: Topology) => deps.classroom?.admitTopology(t) } : {}),
+      });
       // Listed again before answering, so that a GET /api/labs after this answer sees the change.
       if (!dryRun) await deps.feed.refreshLabs().catch(() => undefined);
-      res.json({ lab: result.lab, dryRun, ran: result.ran, ops: result.ops, warnings: result.warnings });
+      res.json({ lab: req.params.lab, dryRun, ran: result.ran, ops: result.ops, warnings: result.warnings });
     } catch (e) { next(e); }
   });
   app.delete('/api/labs/:lab', async (req, res, next) => {
     try {
-      const removed = await deps.labs.destroy(req.params.lab);
+      const removed = await deps.labs.destroy(kernel(res, req.params.lab));
       await deps.feed.refreshLabs().catch(() => undefined); // as after PUT: the answer comes after the list has changed
       res.json({ lab: req.params.lab, removed });
     } catch (e) { next(e); }
@@ -110,15 +163,13 @@ export function createApp(deps: ApiDeps): express.Express {
   // The page's command log and undo history of a lab (history.ts): kept here so a reload keeps them.
   app.get('/api/labs/:lab/history', (req, res, next) => {
     try {
-      const problem = nameProblem(req.params.lab, 'lab');
-      if (problem) throw new LabError('invalid', problem);
-      res.json(deps.history.get(req.params.lab));
+      res.json(deps.history.get(kernel(res, req.params.lab)));
     } catch (e) { next(e); }
   });
   app.put('/api/labs/:lab/history', (req, res, next) => {
     try {
-      const lab = req.params.lab;
-      const problem = nameProblem(lab, 'lab') ?? historyProblem(lab, req.body);
+      const lab = kernel(res, req.params.lab);
+      const problem = historyProblem(lab, req.body);
       if (problem) throw new LabError('invalid', problem);
       deps.history.set(lab, req.body as LabHistory);
       res.status(204).end();
@@ -143,7 +194,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof LabError) {
-      res.status(STATUS[err.code]).json({ error: err.message, ...(err.problems ? { problems: err.problems } : {}), ...(err.op ? { op: err.op } : {}), ...(err.stderr ? { stderr: err.stderr } : {}) });
+      res.status(STATUS[err.code]).json({ error: ownText(principalOf(res.locals), err.message), ...(err.problems ? { problems: err.problems } : {}), ...(err.op ? { op: err.op } : {}), ...(err.stderr ? { stderr: err.stderr } : {}) });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };

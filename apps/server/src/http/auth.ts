@@ -127,14 +127,33 @@ export function signatureValid(secret: string, req: IncomingMessage, now = Date.
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** The names this server answers to: loopback names on its port, plus the --host it listens on. */
+/** A name given with --public-host: a DNS name or an IPv4 address, as a Host header would carry it. */
+export function publicHostProblem(name: string): string | undefined {
+  const ok = name.length <= 253 && name.split('.').every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label));
+  return ok ? undefined : `--public-host "${name}" is not a host name: give the name trainees type in their browser, e.g. lab.school.example (lowercase letters, digits, '-' and '.')`;
+}
+
+/**
+ * The names this server answers to: loopback names on its port, the --host it listens on, and each
+ * --public-host (on its port, and bare, as a browser sends it through a proxy or on port 443). Pages
+ * come from the scheme the server speaks (https when it serves TLS), or from https on a public
+ * host: a proxy in front (a Kubernetes Ingress) may end TLS and speak http to the server.
+ */
 export class HostPolicy {
   private readonly hosts: Set<string>;
+  private readonly scheme: 'http:' | 'https:';
+  private readonly publicHosts: Set<string>;
 
-  constructor(readonly port: number, listenHost: string) {
+  constructor(readonly port: number, listenHost: string, options: { publicHosts?: readonly string[]; tls?: boolean } = {}) {
     const names = ['127.0.0.1', 'localhost', '[::1]'];
     if (!['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::'].includes(listenHost)) names.push(listenHost.includes(':') ? `[${listenHost}]` : listenHost);
     this.hosts = new Set(names.map((n) => `${n}:${port}`));
+    for (const name of options.publicHosts ?? []) {
+      this.hosts.add(`${name}:${port}`);
+      this.hosts.add(name);
+    }
+    this.publicHosts = new Set(options.publicHosts ?? []);
+    this.scheme = options.tls ? 'https:' : 'http:';
   }
 
   /** True when the Host header names this server. */
@@ -148,7 +167,9 @@ export class HostPolicy {
     if (typeof origin !== 'string' || origin === 'null') return false;
     try {
       const url = new URL(origin);
-      return url.protocol === 'http:' && this.hosts.has(url.host.toLowerCase());
+      const host = url.host.toLowerCase();
+      if (url.protocol === this.scheme && this.hosts.has(host)) return true;
+      return url.protocol === 'https:' && (this.publicHosts.has(host) || this.publicHosts.has(url.hostname.toLowerCase()) && this.hosts.has(host));
     } catch {
       return false;
     }

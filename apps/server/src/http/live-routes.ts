@@ -8,6 +8,10 @@ import { ifnameProblem, MAX_MESSAGE_BYTES, nameProblem } from '@nslab/model';
 import type { PacketService } from '../packets';
 import type { TerminalManager } from '../terminal/index';
 import { TerminalError } from '../terminal/index';
+import type { Classroom } from '../classroom/classroom';
+import { QuotaError } from '../classroom/classroom';
+import { kernelLab, ownLab, principalOf } from '../classroom/scope';
+import { LabError } from '../labs';
 
 /** HTTP status of each terminal error (see terminal/manager.ts). */
 const TERMINAL_STATUS: Record<TerminalError['code'], number> = {
@@ -18,6 +22,17 @@ function checkName(value: string, what: 'lab' | 'node', res: Response): boolean 
   const problem = nameProblem(value, what);
   if (problem) res.status(400).json({ error: problem });
   return !problem;
+}
+
+/** The kernel's name of the lab the request's principal named, or undefined with a 400 sent. */
+function labOf(req: Request, res: Response): string | undefined {
+  try {
+    return kernelLab(principalOf(res.locals), param(req, 'lab'));
+  } catch (err) {
+    if (!(err instanceof LabError)) throw err;
+    res.status(400).json({ error: err.message });
+    return undefined;
+  }
 }
 
 /** A route parameter as one string. */
@@ -33,15 +48,16 @@ function seconds(value: unknown): number | undefined {
 }
 
 /** Adds the terminal and capture routes. */
-export function mountLiveRoutes(app: express.Express, terminals: TerminalManager, packets: PacketService): void {
+export function mountLiveRoutes(app: express.Express, terminals: TerminalManager, packets: PacketService, classroom?: Classroom): void {
   const json = express.json({ limit: MAX_MESSAGE_BYTES });
 
   app.post('/api/labs/:lab/terminals', json, async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const lab = param(req, 'lab');
+      const lab = labOf(req, res);
       const body = (req.body ?? {}) as { node?: unknown; cols?: unknown; rows?: unknown };
       const node = typeof body.node === 'string' ? body.node : '';
-      if (!checkName(lab, 'lab', res) || !checkName(node, 'node', res)) return;
+      if (lab === undefined || !checkName(node, 'node', res)) return;
+      classroom?.admitTerminal(principalOf(res.locals));
       const size = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
       const cols = size(body.cols);
       const rows = size(body.rows);
@@ -49,18 +65,26 @@ export function mountLiveRoutes(app: express.Express, terminals: TerminalManager
       res.status(201).json(opened);
     } catch (err) {
       if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });
+      else if (err instanceof QuotaError) res.status(429).json({ error: err.message, code: 'limit' });
       else next(err);
     }
   });
 
   app.get('/api/labs/:lab/terminals', (req, res) => {
-    const lab = param(req, 'lab');
-    if (checkName(lab, 'lab', res)) res.json({ terminals: terminals.list(lab) });
+    const lab = labOf(req, res);
+    if (lab !== undefined) res.json({ terminals: terminals.list(lab).map((t) => ({ ...t, lab: param(req, 'lab') })) });
   });
 
   app.delete('/api/terminals/:id', async (req, res, next) => {
     try {
-      await terminals.close(param(req, 'id'));
+      // Another trainee's terminal is as unknown as one that never was.
+      const id = param(req, 'id');
+      const lab = terminals.get(id)?.identity.lab;
+      if (lab !== undefined && ownLab(principalOf(res.locals), lab) === undefined) {
+        res.status(404).json({ error: `there is no terminal ${id}`, code: 'not-found' });
+        return;
+      }
+      await terminals.close(id);
       res.status(204).end();
     } catch (err) {
       if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });
@@ -69,9 +93,9 @@ export function mountLiveRoutes(app: express.Express, terminals: TerminalManager
   });
 
   app.get('/api/labs/:lab/pcap', (req, res) => {
-    const lab = param(req, 'lab');
+    const lab = labOf(req, res);
     const node = typeof req.query['node'] === 'string' ? req.query['node'] : '';
-    if (!checkName(lab, 'lab', res) || !checkName(node, 'node', res)) return;
+    if (lab === undefined || !checkName(node, 'node', res)) return;
     const iface = typeof req.query['iface'] === 'string' && req.query['iface'] !== '' ? req.query['iface'] : undefined;
     if (iface !== undefined && ifnameProblem(iface)) {
       res.status(400).json({ error: ifnameProblem(iface) });

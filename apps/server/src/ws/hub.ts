@@ -5,8 +5,8 @@
  * socket stays open. An oversized one closes that socket (1009) and nothing else.
  */
 import type { WebSocket } from 'ws';
-import type { Change, ClientMessage, LabInfo, PlannedOp, Problem, ServerMessage } from '@nslab/model';
-import { nameProblem, netnsName, own, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
+import type { Change, ClientMessage, LabInfo, PlannedOp, Problem, ServerMessage, Topology } from '@nslab/model';
+import { netnsName, own, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
 import type { OpEvent } from '../kernel/apply';
 import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
@@ -18,6 +18,9 @@ import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
 import type { LessonEngine } from '../lesson/engine';
 import type { LessonLive } from '../lesson/live';
+import type { Classroom } from '../classroom/classroom';
+import type { Principal } from '../classroom/scope';
+import { INSTRUCTOR, kernelLab, ownMessage } from '../classroom/scope';
 
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
 const MAX_BUFFERED = 1024 * 1024;
@@ -34,6 +37,17 @@ interface Client {
   lessonSend?: (m: ServerMessage) => void;
   /** The conntrack tables this client follows, by "lab\nnode": the function that stops each. */
   conntrack: Map<string, () => void>;
+  /** Whose labs it sees: a trainee names their own labs only, and sees only them (classroom/scope.ts). */
+  principal: Principal;
+}
+
+/** The kernel name of a lab a principal named, for an error about it; undefined when the name itself is wrong. */
+function knownAs(principal: Principal, lab: string): string | undefined {
+  try {
+    return kernelLab(principal, lab);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Fans lab state out to sockets and runs their requests. */
@@ -53,6 +67,8 @@ export class Hub {
     private readonly lessons?: { engine: LessonEngine; live: LessonLive },
     /** Live conntrack tables (absent in servers built without them). */
     private readonly conntrack?: ConntrackService,
+    /** Classroom mode: trainees' quotas, checked before a change runs. */
+    private readonly classroom?: Classroom,
   ) {}
 
   /** Lab list in the protocol's shape. */
@@ -60,9 +76,9 @@ export class Hub {
     return labs.map((l) => ({ name: l.name, nodes: l.nodes.length }));
   }
 
-  /** Takes a new authenticated socket. */
-  connect(ws: WebSocket): void {
-    const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set(), conntrack: new Map() };
+  /** Takes a new authenticated socket, of the instructor (or the one user outside classroom mode) or a trainee. */
+  connect(ws: WebSocket, principal: Principal = INSTRUCTOR): void {
+    const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set(), conntrack: new Map(), principal };
     this.clients.add(client);
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
@@ -110,7 +126,8 @@ export class Hub {
 
   private send(client: Client, message: ServerMessage): void {
     if (client.ws.readyState !== client.ws.OPEN) return;
-    client.ws.send(JSON.stringify(message));
+    const seen = ownMessage(client.principal, message);
+    if (seen) client.ws.send(JSON.stringify(seen));
   }
 
   private async onMessage(client: Client, text: string): Promise<void> {
@@ -121,7 +138,7 @@ export class Hub {
       await this.handle(client, message);
     } catch (err) {
       const id = 'id' in message ? message.id : undefined;
-      const lab = 'lab' in message ? message.lab : undefined;
+      const lab = 'lab' in message ? knownAs(client.principal, message.lab) : undefined;
       if (err instanceof LabError) {
         this.send(client, {
           type: 'error', code: err.code, message: err.message,
@@ -134,11 +151,11 @@ export class Hub {
     }
   }
 
-  private async handle(client: Client, message: ClientMessage): Promise<void> {
-    if ('lab' in message) {
-      const problem = nameProblem(message.lab, 'lab');
-      if (problem) throw new LabError('invalid', problem);
-    }
+  private async handle(client: Client, asked: ClientMessage): Promise<void> {
+    // The lab named in the principal's space, as the kernel knows it (validated; a trainee's always theirs).
+    const message = 'lab' in asked ? { ...asked, lab: kernelLab(client.principal, asked.lab) } : asked;
+    const admit = this.classroom ? (t: Topology) => this.classroom?.admitTopology(t) : undefined;
+    const rename = client.principal.kind === 'trainee' ? (name: string) => kernelLab(client.principal, name) : undefined;
     switch (message.type) {
       case 'ping':
         return this.send(client, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
@@ -173,8 +190,8 @@ export class Hub {
           }),
         };
         const result = message.type === 'apply'
-          ? await this.labs.apply(message.topology, { dryRun: message.dryRun ?? false, ...hooks })
-          : await this.labs.edit(message.lab, message.edits, { dryRun: message.dryRun ?? false, ...hooks });
+          ? await this.labs.apply(message.topology, { dryRun: message.dryRun ?? false, ...(rename ? { rename } : {}), ...(admit ? { admit } : {}), ...hooks })
+          : await this.labs.edit(message.lab, message.edits, { dryRun: message.dryRun ?? false, ...(admit ? { admit } : {}), ...hooks });
         // Sent once the lab's live state includes the change (LabService waits for the confirming read),
         // so this client's next edit plans against its own write.
         this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}), ...(id ? { id } : {}) });
@@ -272,6 +289,8 @@ export class Hub {
     if (!lessons) throw new LabError('not-found', 'this server offers no lessons');
     const id = 'id' in message && message.id ? { id: message.id } : {};
     const hooks = {
+      // A lesson's lab counts against a trainee's quotas like any other.
+      ...(this.classroom ? { admit: (t: Topology) => this.classroom?.admitTopology(t) } : {}),
       plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: false, ...id }),
       progress: (lab: string, e: OpEvent) => this.send(client, { type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...id }),
     };
