@@ -708,9 +708,20 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
           const topology = got.json as Topology;
           assert.deepEqual(Object.keys(topology.nodes).sort(), marked);
           if (marked.includes('host')) {
-            const ports = ipJson<Array<{ ifname: string }>>(['-n', netnsName(lab, 'host'), 'link', 'show', 'master', 'br0']).map((l) => l.ifname).sort();
-            const shown = Object.entries(topology.nodes['host']?.interfaces ?? {}).filter(([, i]) => i.master === 'br0').map(([n]) => n).sort();
-            assert.deepEqual(shown, ports);
+            // The host's ends of the veths into the namespaces the restart removed go with them, but the kernel
+            // removes a dead namespace's devices a moment later (its cleanup work): the server's view follows.
+            const view = async () => {
+              const now = (await http(p, 'GET', `/api/labs/${lab}`)).json as Topology;
+              const shown = Object.entries(now.nodes['host']?.interfaces ?? {}).filter(([, i]) => i.master === 'br0').map(([n]) => n).sort();
+              const ports = ipJson<Array<{ ifname: string }>>(['-n', netnsName(lab, 'host'), 'link', 'show', 'master', 'br0']).map((l) => l.ifname).sort();
+              return { shown, ports };
+            };
+            let seen = await view();
+            for (const deadline = Date.now() + 15_000; JSON.stringify(seen.shown) !== JSON.stringify(seen.ports) && Date.now() < deadline;) {
+              await new Promise((r) => setTimeout(r, 200));
+              seen = await view();
+            }
+            assert.deepEqual(seen.shown, seen.ports);
           }
         }
 

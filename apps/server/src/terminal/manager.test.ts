@@ -216,6 +216,8 @@ describe('terminal manager (kernel)', { concurrency: false }, () => {
       first.type('sleep 0.3; echo last-words; exit 5\r');
       await first.close();
       await waitFor(() => !pidExists(pid), 3_000, 'the shell to exit');
+      // node-pty reports the exit a moment after the process is gone: the record then keeps it for a client.
+      await waitFor(() => manager.list(lab.lab)[0]?.exit !== undefined, 3_000, 'the exit to be recorded');
       assert.equal(manager.list(lab.lab)[0]?.exit?.code, 5, 'the record waits for a client');
       const second = await connect(id);
       await second.until(() => second.exit !== undefined, 2_000, 'exit');
