@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { PingHop, PingTraceResult } from '@nslab/model';
 import { pingTrace } from './ping-trace';
+import { NfTrace } from './nftrace';
 import { leftoverChildren, TestNetns } from './test-netns';
 
 const labs: TestNetns[] = [];
@@ -227,6 +228,29 @@ describe('a router that drops', () => {
         r.cause,
         'the echo request reached router on eth0 but strict reverse-path filtering dropped it: the route back to 10.0.1.1 leaves by eth1, not by eth0 where it came in (net.ipv4.conf.all.rp_filter = 1; 2 is loose, 0 is off)',
       );
+    } finally {
+      await lab.cleanup();
+    }
+  });
+});
+
+describe('rule tracing', () => {
+  test('a monitor that starts listening only after the trace table was added still reports the traced packets', async () => {
+    const lab = routerLab();
+    try {
+      const nft = new NfTrace(lab.namespaces, { proto: 'icmp', family: 4 }, { monitorsLate: true });
+      let ready = false;
+      let traces: Awaited<ReturnType<NfTrace['stop']>> = [];
+      try {
+        ready = await nft.start();
+        lab.exec('ns1', 'ping', '-c', '1', '-W', '2', '10.0.2.1');
+      } finally {
+        traces = await nft.stop();
+      }
+      assert.equal(ready, true, 'every monitor was seen listening');
+      const router = traces.find((t) => t.node === 'router');
+      assert.ok(router?.lines.some((l) => l.kind === 'packet'), `the router's monitor reported the echo: ${JSON.stringify(router?.lines.slice(0, 5))}`);
+      assertNoTraceTable(lab);
     } finally {
       await lab.cleanup();
     }

@@ -16,11 +16,17 @@ import { dieWithParent, run } from '../kernel/runner';
  */
 const TRACE_PRIORITY = -350;
 /**
- * How long the monitors get to show they are listening (they print the table being added):
- * well under 100 ms on an idle machine, but over 5 s was seen on 2 cores shared by several
- * end-to-end runs, and a trace then named no rule. Waiting longer costs only a slower answer.
+ * How long the monitors get to show they are listening: well under 100 ms on an idle machine,
+ * but over 5 s was seen on 2 cores shared by several end-to-end runs. Waiting longer costs only
+ * a slower answer; a monitor that never answers leaves the trace without rule verdicts.
  */
 const READY_TIMEOUT_MS = 15_000;
+/**
+ * nft gives no sign of when a monitor listens, so one that starts after the table was added
+ * misses that event: until it reports something of the table, a chain is added to it and
+ * removed again this often, and each such change is an event it reports once it listens.
+ */
+const PROBE_INTERVAL_MS = 500;
 /** How long the monitors get to report the table's removal, i.e. to have read every trace event before it. */
 const DRAIN_TIMEOUT_MS = 3_000;
 /** Lines kept per namespace, so a flood of matching packets cannot grow a trace without bound. */
@@ -230,7 +236,12 @@ export class NfTrace {
   private readonly monitors: { ns: { node: string; netns: string }; child: ChildProcess; lines: string[]; tail: string; waiters: (() => void)[] }[] = [];
   private installed: string[] = [];
 
-  constructor(private readonly namespaces: readonly { node: string; netns: string }[], private readonly match: TraceMatch) {}
+  constructor(
+    private readonly namespaces: readonly { node: string; netns: string }[],
+    private readonly match: TraceMatch,
+    /** monitorsLate: the monitors start only once the tables are there (what a loaded machine does to a slow monitor), for tests. */
+    private readonly options: { monitorsLate?: boolean } = {},
+  ) {}
 
   /**
    * Starts the monitors, then adds the tables, and resolves once every monitor has
@@ -239,6 +250,22 @@ export class NfTrace {
    * answered): the trace goes on without rule verdicts.
    */
   async start(): Promise<boolean> {
+    if (!this.options.monitorsLate) this.startMonitors();
+    const script = traceTableScript(this.table, this.match);
+    const added = await Promise.all(
+      this.namespaces.map(async (ns) => {
+        const r = await run(['ip', 'netns', 'exec', ns.netns, 'nft', '-f', '-'], { input: script, allowFailure: true, timeoutMs: 5_000 });
+        if (r.code === 0) this.installed.push(ns.netns);
+        return r.code === 0;
+      }),
+    );
+    if (this.options.monitorsLate) this.startMonitors();
+    if (!added.every(Boolean)) return false;
+    const ready = await Promise.all(this.monitors.map((m) => this.listening(m)));
+    return ready.every(Boolean);
+  }
+
+  private startMonitors(): void {
     for (const ns of this.namespaces) {
       // A long-running reader, spawned here rather than through run() (which waits for exit), as captures are.
       const argv = dieWithParent(['ip', 'netns', 'exec', ns.netns, 'nft', '-a', 'monitor']);
@@ -254,17 +281,18 @@ export class NfTrace {
       });
       this.monitors.push(m);
     }
-    const script = traceTableScript(this.table, this.match);
-    const added = await Promise.all(
-      this.namespaces.map(async (ns) => {
-        const r = await run(['ip', 'netns', 'exec', ns.netns, 'nft', '-f', '-'], { input: script, allowFailure: true, timeoutMs: 5_000 });
-        if (r.code === 0) this.installed.push(ns.netns);
-        return r.code === 0;
-      }),
-    );
-    if (!added.every(Boolean)) return false;
-    const ready = await Promise.all(this.monitors.map((m) => this.seen(m, `add table inet ${this.table}`, READY_TIMEOUT_MS)));
-    return ready.every(Boolean);
+  }
+
+  /** True once the monitor reports a change of the trace table (the table's addition, or a probe chain's). */
+  private async listening(m: NfTrace['monitors'][number]): Promise<boolean> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const mark = ` inet ${this.table}`;
+    for (let probe = 0; ; probe += 1) {
+      if (await this.seen(m, (l) => /^(add|delete) (table|chain)/.test(l) && l.includes(mark), Math.min(PROBE_INTERVAL_MS, deadline - Date.now()))) return true;
+      if (Date.now() >= deadline || m.child.exitCode !== null || m.child.signalCode !== null) return false;
+      const chain = `nslab_ready_${probe}`;
+      await run(['ip', 'netns', 'exec', m.ns.netns, 'nft', '-f', '-'], { input: `add chain inet ${this.table} ${chain}\ndelete chain inet ${this.table} ${chain}\n`, allowFailure: true, timeoutMs: 5_000 });
+    }
   }
 
   /** Removes the tables, waits until each monitor has read up to their removal, stops the monitors, and returns what they read. */
@@ -272,7 +300,7 @@ export class NfTrace {
     const installed = this.installed;
     this.installed = [];
     await Promise.all(installed.map((netns) => run(['ip', 'netns', 'exec', netns, 'nft', 'delete', 'table', 'inet', this.table], { allowFailure: true, timeoutMs: 5_000 })));
-    await Promise.all(this.monitors.filter((m) => installed.includes(m.ns.netns)).map((m) => this.seen(m, `delete table inet ${this.table}`, DRAIN_TIMEOUT_MS)));
+    await Promise.all(this.monitors.filter((m) => installed.includes(m.ns.netns)).map((m) => this.seen(m, (l) => l.startsWith(`delete table inet ${this.table}`), DRAIN_TIMEOUT_MS)));
     const out: NamespaceTrace[] = [];
     for (const m of this.monitors) {
       await new Promise<void>((resolve) => {
@@ -287,19 +315,22 @@ export class NfTrace {
     return out;
   }
 
-  private seen(m: NfTrace['monitors'][number], text: string, timeoutMs: number): Promise<boolean> {
+  private seen(m: NfTrace['monitors'][number], wanted: (line: string) => boolean, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
+      let finished = false;
       const timer = setTimeout(() => done(false), timeoutMs);
       const done = (ok: boolean) => {
+        finished = true;
         clearTimeout(timer);
         resolve(ok);
       };
       const check = () => {
-        if (m.lines.some((l) => l.startsWith(text))) return done(true);
+        if (finished) return;
+        if (m.lines.some(wanted)) return done(true);
         if (m.child.exitCode !== null || m.child.signalCode !== null) return done(false);
         m.waiters.push(check);
       };
-      m.child.once('close', () => done(m.lines.some((l) => l.startsWith(text))));
+      m.child.once('close', () => done(m.lines.some(wanted)));
       check();
     });
   }
