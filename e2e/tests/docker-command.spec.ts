@@ -1,8 +1,9 @@
 /**
  * The docker command in a Docker lab's host terminal: `docker network create`, `docker run
  * -d --name web --network NET nginx` and `docker ps` typed in the page put a container on
- * the canvas and in the container view, on its network; `docker rm -f web` takes it away
- * from both (and from the kernel).
+ * the canvas and in the container view, on its network; a container started with
+ * `--net=container:web` joins web's sandbox there; `docker rm -f` takes them away from both
+ * (and from the kernel).
  */
 import { expect, openApp, test } from '../fixtures';
 import { netns, sh } from '../server';
@@ -28,7 +29,7 @@ containers:
   client: {}
 `;
 
-test('docker network create, run and ps typed in the host terminal show the container on the canvas and in the container view; rm -f removes it', async ({ page, server, lab, applyLab, shot }) => {
+test('docker network create, run and ps typed in the host terminal show the container on the canvas and in the container view; --net=container: joins its sandbox; rm -f removes them', async ({ page, server, lab, applyLab, shot }) => {
   await applyLab(LAB);
   await openApp(page, server, lab);
   await expect(node(page, 'client')).toBeVisible();
@@ -59,8 +60,14 @@ test('docker network create, run and ps typed in the host terminal show the cont
   await expect(endpoint).toHaveAttribute('data-network', 'net:front');
   await shot('docker-command-2-container-view');
 
+  // Container mode: side joins web's sandbox instead of having one of its own.
+  await typeIn(page, pane, 'docker run -d --name side --net=container:web busybox');
+  await expect(view.getByRole('article', { name: 'Container web' })).toContainText('shared with side (container mode)', { timeout: 20_000 });
+  await expect(view.getByRole('article', { name: 'Container side' })).toHaveCount(0);
+  await shot('docker-command-3-container-mode');
+
   await page.getByRole('radio', { name: 'Kernel' }).click();
-  await typeIn(page, pane, 'docker rm -f web');
+  await typeIn(page, pane, 'docker rm -f side web');
   await expect(node(page, 'web')).toHaveCount(0, { timeout: 20_000 });
   await expect(node(page, 'client')).toBeVisible();
   expect((await sh(['ip', 'netns', 'list'])).stdout).not.toContain(netns(lab, 'web'));

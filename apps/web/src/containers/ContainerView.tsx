@@ -50,6 +50,7 @@ const Sandbox = memo(function Sandbox({ s, hues, selection }: { s: SandboxView; 
         <span className="muted small cv-ns">{s.kind === 'container' && s.mode === 'host' ? `in ${s.node}` : s.kind === 'container' ? `netns ${s.node}` : s.bridges.length ? `bridges ${s.bridges.join(', ')}` : ''}</span>
       </button>
       {s.note ? <p className="cv-note muted small">{s.note}</p> : null}
+      {s.joined?.length ? <p className="cv-note small" data-joined={s.joined.join(' ')}>shared with <code>{s.joined.join(', ')}</code> (container mode): one namespace, the same interfaces</p> : null}
       {s.endpoints.length > 0 ? (
         <div className="cv-endpoints">
           {s.endpoints.map((ep) => <Endpoint key={ep.id} ep={ep} hue={hues.get(ep.network) ?? 0} selected={endpointSelected(ep, selection)} />)}

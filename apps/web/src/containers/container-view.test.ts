@@ -101,3 +101,21 @@ test('a bridge with a VXLAN port, read from the kernel alone, shows the device',
   const br = m.networks.find((n) => n.id === 'bridge:host1/br-ov')!;
   assert.deepEqual(br.vxlans.map((v) => `${v.node}/${v.name} -> ${v.remote}`), ['host1/vx-ov -> 192.0.2.2']);
 });
+
+test('container mode: the sharing containers are in the sandbox they share, not sandboxes of their own', () => {
+  const r = parseTopology(`name: shared
+nodes:
+  host: {}
+networks:
+  bridge: { subnet: 172.17.0.0/16 }
+containers:
+  web: {}
+  side: { network_mode: "container:web" }
+  probe: { network_mode: "container:side" }
+  other: {}
+`);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const m = containerModel(r.topology, r.meta.containers);
+  assert.deepEqual(m.sandboxes.map((s) => `${s.name} ${s.node} [${(s.joined ?? []).join(',')}]`), ['other other []', 'web web [probe,side]']);
+  assert.deepEqual(m.sandboxes.find((s) => s.name === 'web')!.endpoints.map((e) => `${e.interface} ${e.address}`), ['eth0 172.17.0.2/16']);
+});

@@ -49,6 +49,8 @@ export interface SandboxView {
   bridges: string[];
   /** One line about it ("shares host's network namespace"). */
   note?: string;
+  /** Containers in container mode that joined this sandbox: one namespace, several containers (Docker's `--net=container:NAME`). */
+  joined?: string[];
 }
 
 /** A VXLAN device plugged into one of a network's bridges: the tunnel that carries the network between hosts. */
@@ -230,6 +232,13 @@ export function containerModel(topology: Topology, layer: ContainerLayer | undef
     else if (info.mode === 'none') sandbox.note = 'none mode: only lo, no network';
     else if (info.mode === 'container') sandbox.note = `shares ${info.shares ?? ''}'s network namespace: one sandbox, the same interfaces`;
     sandboxes.push(sandbox);
+  }
+  // Container mode: no sandbox of its own; the container is listed in the sandbox whose namespace it shares.
+  for (const s of sandboxes.filter((x) => x.mode === 'container')) {
+    const owner = sandboxes.find((x) => x.mode !== 'container' && x.node === s.node && x.host === s.host);
+    if (!owner) continue;
+    (owner.joined ??= []).push(s.name);
+    sandboxes.splice(sandboxes.indexOf(s), 1);
   }
   const hostNodes = new Set(networks.flatMap((n) => n.bridges.map((br) => br.node)));
   const hosts: SandboxView[] = [];
