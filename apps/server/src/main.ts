@@ -17,6 +17,7 @@ import { HostPolicy, newToken, publicHostProblem, requestUrl, socketToken, token
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
 import { reader } from './kernel/observe';
+import { watchMeta } from './kernel/meta';
 import { LabService } from './labs';
 import { HistoryStore } from './history';
 import { PacketService } from './packets';
@@ -200,6 +201,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   await feed.start();
   const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
   hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack, classroom);
+  const unwatchMeta = await watchMeta((lab) => hub?.metaChanged(lab));
 
   const hostOptions = { publicHosts: config.publicHosts ?? [], tls: config.tls !== undefined };
   let hosts = new HostPolicy(config.port, config.host, hostOptions);
@@ -248,6 +250,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
 
   const stopAll = async () => {
     hub?.close();
+    unwatchMeta();
     feed.stop();
     await Promise.all([terminals.closeAll(), packets.stop(), conntrack.stop()]);
     wss.close();

@@ -21,6 +21,7 @@ import { startServer } from './main';
 import { freePort, startServerProcess, stopServerProcess } from './child-server';
 import type { Running } from './main';
 import { applyTopology, destroyLab } from './kernel/lab';
+import { writeMeta } from './kernel/meta';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOKEN = `tsrv${randomBytes(16).toString('hex')}`;
@@ -344,6 +345,26 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         for (const node of ['ns1', 'ns2']) {
           assert.deepEqual(snapshot.nodes[node]?.interfaces['eth0']?.addresses, addresses(netnsName(lab, node), 'eth0'));
         }
+      } finally {
+        await removeLab(lab);
+      }
+    });
+
+    it('a lab\'s metadata rewritten with no kernel change (docker run --net=container: in a shell) is resent to subscribers', async () => {
+      const lab = newLab();
+      try {
+        await makeLab(pairYaml(lab));
+        const peer = await open();
+        await peer.subscribe(lab);
+        // The new veths' own changes (carrier, IPv6 link-local addresses) arrive first: wait for a second without any.
+        for (let seen = -1; seen !== peer.messages.length;) {
+          seen = peer.messages.length;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+        const from = peer.messages.length;
+        await writeMeta(lab, { description: 'rewritten behind the kernel\'s back' });
+        const again = await peer.next('snapshot', (m) => m.lab === lab, { from, timeoutMs: 10_000 });
+        assert.equal(again.meta?.description, 'rewritten behind the kernel\'s back');
       } finally {
         await removeLab(lab);
       }

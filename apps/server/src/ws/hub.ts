@@ -351,12 +351,20 @@ export class Hub {
       }
       this.send(client, { type: 'patch', lab, changes });
     }
-    // The container layer lives in the lab's metadata file: when a change came with a new layer
-    // (docker run, network create in a shell), subscribers are resent the lab, layer included.
+    this.metaChanged(lab);
+  }
+
+  /**
+   * The container layer lives in the lab's metadata file: when it was rewritten (docker run or network
+   * create in a shell, with a kernel change or, as `--net=container:` is, without one), subscribers are
+   * resent the lab, layer included. Called on every patch and when the file is seen written (kernel/meta.ts).
+   */
+  metaChanged(lab: string): void {
+    if (!this.seenMeta.has(lab)) return; // nobody has subscribed to it
     void this.labs.metaStamp(lab).then((stamp) => {
       const before = this.seenMeta.get(lab);
-      this.seenMeta.set(lab, stamp ?? '');
       if (before === undefined || before === (stamp ?? '')) return;
+      this.seenMeta.set(lab, stamp ?? '');
       for (const client of this.clients) if (client.labs.has(lab) && !client.resyncing.has(lab)) this.resend(client, lab);
     }).catch(() => undefined);
   }
