@@ -1,7 +1,8 @@
 /**
  * Deleting a namespace that is joined to a bridge, with the Delete key: the plan shows the
  * peer's end (the bridge port) going with it, and afterwards neither the node nor its port
- * is left, on the canvas or in the kernel.
+ * is left, on the canvas or in the kernel. Destroying the whole lab goes through the same
+ * plan dialog: Cancel keeps it, running it deletes every namespace.
  */
 import { expect, openApp, test } from '../fixtures';
 import { ipJson, netns, sh } from '../server';
@@ -44,4 +45,25 @@ test('Delete removes a connected namespace and its peer port on the bridge', asy
   const ports = await ipJson<{ ifname: string }[]>(lab, 'host', 'link', 'show', 'master', 'br0');
   expect(ports.map((p) => p.ifname)).toEqual(['veth-ns2']);
   expect((await sh(['ip', 'netns', 'list'])).stdout).not.toContain(netns(lab, 'ns1'));
+});
+
+test('Destroy lab shows its plan first: Cancel keeps the lab, running it deletes every namespace', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(LAB(lab));
+  await openApp(page, server, lab);
+  await expect(node(page, 'ns2')).toBeVisible();
+  const inspector = page.getByRole('complementary', { name: 'Inspector' });
+  await inspector.getByRole('button', { name: 'Destroy lab' }).click();
+  const plan = page.getByRole('dialog', { name: 'Plan' });
+  for (const n of ['host', 'ns1', 'ns2']) await expect(plan).toContainText(`ip netns del ${netns(lab, n)}`);
+  await expect(plan.getByRole('button', { name: 'Run 3 commands', exact: true })).toBeVisible();
+  await shot('destroy-lab-plan');
+  await plan.getByRole('button', { name: 'Cancel' }).click();
+  await expect(plan).toBeHidden();
+  expect((await sh(['ip', 'netns', 'list'])).stdout).toContain(netns(lab, 'ns1'));
+
+  await inspector.getByRole('button', { name: 'Destroy lab' }).click();
+  await runPlan(page, new RegExp(`ip netns del ${netns(lab, 'host').replace(/\./g, '\\.')}`));
+  await expect(node(page, 'ns1')).toHaveCount(0);
+  const left = (await sh(['ip', 'netns', 'list'])).stdout;
+  for (const n of ['host', 'ns1', 'ns2']) expect(left).not.toContain(netns(lab, n));
 });

@@ -21,7 +21,8 @@ export async function runPlan(page: Page, expectCommand?: RegExp): Promise<void>
   await expect(plan).toBeVisible();
   if (expectCommand) await expect(plan).toContainText(expectCommand);
   const before = await page.locator('.log-entry.is-ok').count();
-  await plan.getByRole('button', { name: 'Run plan' }).click();
+  // The button is named by what it shows ("Run 3 commands").
+  await plan.getByRole('button', { name: /^Run \d+ commands?$/ }).click();
   await expect(plan).toBeHidden();
   await expect(page.locator('.log-entry.is-ok')).toHaveCount(before + 1, { timeout: 20_000 });
 }

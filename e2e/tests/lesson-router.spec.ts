@@ -1,7 +1,7 @@
 /**
  * The router lesson's "Show me" and "Reset step" in the page: Show me proposes the
  * step's reference solution as a plan (the learner sees the commands; nothing runs
- * until "Run plan"), and Reset step restores the lab to where the step starts, both
+ * until "Run N commands"), and Reset step restores the lab to where the step starts, both
  * checked on the page and in the kernel.
  */
 import { expect, openApp, test as base } from '../fixtures';

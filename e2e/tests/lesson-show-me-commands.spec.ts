@@ -1,7 +1,7 @@
 /**
  * "Show me" for a step whose solution is shell commands (k8s-service's chains, made
  * with iptables as kube-proxy makes them): the plan dialog lists every command with
- * the node it runs in before anything runs; Cancel runs nothing; Run plan runs them
+ * the node it runs in before anything runs; Cancel runs nothing; Run N commands runs them
  * and the step's checks turn green.
  */
 import { expect, openApp, test as base } from '../fixtures';

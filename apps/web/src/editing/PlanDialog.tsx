@@ -1,6 +1,6 @@
 /**
  * The plan of an edit, shown before anything runs: each command exactly as it will
- * run, with what it does in words. "Run plan" sends it; "Cancel" drops it.
+ * run, with what it does in words. "Run N commands" sends it; "Cancel" drops it.
  */
 import { formatArgv } from '@nslab/model';
 import { useOps } from './store';
@@ -37,7 +37,7 @@ export function PlanDialog() {
       </ol>
       <footer className="plan-foot">
         <button className="btn" onClick={cancelPlan}>Cancel</button>
-        <button className="btn primary" autoFocus onClick={runPlan} aria-label="Run plan"><Icon name="play" size={14} />Run {n} command{n === 1 ? '' : 's'}</button>
+        <button className="btn primary" autoFocus onClick={runPlan}><Icon name="play" size={14} />Run {n} command{n === 1 ? '' : 's'}</button>
       </footer>
     </div>
   );

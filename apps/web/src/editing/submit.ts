@@ -5,8 +5,8 @@
  * as each command finishes. Problems land at their node and field; a run that
  * succeeded can be undone with its inverse edits, through the same pipeline.
  */
-import { parseTopology, toFile } from '@nslab/model';
-import type { Edit, ServerMessage } from '@nslab/model';
+import { describeOp, netnsName, opArgv, parseTopology, toFile } from '@nslab/model';
+import type { Edit, Op, ServerMessage } from '@nslab/model';
 import { checkEdits } from './check';
 import { client, requestId } from '../server/client';
 import { invertEdits } from './inverse';
@@ -123,14 +123,20 @@ export function cloneLab(name: string): boolean {
   return send({ id: requestId('plan'), lab: name, label: `copy lab ${lab} as ${name}`, body: { kind: 'apply', topology: toFile({ ...topology, name }, meta) }, dryRun: true });
 }
 
-/** Destroys the open lab: every namespace it owns is deleted (there is no undo). */
-export function destroyLab(): boolean {
-  const lab = useLab.getState().lab;
-  if (!lab) return false;
-  const request: OpRequest = { id: requestId('run'), lab, label: `destroy lab ${lab}`, body: { kind: 'destroy' }, dryRun: false };
-  if (!send(request)) return false;
-  useOps.getState().startRun(request, []);
-  useView.getState().clearPositions(Object.keys(useLab.getState().topology?.nodes ?? {}));
+/**
+ * Proposes destroying the open lab in the plan dialog, as every other change is: one namespace
+ * deletion per node (their devices, addresses, routes and rules go with them; there is no undo).
+ * The server deletes only the namespaces that carry the lab's marker.
+ */
+export function proposeDestroy(): boolean {
+  const { lab, topology } = useLab.getState();
+  if (!lab || !topology) return false;
+  const ops = Object.keys(topology.nodes).sort().map((node) => {
+    const op: Op = { kind: 'netns.del', node, netns: netnsName(lab, node), reason: 'the lab is destroyed' };
+    return { op, argv: opArgv(op), description: `${describeOp(op)}: its devices, addresses, routes and rules go with it` };
+  });
+  useOps.getState().setProblems([]);
+  useOps.getState().showPlan({ request: { id: requestId('plan'), lab, label: `destroy lab ${lab}`, body: { kind: 'destroy' }, dryRun: true }, ops });
   return true;
 }
 
@@ -144,6 +150,8 @@ export function runPlan(): void {
   if (send(request)) {
     ops.startRun(request, plan.ops);
     useView.getState().setPanel('log', true);
+    // A destroyed lab's nodes keep no positions: built again, it is laid out afresh.
+    if (request.body.kind === 'destroy') useView.getState().clearPositions(plan.ops.map((o) => (o.op as { node: string }).node));
   }
 }
 

@@ -5,7 +5,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useLab } from '../state/lab';
 import { useView } from '../state/view';
-import { destroyLab } from '../editing/submit';
+import { proposeDestroy } from '../editing/submit';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -26,9 +26,6 @@ export function LabOverview() {
 
   if (!lab) return <div className="inspector-body"><p className="muted">No lab is open. Pick one at the top, or name a new one.</p></div>;
 
-  const destroy = () => {
-    if (window.confirm(`Destroy lab ${lab}? Every namespace of the lab is deleted from the kernel.`)) destroyLab();
-  };
   const relayout = () => {
     const names = Object.keys(useLab.getState().topology?.nodes ?? {});
     useView.getState().clearPositions(names);
@@ -53,7 +50,7 @@ export function LabOverview() {
       {counts && counts.nodes > 0 ? (
         <section className="section row">
           <button className="btn" aria-label="Lay out again" onClick={relayout}>Lay out again</button>
-          <button className="btn danger" aria-label="Destroy lab" onClick={destroy}>Destroy lab</button>
+          <button className="btn danger" aria-label="Destroy lab" onClick={() => proposeDestroy()}>Destroy lab</button>
         </section>
       ) : null}
     </div>
