@@ -48,6 +48,13 @@ test('a ping traced from ns1 to ns3 is listed hop by hop and drawn on the canvas
   await setTheme(page, 'dark');
   await shot('trace-2-bridge-dark');
   await setTheme(page, 'light');
+
+  // Another tab in front: the canvas is clean again; back on the trace tab, the path is drawn again.
+  await page.getByRole('tab', { name: 'Command log' }).click();
+  await expect(page.locator('.react-flow__edge.hl-trace')).toHaveCount(0);
+  await expect(page.locator('.port-mark')).toHaveCount(0);
+  await page.getByRole('tab', { name: 'Ping trace' }).click();
+  await expect(page.locator('.react-flow__edge.hl-trace')).toHaveCount(2);
 });
 
 test('a ping that cannot succeed says where it was last seen and why', async ({ page, server, lab, applyLab, shot }) => {

@@ -12,6 +12,7 @@ import { usePackets } from '../packets/store';
 import { useTerminals } from '../terminals/store';
 import { useTrace } from '../trace/store';
 import { useView } from '../state/view';
+import { useDock } from '../shell/store';
 import type { Highlight, Sighting } from './highlight';
 import { highlightOf } from './highlight';
 import { traceView } from '../trace/trace-view';
@@ -31,7 +32,9 @@ export function useHighlight(): Highlight {
   const selection = useView((s) => s.selection);
   const terminalNode = useTerminals((s) => (s.focused ? s.tabs.find((t) => t.id === s.focused)?.node : undefined));
   const sightingsKey = useSightingsKey();
-  const result = useTrace((s) => (s.shown ? s.result : undefined));
+  // The trace's path is drawn while its tab is in front: leaving the tab leaves the canvas clean.
+  const traceInFront = useDock((s) => s.open && s.tab === 'trace');
+  const result = useTrace((s) => (s.shown && traceInFront ? s.result : undefined));
   const links = topology?.links;
   const trace = useMemo(() => (result && links ? traceView(result, links) : undefined), [result, links]);
   const sightings = useMemo<Sighting[]>(() => (sightingsKey === '' ? [] : sightingsKey.split('\n').map((line) => {
