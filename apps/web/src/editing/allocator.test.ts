@@ -11,6 +11,12 @@ test('an empty lab gets 10.0.1.0/24 and its first two hosts', () => {
   assert.deepEqual(linkAddresses(empty, { node: 'a' }, { node: 'b' }), ['10.0.1.1/24', '10.0.1.2/24']);
 });
 
+test('a router takes the first address of a new link, as a gateway usually has, whichever end it is', () => {
+  const t = lab('name: t\nnodes: { ns1: {}, r1: { forwarding: true } }');
+  assert.deepEqual(linkAddresses(t, { node: 'ns1' }, { node: 'r1' }), ['10.0.1.2/24', '10.0.1.1/24']);
+  assert.deepEqual(linkAddresses(t, { node: 'r1' }, { node: 'ns1' }), ['10.0.1.1/24', '10.0.1.2/24']);
+});
+
 test('a subnet in use is skipped, even when it is a wider prefix', () => {
   const t = lab(`name: t
 nodes:

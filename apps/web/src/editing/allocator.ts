@@ -94,7 +94,7 @@ export interface LinkEnd {
 
 /**
  * Addresses for the two ends of a new link. Two namespaces share a fresh /24 (.1 and
- * .2); a namespace plugged into a bridge gets the next free address of the bridge's
+ * .2; a router, which forwards, gets .1 whichever end it is); a namespace plugged into a bridge gets the next free address of the bridge's
  * subnet (a fresh one if the bridge has none yet); the bridge side gets none, since
  * a bridge port carries no address. Two bridges get none at all.
  */
@@ -110,5 +110,7 @@ export function linkAddresses(topology: Topology, a: LinkEnd, b: LinkEnd, extra:
   if (!subnet) return [null, null];
   const first = nextHost(topology, subnet, extra) ?? null;
   const second = nextHost(topology, subnet, first ? [...extra, first] : extra) ?? null;
-  return [first, second];
+  // A router (a namespace that forwards) takes the subnet's first address, as a gateway usually has.
+  const forwards = (e: LinkEnd) => topology.nodes[e.node]?.forwarding === true;
+  return forwards(b) && !forwards(a) ? [second, first] : [first, second];
 }
