@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { bridgeSubnet, freshSubnet, linkAddresses, nextHost } from './allocator';
+import { addressHint, bridgeSubnet, freshSubnet, linkAddresses, nextHost, routeHint } from './allocator';
 import { formatCidr } from '@nslab/model';
 import { lab } from '../testing/lab-fixture';
 
@@ -49,4 +49,18 @@ test('addresses picked for the same edit are never handed out twice', () => {
   const subnet = freshSubnet(empty)!;
   assert.equal(nextHost(empty, subnet, ['10.0.1.1/24', '10.0.1.2/24']), '10.0.1.3/24');
   assert.equal(formatCidr(freshSubnet(empty, ['10.0.1.1/24'])!), '10.0.2.0/24');
+});
+
+test('the address and route fields suggest values of the subnet at hand', () => {
+  const t = lab(`name: t
+nodes:
+  ns1: { interfaces: { eth0: { addresses: [192.168.5.2/24] } } }
+  r1: { forwarding: true, interfaces: { eth0: { addresses: [192.168.5.1/24] } } }
+  ns2: { interfaces: { eth0: {} } }
+  ns3: {}
+links: [[ns1:eth0, r1:eth0], [ns2:eth0, ns3:eth0]]`);
+  assert.equal(addressHint(t, 'ns1', 'eth0'), '192.168.5.3/24');
+  assert.equal(addressHint(t, 'ns2', 'eth0'), '10.0.1.1/24', 'no subnet yet: the first address of a fresh one');
+  assert.equal(routeHint(t, 'ns1'), 'default via 192.168.5.1');
+  assert.equal(routeHint(t, 'ns3'), 'default via 10.0.1.1');
 });

@@ -114,3 +114,44 @@ export function linkAddresses(topology: Topology, a: LinkEnd, b: LinkEnd, extra:
   const forwards = (e: LinkEnd) => topology.nodes[e.node]?.forwarding === true;
   return forwards(b) && !forwards(a) ? [second, first] : [first, second];
 }
+
+/** The IPv4 subnets an interface is on: its own addresses', or else those of its veth peer. */
+function interfaceSubnets(topology: Topology, node: string, name: string): Cidr[] {
+  const own = topology.nodes[node]?.interfaces[name]?.addresses ?? [];
+  const link = topology.links.find((l) => (l.a.node === node && l.a.interface === name) || (l.b.node === node && l.b.interface === name));
+  const far = link ? (link.a.node === node && link.a.interface === name ? link.b : link.a) : undefined;
+  const peer = far ? topology.nodes[far.node]?.interfaces[far.interface]?.addresses ?? [] : [];
+  const subnets = (list: readonly string[]) => list.map(parseCidr).filter((c): c is Cidr => c !== undefined && c.family === 4).map(networkOf);
+  const mine = subnets(own);
+  return mine.length > 0 ? mine : subnets(peer);
+}
+
+/**
+ * What the address field of an interface suggests: the next free address of the subnet it
+ * (or its veth peer) is on, else the first of a fresh subnet.
+ */
+export function addressHint(topology: Topology, node: string, name: string): string {
+  const subnet = interfaceSubnets(topology, node, name)[0] ?? freshSubnet(topology);
+  return (subnet && nextHost(topology, subnet)) ?? '10.0.1.1/24';
+}
+
+/**
+ * What the route field of a namespace suggests: a default route via a neighbour on one of its
+ * subnets (a namespace that forwards, if one is there), else an example.
+ */
+export function routeHint(topology: Topology, node: string): string {
+  const ns = topology.nodes[node];
+  const subnets = Object.keys(ns?.interfaces ?? {}).flatMap((name) => interfaceSubnets(topology, node, name));
+  const neighbours: { forwards: boolean; address: string }[] = [];
+  for (const [other, n] of Object.entries(topology.nodes)) {
+    if (other === node) continue;
+    for (const iface of Object.values(n.interfaces)) {
+      for (const a of iface.addresses) {
+        const c = parseCidr(a);
+        if (c && subnets.some((s) => contains(s, c))) neighbours.push({ forwards: n.forwarding, address: formatIp(c) });
+      }
+    }
+  }
+  const via = neighbours.find((n) => n.forwards) ?? neighbours[0];
+  return via ? `default via ${via.address}` : 'default via 10.0.1.1';
+}

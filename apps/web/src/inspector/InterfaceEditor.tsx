@@ -8,6 +8,8 @@ import type { FormEvent } from 'react';
 import type { Interface } from '@nslab/model';
 import { carrierOf, looksDown } from '../canvas/derive';
 import { fieldKey } from '../editing/problems';
+import { addressHint } from '../editing/allocator';
+import { useLab } from '../state/lab';
 import { proposeEdits } from '../editing/submit';
 import { FieldProblem, useFieldInvalid } from './FieldProblem';
 import { Icon } from '../ui/Icons';
@@ -24,6 +26,7 @@ export interface InterfaceEditorProps {
 
 function InterfaceEditorView({ node, name, iface, peer, bridges, focused }: InterfaceEditorProps) {
   const [address, setAddress] = useState('');
+  const placeholder = useLab((s) => (s.topology ? addressHint(s.topology, node, name) : '10.0.1.1/24'));
   const addrField = fieldKey.addresses(node, name);
   const invalid = useFieldInvalid(addrField);
   const carrier = carrierOf(iface);
@@ -71,7 +74,7 @@ function InterfaceEditorView({ node, name, iface, peer, bridges, focused }: Inte
         {iface.addresses.length === 0 ? <li className="muted">no addresses</li> : null}
       </ul>
       <form className="inline-form" onSubmit={addAddress}>
-        <input aria-label="Address" placeholder="10.0.1.1/24" value={address} onChange={(e) => setAddress(e.target.value)} spellCheck={false} aria-invalid={invalid || undefined} aria-describedby={invalid ? errorId : undefined} />
+        <input aria-label="Address" placeholder={placeholder} value={address} onChange={(e) => setAddress(e.target.value)} spellCheck={false} aria-invalid={invalid || undefined} aria-describedby={invalid ? errorId : undefined} />
         <button type="submit" className="btn" aria-label="Add address" disabled={!address.trim()}><Icon name="plus" size={14} />Add</button>
       </form>
       <FieldProblem field={addrField} id={errorId} />

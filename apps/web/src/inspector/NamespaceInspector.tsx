@@ -9,6 +9,7 @@ import { formatRoute, netnsName } from '@nslab/model';
 import { connect } from '../editing/actions';
 import { roleOf } from '../canvas/derive';
 import { freshBridgeName } from '../editing/naming';
+import { routeHint } from '../editing/allocator';
 import { fieldKey } from '../editing/problems';
 import { useLab } from '../state/lab';
 import { useView } from '../state/view';
@@ -28,6 +29,7 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
   const lab = useLab((s) => s.lab);
   const ns = useLab((s) => s.topology?.nodes[node]);
   const links = useLab((s) => s.topology?.links);
+  const routePlaceholder = useLab((s) => (s.topology ? routeHint(s.topology, node) : 'default via 10.0.1.1'));
   const nodeNames = useLab((s) => s.topology?.nodes);
   const [rename, setRename] = useState<string | undefined>(undefined);
   const [route, setRoute] = useState('');
@@ -141,7 +143,7 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
           {ns.routes.length === 0 ? <li className="muted">only the routes of its own subnets</li> : null}
         </ul>
         <form className="inline-form" onSubmit={addRoute}>
-          <input aria-label="Route" placeholder="default via 10.0.1.1" value={route} onChange={(e) => setRoute(e.target.value)} spellCheck={false} aria-invalid={routeInvalid || undefined} />
+          <input aria-label="Route" placeholder={routePlaceholder} value={route} onChange={(e) => setRoute(e.target.value)} spellCheck={false} aria-invalid={routeInvalid || undefined} />
           <button type="submit" className="btn" aria-label="Add route" disabled={!route.trim()}><Icon name="plus" size={14} />Add</button>
         </form>
         <FieldProblem field={fieldKey.routes(node)} />
