@@ -2,7 +2,8 @@
  * The canvas as a demo surface: a window resized (or the dock opened) re-fits the lab so
  * every node stays in view and clear of the zoom buttons; the SVG picture is vector shapes
  * for every node with every firewall rule written out; every button's accessible name
- * says what its visible label says.
+ * says what its visible label says; presentation mode hides the chrome and sets the guide
+ * in large type beside the canvas.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,4 +97,31 @@ test('every button names itself by what it shows: the accessible name contains t
   }
   await page.locator('.react-flow__node[data-id="host"] .ns-header').click();
   expect(await mismatches(), 'in the inspector').toEqual([]);
+});
+
+test('presentation mode hides the chrome, sets the lab guide in large type beside a larger canvas, and Escape or P leaves it', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(readFileSync(join(ROOT, 'examples/bridge.yaml'), 'utf8'));
+  await openApp(page, server, lab);
+  await expect(page.locator('.react-flow__node')).toHaveCount(4);
+  const before = await page.locator('.stage').boundingBox();
+
+  await page.getByRole('button', { name: 'Present', exact: true }).click();
+  await expect(page.locator('.topbar')).toBeHidden();
+  await expect(page.getByRole('complementary', { name: 'Inspector' })).toBeHidden();
+  await expect(page.getByRole('button', { name: /^Namespace / })).toBeHidden();
+  const guide = page.getByRole('complementary', { name: 'Guide' });
+  await expect(guide.getByRole('region', { name: 'Lab guide' })).toBeVisible();
+  expect(Number.parseFloat(await guide.evaluate((el) => getComputedStyle(el).fontSize))).toBeGreaterThanOrEqual(20);
+  const during = await page.locator('.stage').boundingBox();
+  expect((during?.width ?? 0) * (during?.height ?? 0)).toBeGreaterThan((before?.width ?? 0) * (before?.height ?? 0));
+  await expect.poll(() => everyNodeInView(page)).toEqual({ ok: true, detail: '' });
+  await shot('present-1-guide');
+
+  await page.keyboard.press('Escape');
+  await expect(page.locator('.topbar')).toBeVisible();
+  await expect(guide).toHaveCount(0);
+  await page.keyboard.press('p');
+  await expect(page.locator('.topbar')).toBeHidden();
+  await page.getByRole('button', { name: 'Leave presentation' }).click();
+  await expect(page.getByRole('complementary', { name: 'Inspector' })).toBeVisible();
 });

@@ -40,6 +40,8 @@ const MAX_ZOOM = 2;
  * so no node is fitted under either.
  */
 export const FIT_PADDING = { top: '64px', right: '24px', bottom: '24px', left: '64px' } as const;
+/** How far presentation mode may zoom in when it fits the lab (the usual fit stops at 1). */
+const PRESENT_MAX_ZOOM = 1.6;
 
 /** The namespace (and bridge) under a point of the screen, read from the DOM the canvas drew. */
 export function endAt(clientX: number, clientY: number): LinkEnd | undefined {
@@ -124,7 +126,9 @@ export function Canvas() {
     if (!initialized) return;
     fitted.current = fitRequest;
     userMoved.current = false;
-    void rf.fitView({ padding: FIT_PADDING, maxZoom: 1, minZoom: MIN_ZOOM });
+    // On a projector the lab may be drawn larger than life: its text is read from the back of the room.
+    const maxZoom = useView.getState().panels.present ? PRESENT_MAX_ZOOM : 1;
+    void rf.fitView({ padding: FIT_PADDING, maxZoom, minZoom: MIN_ZOOM });
     // Only a new request or the nodes becoming measured should refit, not every change of the lab.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fitRequest, initialized, layoutPending, loaded]);

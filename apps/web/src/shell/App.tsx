@@ -1,6 +1,8 @@
 /**
  * The page: top bar; palette, canvas and inspector side by side; the dock
- * (terminals, packets, ping trace, command log) under the canvas. Overlays (the
+ * (terminals, packets, ping trace, command log) under the canvas. In presentation
+ * mode the top bar, palette and inspector are hidden and the lab guide (or the
+ * lesson) stands beside the canvas in large type. Overlays (the
  * view switch, the container view, packets and marks, empty state, plan, search,
  * problems) sit on the canvas.
  */
@@ -25,11 +27,19 @@ import { TopBar } from './TopBar';
 import { ViewSwitch } from './ViewSwitch';
 import { useDock } from './store';
 import { LessonPanel } from '../lessons/LessonPanel';
+import { LabGuide } from '../inspector/LabGuide';
+import { Icon } from '../ui/Icons';
 
 /** The whole app. */
 export function App() {
   const theme = useView((s) => s.theme);
   const labView = useDock((s) => s.view);
+  const presenting = useView((s) => s.panels.present);
+  const lessonOpen = useView((s) => s.panels.lesson);
+  // The canvas gains the room the chrome leaves (or gives it back): fit the lab into it.
+  useEffect(() => {
+    requestAnimationFrame(() => useView.getState().requestFit());
+  }, [presenting]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     document.documentElement.style.colorScheme = theme;
@@ -37,7 +47,7 @@ export function App() {
   useShortcuts();
   return (
     <ReactFlowProvider>
-      <div className="app">
+      <div className={`app${presenting ? ' presenting' : ''}`}>
         <TopBar />
         <Palette />
         <main className="stage">
@@ -49,8 +59,12 @@ export function App() {
           <SearchBox />
           <ProblemBanner />
           <PlanDialog />
+          {presenting ? (
+            <button className="btn present-exit" aria-label="Leave presentation" title="Leave presentation mode (Escape or P)" onClick={() => useView.getState().setPanel('present', false)}><Icon name="close" size={14} />Leave presentation</button>
+          ) : null}
         </main>
         <Inspector />
+        {presenting && !lessonOpen ? <aside className="present-side" aria-label="Guide"><LabGuide /></aside> : null}
         <LessonPanel />
         <Dock />
       </div>

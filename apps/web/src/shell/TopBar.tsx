@@ -47,6 +47,7 @@ export function TopBar() {
       <div className="topbar-end">
         <ConnectionStatus />
         <button className="btn" aria-label="Lessons" aria-pressed={lessonOpen} title="The lesson of this lab: steps checked live against the kernel" onClick={() => useView.getState().setPanel('lesson', !lessonOpen)}>Lesson</button>
+        <button className="btn icon-btn" aria-label="Present" title="Presentation mode for a projector (P; Escape leaves it)" onClick={() => useView.getState().setPanel('present', true)}><Icon name="present" /></button>
         <button className="btn icon-btn" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => useView.getState().setPanel('help', true)}><Icon name="keyboard" /></button>
         <button className="btn icon-btn" aria-label="Toggle theme" aria-pressed={theme === 'dark'} title={theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'} onClick={() => useView.getState().setTheme(theme === 'dark' ? 'light' : 'dark')}><Icon name={theme === 'dark' ? 'sun' : 'moon'} /></button>
       </div>

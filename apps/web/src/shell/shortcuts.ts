@@ -1,5 +1,5 @@
 /**
- * Keyboard shortcuts: delete, undo, fit view, search, help. They stay out of the
+ * Keyboard shortcuts: delete, undo, fit view, search, presentation mode, help. They stay out of the
  * way while the user types in a field (except Escape).
  */
 import { useEffect } from 'react';
@@ -16,6 +16,7 @@ export const SHORTCUTS: readonly { keys: string; what: string }[] = [
   { keys: '/ or Ctrl+K', what: 'search a namespace or an address' },
   { keys: 'Enter', what: 'run the plan being shown' },
   { keys: 'Escape', what: 'cancel the plan, close search, clear the selection' },
+  { keys: 'P', what: 'presentation mode on or off (for a projector)' },
   { keys: '?', what: 'show these shortcuts' },
   { keys: 'Double-click', what: 'open a terminal in a namespace (right-click: more)' },
   { keys: 'Ctrl+Shift+C / V', what: 'copy and paste in a terminal' },
@@ -36,6 +37,7 @@ export function useShortcuts(): void {
         if (useOps.getState().plan) cancelPlan();
         else if (view.panels.search) view.setPanel('search', false);
         else if (view.panels.help) view.setPanel('help', false);
+        else if (view.panels.present && !typing(e.target)) view.setPanel('present', false);
         else if (!typing(e.target)) view.select(undefined);
         return;
       }
@@ -56,6 +58,8 @@ export function useShortcuts(): void {
       } else if (e.key === '/') {
         e.preventDefault();
         view.setPanel('search', true);
+      } else if (e.key === 'p' || e.key === 'P') {
+        view.setPanel('present', !view.panels.present);
       } else if (e.key === '?') {
         view.setPanel('help', true);
       }

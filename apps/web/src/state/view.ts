@@ -17,6 +17,8 @@ export interface Panels {
   help: boolean;
   /** The lesson column beside the canvas. */
   lesson: boolean;
+  /** Presentation mode, for a projector: the chrome hidden, the canvas large, the guide or lesson beside it in large type. */
+  present: boolean;
 }
 
 /** The state of the view store. */
@@ -119,7 +121,7 @@ export const useView = create<ViewState>()((set, get) => {
     pinned: {},
     positionsLab: undefined,
     theme: initialTheme(prefs),
-    panels: { log: false, search: false, help: false, lesson: false },
+    panels: { log: false, search: false, help: false, lesson: false, present: false },
     askBeforeRun: prefs.askBeforeRun ?? true,
     autoAddress: prefs.autoAddress ?? true,
     fitRequest: 0,

@@ -8,7 +8,7 @@ import type { ReactElement } from 'react';
 export type IconName =
   | 'namespace' | 'bridge' | 'router' | 'internet' | 'host'
   | 'undo' | 'fit' | 'search' | 'open' | 'download' | 'image' | 'script' | 'sun' | 'moon'
-  | 'trash' | 'plus' | 'close' | 'play' | 'log' | 'keyboard' | 'check' | 'cross' | 'alert'
+  | 'trash' | 'plus' | 'close' | 'play' | 'log' | 'keyboard' | 'check' | 'cross' | 'alert' | 'present'
   | 'restore' | 'maximise' | 'chevron-up' | 'chevron-down' | 'book' | 'terminal' | 'route' | 'pause' | 'freeze';
 
 const PATHS: Record<IconName, ReactElement> = {
@@ -39,6 +39,7 @@ const PATHS: Record<IconName, ReactElement> = {
   maximise: <><rect x="4" y="4" width="16" height="16" rx="2" /><path d="M4 9h16" /></>,
   'chevron-up': <><path d="M6 15l6-6 6 6" /></>,
   'chevron-down': <><path d="M6 9l6 6 6-6" /></>,
+  present: <><rect x="3" y="4" width="18" height="12" rx="1.5" /><path d="M12 16v4M8 20h8" /></>,
   book: <><path d="M5 4h10a4 4 0 014 4v12H9a4 4 0 01-4-4z" /><path d="M5 16a4 4 0 014-4h10" /></>,
   terminal: <><rect x="3" y="5" width="18" height="14" rx="2" /><path d="M7 10l3 2-3 2M12 15h5" /></>,
   route: <><circle cx="6" cy="18" r="2" /><circle cx="18" cy="6" r="2" /><path d="M8 18h7a3 3 0 000-6H9a3 3 0 010-6h7" /></>,
