@@ -43,6 +43,11 @@ test('a resized window and an opened dock re-fit the lab: every node stays in vi
 
   await page.setViewportSize({ width: 1600, height: 900 });
   await expect.poll(() => everyNodeInView(page)).toEqual({ ok: true, detail: '' });
+  // The page is exactly the window: nothing to scroll, with the dock open or closed.
+  const overflow = () => page.evaluate(() => ({ x: document.documentElement.scrollWidth - window.innerWidth, y: document.documentElement.scrollHeight - window.innerHeight }));
+  expect(await overflow()).toEqual({ x: 0, y: 0 });
+  await page.getByRole('button', { name: 'Close dock' }).click();
+  expect(await overflow()).toEqual({ x: 0, y: 0 });
 });
 
 test('the SVG picture is vector shapes for every node, with every firewall rule written out', async ({ page, server, lab, applyLab }, info) => {
