@@ -19,12 +19,13 @@ if (unknown.length > 0) {
 }
 
 /**
- * Longest one test file may run before node's runner cancels it (and counts it failed):
- * the slowest file here (the kernel tests of a 100-namespace lab) takes about 40 s on
- * 2 cores while other engineers' tests run; a hung test then costs minutes, not hours.
+ * Longest one test may run before node's runner cancels it (and counts it failed; node's
+ * --test-timeout is per test): the slowest here (the kernel tests of a 100-namespace lab)
+ * take about 40 s on 2 cores while other engineers' tests run; a hung test then costs
+ * minutes, not hours.
  */
 const UNIT_TIMEOUT_MS = 180_000;
-/** The reliability probes are larger: 30 kills of a 60-namespace apply take 2-3 minutes here, more while other suites load the 2 cores. */
+/** The reliability probes are larger (per test): 30 kills of a 60-namespace apply take 2-3 minutes here, more while other suites load the 2 cores. */
 const RELIABILITY_TIMEOUT_MS = 420_000;
 
 /** Files under dir whose name ends in .test.ts, skipping node_modules. */

@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +33,11 @@ describe('nslab command line', () => {
       assert.match(r.err, /^nslab: Unknown option '--dryrun'.*nslab apply --help/);
       assert.equal(r.err.trim().split('\n').length, 1, 'one line');
       assert.ok(!existsSync(`/run/netns/${netnsName(lab, 'a')}`), 'nothing was created');
-      for (const args of [['list', '--all'], ['destroy', lab, '--force'], ['show'], ['apply', file, 'extra'], ['serve', '--prot', '1'], ['exec', lab, 'a', 'ip', 'a']]) {
+      for (const args of [
+        ['list', '--all'], ['destroy', lab, '--force'], ['show'], ['apply', file, 'extra'], ['serve', '--prot', '1'], ['exec', lab, 'a', 'ip', 'a'],
+        ['trace', lab, 'a', '10.0.0.1', '--tpc', '80'], ['trace', lab, 'a'], ['trace', lab, 'a', '10.0.0.1', 'extra'], ['trace', lab, 'a', '10.0.0.1', '--tcp'],
+        ['lesson', 'list', '--bogus'], ['lesson', 'start', 'veth-pair', '--lab'], ['lesson', 'check', lab, 'extra'], ['lesson', 'solve', lab, '--stpe', '1'], ['lesson', 'nonsense'],
+      ]) {
         const refused = nslab(args);
         assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.err}`);
       }
@@ -42,10 +48,15 @@ describe('nslab command line', () => {
   });
 
   it('every command has --help, which runs nothing', () => {
-    for (const command of ['apply', 'show', 'export', 'exec', 'destroy', 'list', 'serve']) {
+    for (const command of ['apply', 'show', 'export', 'exec', 'trace', 'destroy', 'list', 'serve']) {
       const r = nslab([command, '--help']);
       assert.equal(r.code, 0, `${command}: ${r.err}`);
       assert.match(r.out, new RegExp(`^usage: nslab ${command}`), command);
+    }
+    for (const args of [['lesson', '--help'], ['lesson', 'list', '--help'], ['lesson', 'start', '--help'], ['lesson', 'check', '-h']]) {
+      const r = nslab(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.out, /lesson start ID/, args.join(' '));
     }
   });
 
@@ -57,5 +68,26 @@ describe('nslab command line', () => {
     const code = await new Promise<number | null>((ok) => child.on('close', ok));
     assert.doesNotMatch(err, /EPIPE|at .*\(/, err);
     assert.equal(code, 0);
+  });
+
+  it('a server that cannot start (its port taken, its default lab broken) exits 1 with one sentence', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = String((blocker.address() as AddressInfo).port);
+    const dir = mkdtempSync(join(tmpdir(), 'hd-cli-'));
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'name: hd-broken\nnodes:\n  a: { interfaces: { eth0: { addresses: [10.0.0.300/24] } } }\n');
+    try {
+      const busy = nslab(['serve', '--port', port, '--no-default-lab', '--token', 'a-long-random-test-token-0123456789']);
+      assert.equal(busy.code, 1, busy.err);
+      assert.match(busy.err, new RegExp(`port ${port}`), busy.err);
+      const lab = nslab(['serve', '--port', '0', '--default-lab', broken, '--token', 'a-long-random-test-token-0123456789']);
+      assert.equal(lab.code, 1, lab.err);
+      assert.match(lab.err, /broken\.yaml|10\.0\.0\.300/, lab.err);
+      assert.ok(!existsSync(`/run/netns/${netnsName('hd-broken', 'a')}`), 'nothing was created');
+    } finally {
+      blocker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The nslab command line: apply, show, export, exec, destroy, list, serve.
+ * The nslab command line: apply, show, export, exec, trace, destroy, list, docker, lesson, serve.
  * Exit status 0 on success; non-zero with a one-line reason on error.
  */
 import { readFile } from 'node:fs/promises';
@@ -46,6 +46,7 @@ const HELP: Record<string, string> = {
   show: 'usage: nslab show LAB [--json]\n  the lab as the kernel has it, with each node\'s netns name',
   export: 'usage: nslab export LAB [--script]\n  the lab as a topology file, or as a bash script of ip/iptables commands',
   exec: 'usage: nslab exec LAB NODE -- CMD [ARGS...]\n  run a command inside a node\'s namespace (everything after -- is the command)',
+  trace: 'usage: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]\n  follow one packet (an echo, a TCP connection attempt, a UDP datagram) hop by hop, with NAT rewrites\n  and the rules that decided; exit 0 when it got there',
   destroy: 'usage: nslab destroy LAB\n  remove every namespace the lab owns, and nothing else',
   list: 'usage: nslab list\n  the labs on this machine',
   serve: 'usage: nslab serve [--port N] [--host H] [--token T] [--no-default-lab | --default-lab FILE] [--max-terminals N] [--examples DIR]\n    [--tls-cert FILE --tls-key FILE] [--public-host NAME]... [--public-url URL] [--classroom]\n  the web app and API (see README.md)',
@@ -58,6 +59,7 @@ const OPTIONS: Record<string, Options> = {
   show: { json: { type: 'boolean' } },
   export: { script: { type: 'boolean' } },
   exec: {},
+  trace: { tcp: { type: 'string' }, udp: { type: 'string' }, json: { type: 'boolean' } },
   destroy: {},
   list: {},
   serve: {
@@ -68,7 +70,7 @@ const OPTIONS: Record<string, Options> = {
 };
 
 /** How many positionals each command takes (min, max). */
-const POSITIONALS: Record<string, [number, number]> = { apply: [1, 1], show: [1, 1], export: [1, 1], exec: [2, 2], destroy: [1, 1], list: [0, 0], serve: [0, 0] };
+const POSITIONALS: Record<string, [number, number]> = { apply: [1, 1], show: [1, 1], export: [1, 1], exec: [2, 2], trace: [3, 3], destroy: [1, 1], list: [0, 0], serve: [0, 0] };
 
 /**
  * Parses a command's arguments strictly: an unknown flag, a missing value or a stray word is an
@@ -181,29 +183,19 @@ async function cmdExec(args: string[]): Promise<number> {
   });
 }
 
-async function cmdTrace(args: string[]): Promise<number> {
+async function cmdTrace(args: string[], values: Record<string, unknown>): Promise<number> {
   const lab = labArg(args);
-  const json = args.includes('--json');
-  let proto: 'icmp' | 'tcp' | 'udp' = 'icmp';
-  let port: number | undefined;
-  const words: string[] = [];
-  for (let i = 1; i < args.length; i += 1) {
-    const a = args[i] as string;
-    if (a === '--json') continue;
-    if (a === '--tcp' || a === '--udp') {
-      if (proto !== 'icmp') throw new UsageError('give one of --tcp PORT or --udp PORT, not both');
-      proto = a === '--tcp' ? 'tcp' : 'udp';
-      const text = args[i + 1] ?? '';
-      i += 1;
-      if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new UsageError(`${a} needs a port from 1 to 65535, not "${text}"`);
-      port = Number(text);
-      continue;
-    }
-    if (a.startsWith('-')) throw new UsageError(`unknown option ${a}: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]`);
-    words.push(a);
+  const [, from = '', dest = ''] = args;
+  const json = values['json'] === true;
+  const tcp = values['tcp'] as string | undefined;
+  const udp = values['udp'] as string | undefined;
+  if (tcp !== undefined && udp !== undefined) throw new UsageError('give one of --tcp PORT or --udp PORT, not both');
+  const proto: 'icmp' | 'tcp' | 'udp' = tcp !== undefined ? 'tcp' : udp !== undefined ? 'udp' : 'icmp';
+  const portText = tcp ?? udp;
+  if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)) {
+    throw new UsageError(`--${proto} needs a port from 1 to 65535, not "${portText}"`);
   }
-  const [from, dest] = words;
-  if (from === undefined || dest === undefined || words.length > 2) throw new UsageError('usage: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]');
+  const port = portText === undefined ? undefined : Number(portText);
   const observed = await requireLab(lab);
   const nodes = Object.keys(observed.topology.nodes);
   if (!nodes.includes(from)) throw new UsageError(`lab ${lab} has no node "${from}" (it has ${nodes.join(', ')})`);
@@ -253,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'show': return await cmdShow(args, values);
       case 'export': return await cmdExport(args, values);
       case 'exec': return await cmdExec(args);
-      case 'trace': return await cmdTrace(args);
+      case 'trace': return await cmdTrace(args, values);
       case 'destroy': return await cmdDestroy(args);
       case 'list': return await cmdList();
       case 'docker': {

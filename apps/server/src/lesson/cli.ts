@@ -5,6 +5,7 @@
  *   check --json  {"lesson", "steps": [{"id", "title", "passed", "checks": [{"id", "text", "passed", "hint"}]}]}
  *   check exits 0 when every check passed, 1 otherwise.
  */
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { LessonStatus } from '@nslab/model';
@@ -28,22 +29,33 @@ export const LESSON_USAGE = `  lesson list [--json]          the lessons
 /** A reason to stop, printed as one line by the CLI. */
 export class LessonUsageError extends Error {}
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new LessonUsageError(`${name} needs a value`);
-  return v;
-}
+/** Arguments a subcommand does not take (exit 2, before anything runs). */
+class LessonArgumentError extends Error {}
 
-function positional(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += 1) {
-    const a = args[i] as string;
-    if (a === '--lab' || a === '--step' || a === '--param') i += 1;
-    else if (!a.startsWith('--')) out.push(a);
+/** Each subcommand's options, for node:util parseArgs in strict mode, and how many words it takes. */
+const SUBCOMMANDS: Record<string, { options: NonNullable<Parameters<typeof parseArgs>[0]>['options']; words: [number, number] }> = {
+  list: { options: { json: { type: 'boolean' } }, words: [0, 0] },
+  start: { options: { lab: { type: 'string' }, param: { type: 'string', multiple: true }, vary: { type: 'boolean' } }, words: [1, 1] },
+  check: { options: { json: { type: 'boolean' } }, words: [1, 1] },
+  solve: { options: { step: { type: 'string' } }, words: [1, 1] },
+};
+
+/** A subcommand's arguments read strictly: an unknown flag, a missing value or a stray word stops it (exit 2) before anything runs. */
+function parseSub(sub: string, args: string[]): { values: Record<string, string | boolean | string[] | undefined>; words: string[] } | undefined {
+  const spec = SUBCOMMANDS[sub];
+  if (!spec) throw new LessonArgumentError(`usage:\n${LESSON_USAGE}`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    const text = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+    throw new LessonArgumentError(`${text.replace(/\. To specify a positional argument.*$/, '')} (nslab lesson --help lists what it takes)`);
   }
-  return out;
+  if (parsed.values.help) return undefined;
+  const [min, max] = spec.words;
+  if (parsed.positionals.length > max) throw new LessonArgumentError(`nslab lesson ${sub} does not take "${parsed.positionals[max]}" (nslab lesson --help lists what it takes)`);
+  if (parsed.positionals.length < min) throw new LessonArgumentError(`usage:\n${LESSON_USAGE}`);
+  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, words: parsed.positionals };
 }
 
 function labName(lab: string | undefined): string {
@@ -67,9 +79,26 @@ export function statusJson(status: LessonStatus): unknown {
 /** Runs `nslab lesson ARGS`; resolves with the exit status. */
 export async function lessonCommand(args: string[], dir: string = LESSONS_DIR): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    console.log(`usage:\n${LESSON_USAGE}`);
+    return sub === undefined ? 2 : 0;
+  }
+  let parsed;
+  try {
+    parsed = parseSub(sub, rest);
+  } catch (err) {
+    if (!(err instanceof LessonArgumentError)) throw err;
+    console.error(`nslab: ${err.message}`);
+    return 2;
+  }
+  if (!parsed) {
+    console.log(`usage:\n${LESSON_USAGE}`);
+    return 0;
+  }
+  const { values, words } = parsed;
   const catalog = new LessonCatalog(dir);
   const engine = new LessonEngine(catalog, new LabService(resolve(repo, 'examples')));
-  const json = rest.includes('--json');
+  const json = values['json'] === true;
   try {
     switch (sub) {
       case 'list': {
@@ -83,24 +112,22 @@ export async function lessonCommand(args: string[], dir: string = LESSONS_DIR): 
         return 0;
       }
       case 'start': {
-        const [id] = positional(rest);
+        const [id] = words;
         if (!id) throw new LessonUsageError('name a lesson: nslab lesson start ID (nslab lesson list shows them)');
-        const lab = labName(flag(rest, '--lab') ?? id);
+        const lab = labName((values['lab'] as string | undefined) ?? id);
         const params = new Map<string, string>();
-        rest.forEach((a, i) => {
-          if (a !== '--param') return;
-          const kv = rest[i + 1] ?? '';
+        for (const kv of (values['param'] as string[] | undefined) ?? []) {
           const eq = kv.indexOf('=');
           if (eq <= 0) throw new LessonUsageError(`--param takes NAME=VALUE, not "${kv}"`);
           params.set(kv.slice(0, eq), kv.slice(eq + 1));
-        });
-        const running = await engine.start(id, lab, { params, vary: rest.includes('--vary') });
-        const values = Object.entries(running.record.params).map(([k, v]) => `${k}=${v}`).join(' ');
-        console.log(`lesson ${id} started in lab ${lab}${values ? ` (${values})` : ''}: ${running.lesson.steps.length} steps; nslab lesson check ${lab}`);
+        }
+        const running = await engine.start(id, lab, { params, vary: values['vary'] === true });
+        const chosen = Object.entries(running.record.params).map(([k, v]) => `${k}=${v}`).join(' ');
+        console.log(`lesson ${id} started in lab ${lab}${chosen ? ` (${chosen})` : ''}: ${running.lesson.steps.length} steps; nslab lesson check ${lab}`);
         return 0;
       }
       case 'check': {
-        const lab = labName(positional(rest)[0]);
+        const lab = labName(words[0]);
         const status = await engine.check(lab);
         if (json) console.log(JSON.stringify(statusJson(status)));
         else {
@@ -115,8 +142,8 @@ export async function lessonCommand(args: string[], dir: string = LESSONS_DIR): 
         return status.passed ? 0 : 1;
       }
       case 'solve': {
-        const lab = labName(positional(rest)[0]);
-        const stepText = flag(rest, '--step');
+        const lab = labName(words[0]);
+        const stepText = values['step'] as string | undefined;
         const step = stepText === undefined ? undefined : Number(stepText);
         if (step !== undefined && (!Number.isInteger(step) || step < 1)) throw new LessonUsageError('--step takes a step number, 1 for the first');
         const done = await engine.solve(lab, step);

@@ -301,7 +301,7 @@ export class Hub {
       case 'lesson-start': {
         await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary: message.vary ?? false, ...hooks });
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
-        void this.feed.refreshLabs();
+        this.feed.refreshLabs().catch((err: unknown) => console.error(`nslab: listing labs after starting a lesson in ${message.lab} failed: ${err instanceof Error ? err.message : String(err)}`));
         await lessons.live.started(message.lab);
         return;
       }
