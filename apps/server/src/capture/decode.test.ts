@@ -53,7 +53,11 @@ before(async () => {
     lab.exec('a', 'curl', '-s', '--max-time', '5', 'http://10.0.0.2:8080/');
     lab.exec('a', process.execPath, '-e', UDP_SEND);
     lab.exec('a', 'ping', '-c', '1', '-W', '2', '172.16.0.2');
-    await new Promise((r) => setTimeout(r, 200));
+    // The last echo's reply reaches the listener a moment after ping has it: wait for it, not for a fixed time.
+    const deadline = Date.now() + 10_000;
+    while (!events.some((e) => e.summary.includes('172.16.0.2 > ') && /echo reply/i.test(e.summary)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   } finally {
     await capture.stop();
   }

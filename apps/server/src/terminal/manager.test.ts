@@ -176,8 +176,11 @@ describe('terminal manager (kernel)', { concurrency: false }, () => {
       await first.expect(new RegExp(`${prompt}$`));
       await run(first, prompt, 'echo first-$$');
       first.type('sleep 0.4; echo printed-while-away-$$\r');
+      // The sleep starts with the socket attached and ends after it is gone: what it prints is printed while away.
+      const children = () => { try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim(); } catch { return ''; } };
+      await waitFor(() => children() !== '', 3_000, 'the sleep to start');
       await first.close();
-      await new Promise((r) => setTimeout(r, 800));
+      await waitFor(() => children() === '', 3_000, 'the sleep to end while no socket is attached');
       assert.ok(pidExists(pid), 'the shell runs on without a socket');
 
       const second = await connect(id);
