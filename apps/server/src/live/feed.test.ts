@@ -1,6 +1,6 @@
 // Kernel tests of the live feed's failure paths: a lab whose first read fails is not cached as
 // failed (the next watch reads it again), and a kernel event in that lab meanwhile does not crash
-// the server. A real two-namespace lab named hd-feed-<random>, destroyed in `finally`. Needs root.
+// the server; a round that fails later still releases the refreshes waiting for it. A real two-namespace lab named hd-feed-<random>, destroyed in `finally`. Needs root.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -69,6 +69,29 @@ describe('live feed failures', () => {
       const patched = rec.next(lab, (c) => c.path[0] === 'nodes' && c.path[1] === 'ns2');
       execFileSync('ip', ['-n', netnsName(lab, 'ns2'), 'addr', 'add', '10.99.0.2/32', 'dev', 'lo']);
       await patched;
+    } finally {
+      feed.stop();
+      await cleanup(lab);
+    }
+  });
+
+  it('a round that fails after it took its nodes (a listener that throws) releases whoever waited for it', async () => {
+    const lab = uniqueLab('hd-feed');
+    const logged: string[] = [];
+    const feed = new LabFeed({
+      patch() { throw new Error('the listener fails (test)'); },
+      labs() { /* not under test */ },
+    }, { log: (line) => logged.push(line) });
+    try {
+      await applyTopology(loadExample('veth-pair.yaml', lab));
+      await feed.start();
+      await feed.watch(lab);
+      // A shell's `ip netns add` waits like this for the feed to have read the node.
+      execFileSync('ip', ['-n', netnsName(lab, 'ns1'), 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error('the refresh never returned')), 15_000); });
+      await Promise.race([feed.refresh(lab, ['ns1']), hung]).finally(() => clearTimeout(timer));
+      assert.ok(logged.some((l) => /updating lab .* failed.*the listener fails/.test(l)), logged.join('\n'));
     } finally {
       feed.stop();
       await cleanup(lab);

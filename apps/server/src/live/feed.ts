@@ -304,66 +304,16 @@ export class LabFeed {
     try {
       for (const [lab, w] of this.watched) {
         if (w.dirty.size === 0) continue;
-        // A lab whose first read failed is no longer watched (see watch): nothing to patch.
-        if (!(await w.ready.then(() => true, () => false))) {
-          w.dirty.clear();
-          continue;
-        }
-        const nodes = [...w.dirty];
-        w.dirty.clear();
-        const round = (w.started += 1);
-        // One read for every dirty node; veth peers are looked for among the lab's other nodes first.
-        const candidates = [...w.readings.keys()].map((node) => netnsName(lab, node));
-        // Nodes whose reading was handed over are not read again (see Watched.given).
-        const given = new Map(nodes.flatMap((node) => {
-          const r = w.given.get(node);
-          w.given.delete(node);
-          return r ? [[node, r] as const] : [];
-        }));
-        const unread = nodes.filter((node) => !given.has(node));
-        const fresh = unread.length === 0 ? [] : await readNamespaces(unread.map((node) => netnsName(lab, node)), { candidates }).then(
-          (rs) => rs.map((r) => ({ r })),
-          () => unread.map(() => FAILED),
-        );
-        const reads = nodes.map((node) => {
-          const r = given.get(node);
-          return r ? { r } : fresh[unread.indexOf(node)];
-        });
-        if (this.watched.get(lab) !== w) {
+        try {
+          await this.flushLab(lab, w);
+        } catch (err) {
+          // Whatever failed in this lab's round (assembling it, diffing it, a listener): its waiters
+          // (a shell's `ip netns add`, an edit's confirming read) are released, never left hanging,
+          // and the next change of the lab reads it again.
+          this.log(`nslab: updating lab ${lab} failed, its next change reads it again: ${message(err)}`);
+          w.finished = w.started;
           this.settle(w, true);
-          continue;
         }
-        const retry: string[] = [];
-        nodes.forEach((node, i) => {
-          const read = reads[i];
-          // A read that failed (a timeout on a busy machine) is not a namespace that vanished:
-          // keep what was known and read it again soon, rather than remove the node from every client.
-          if (read === FAILED || read === undefined) {
-            const failures = (w.failures.get(node) ?? 0) + 1;
-            w.failures.set(node, failures);
-            if (failures <= READ_RETRIES) {
-              retry.push(node);
-              return;
-            }
-          }
-          w.failures.delete(node);
-          const r = read === FAILED ? undefined : read?.r;
-          if (r && r.owner?.lab === lab && r.owner.node === node) w.readings.set(node, r);
-          else w.readings.delete(node);
-        });
-        if (retry.length > 0) {
-          setTimeout(() => {
-            if (this.stopped || this.watched.get(lab) !== w) return;
-            for (const node of retry) w.dirty.add(node);
-            this.scheduleFlush();
-          }, READ_RETRY_MS).unref();
-        }
-        const next = assemble(lab, w.readings);
-        const changes = diffTopology(w.topology, next);
-        w.topology = next;
-        if (changes.length > 0) this.listener.patch(lab, changes);
-        w.finished = round;
-        this.settle(w);
       }
     } finally {
       this.flushing = false;
@@ -372,6 +322,70 @@ export class LabFeed {
         this.scheduleFlush();
       }
     }
+  }
+
+  /** One round of one lab: reads its dirty nodes, patches what changed, settles the refreshes that waited for it. */
+  private async flushLab(lab: string, w: Watched): Promise<void> {
+    // A lab whose first read failed is no longer watched (see watch): nothing to patch.
+    if (!(await w.ready.then(() => true, () => false))) {
+      w.dirty.clear();
+      return;
+    }
+    const nodes = [...w.dirty];
+    w.dirty.clear();
+    const round = (w.started += 1);
+    // One read for every dirty node; veth peers are looked for among the lab's other nodes first.
+    const candidates = [...w.readings.keys()].map((node) => netnsName(lab, node));
+    // Nodes whose reading was handed over are not read again (see Watched.given).
+    const given = new Map(nodes.flatMap((node) => {
+      const r = w.given.get(node);
+      w.given.delete(node);
+      return r ? [[node, r] as const] : [];
+    }));
+    const unread = nodes.filter((node) => !given.has(node));
+    const fresh = unread.length === 0 ? [] : await readNamespaces(unread.map((node) => netnsName(lab, node)), { candidates }).then(
+      (rs) => rs.map((r) => ({ r })),
+      () => unread.map(() => FAILED),
+    );
+    const reads = nodes.map((node) => {
+      const r = given.get(node);
+      return r ? { r } : fresh[unread.indexOf(node)];
+    });
+    if (this.watched.get(lab) !== w) {
+      this.settle(w, true);
+      return;
+    }
+    const retry: string[] = [];
+    nodes.forEach((node, i) => {
+      const read = reads[i];
+      // A read that failed (a timeout on a busy machine) is not a namespace that vanished:
+      // keep what was known and read it again soon, rather than remove the node from every client.
+      if (read === FAILED || read === undefined) {
+        const failures = (w.failures.get(node) ?? 0) + 1;
+        w.failures.set(node, failures);
+        if (failures <= READ_RETRIES) {
+          retry.push(node);
+          return;
+        }
+      }
+      w.failures.delete(node);
+      const r = read === FAILED ? undefined : read?.r;
+      if (r && r.owner?.lab === lab && r.owner.node === node) w.readings.set(node, r);
+      else w.readings.delete(node);
+    });
+    if (retry.length > 0) {
+      setTimeout(() => {
+        if (this.stopped || this.watched.get(lab) !== w) return;
+        for (const node of retry) w.dirty.add(node);
+        this.scheduleFlush();
+      }, READ_RETRY_MS).unref();
+    }
+    const next = assemble(lab, w.readings);
+    const changes = diffTopology(w.topology, next);
+    w.topology = next;
+    if (changes.length > 0) this.listener.patch(lab, changes);
+    w.finished = round;
+    this.settle(w);
   }
 
   /** Stops every monitor. */
