@@ -125,7 +125,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
   if (args.includes('--classroom')) config.classroom = true;
   const limitFlags = { memory: value('--trainee-memory'), pids: value('--trainee-pids'), cpu: value('--trainee-cpu') };
   const { limits, problems } = parseTraineeLimits(limitFlags);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  if (problems.length > 0) throw new Error(problems.join('; '));
   const given = Object.entries(limitFlags).filter(([, v]) => v !== undefined).map(([k]) => `--trainee-${k}`);
   if (given.length > 0 && !config.classroom) throw new Error(`${given.join(', ')} limit${given.length === 1 ? 's' : ''} classroom trainees' shells: add --classroom, or leave ${given.length === 1 ? 'it' : 'them'} out`);
   if (config.classroom) config.traineeLimits = limits;

@@ -17,7 +17,7 @@ import { parseServeArgs, startServer } from '../main';
 import type { Running } from '../main';
 import { TestClient, waitFor } from '../terminal/testkit';
 import type { Hierarchy } from './cgroups';
-import { CPU_PERIOD_US, DEFAULT_TRAINEE_LIMITS, detectLayout, limitFiles, parseTraineeLimits, planLayout, procsOf } from './cgroups';
+import { CPU_PERIOD_US, DEFAULT_TRAINEE_LIMITS, detectLayout, limitFiles, parseTraineeLimits, planLayout, procsOf, TraineeCgroups } from './cgroups';
 
 const MiB = 1024 * 1024;
 
@@ -67,6 +67,15 @@ describe('where trainee cgroups go (pure)', () => {
     assert.match(layout.kind === 'off' ? layout.reason : '', /does not give memory, pids, cpu to the server's cgroup's children, and no cgroup v1/);
   });
 
+  it('with no usable controllers the server serves on: one warning line, and trainee shells join nothing', () => {
+    const lines: string[] = [];
+    const cgroups = TraineeCgroups.start(DEFAULT_TRAINEE_LIMITS, (l) => lines.push(l), { kind: 'off', reason: 'there is no cgroup2 mount, and no cgroup v1 memory, pids or cpu hierarchy is mounted' });
+    assert.deepEqual(lines, ['nslab: warning: trainee limits are off (there is no cgroup2 mount, and no cgroup v1 memory, pids or cpu hierarchy is mounted): a trainee\'s shell can use all the machine\'s memory, processes and CPU']);
+    assert.equal(cgroups.on, false);
+    assert.deepEqual(cgroups.ensure('ana'), []);
+    assert.throws(() => cgroups.ensure('../x'), /trainee name/, 'a name that could leave nslab\'s directory is refused');
+  });
+
   it('the limit files: v1 memory (and memory+swap when accounted), pids.max, a CFS quota of 100 ms periods; v2 memory.max and cpu.max', () => {
     const v1: Hierarchy[] = [{ version: 1, dir: '/m', controllers: ['memory'] }, { version: 1, dir: '/c', controllers: ['pids', 'cpu'] }];
     assert.deepEqual(v1.flatMap((h) => limitFiles(h, DEFAULT_TRAINEE_LIMITS, (f) => f === 'memory.memsw.limit_in_bytes')), [
@@ -103,7 +112,7 @@ describe('serve flags for trainee limits', () => {
     assert.match(parseTraineeLimits({ memory: '64G' }, machine).problems[0] ?? '', /more than this machine has \(8 GiB\): give less, like 512M/);
     for (const cpu of ['0', '-1', 'half', '0.001']) assert.equal(parseTraineeLimits({ cpu }, machine).problems.length, 1, cpu);
     for (const pids of ['256.5', '1e3', '-5', '']) assert.equal(parseTraineeLimits({ pids }, machine).problems.length, 1, pids);
-    assert.throws(() => parseServeArgs(['--classroom', '--trainee-memory', 'lots', '--trainee-pids', 'x'], {}), /--trainee-memory "lots" is not a size[^]*\n--trainee-pids "x"/);
+    assert.throws(() => parseServeArgs(['--classroom', '--trainee-memory', 'lots', '--trainee-pids', 'x'], {}), /--trainee-memory "lots" is not a size: write a number with M or G \(MiB, GiB\), like 512M or 1G; --trainee-pids "x"/);
     assert.throws(() => parseServeArgs(['--trainee-memory', '1G'], {}), /^Error: --trainee-memory limits classroom trainees' shells: add --classroom, or leave it out$/);
   });
 });
