@@ -49,7 +49,7 @@ const HELP: Record<string, string> = {
   trace: 'usage: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]\n  follow one packet (an echo, a TCP connection attempt, a UDP datagram) hop by hop, with NAT rewrites\n  and the rules that decided; exit 0 when it got there',
   destroy: 'usage: nslab destroy LAB\n  remove every namespace the lab owns, and nothing else',
   list: 'usage: nslab list\n  the labs on this machine',
-  serve: 'usage: nslab serve [--port N] [--host H] [--token T] [--no-default-lab | --default-lab FILE] [--max-terminals N] [--examples DIR]\n    [--tls-cert FILE --tls-key FILE] [--public-host NAME]... [--public-url URL] [--classroom]\n  the web app and API (see README.md)',
+  serve: 'usage: nslab serve [--port N] [--host H] [--token T] [--no-default-lab | --default-lab FILE] [--max-terminals N] [--examples DIR]\n    [--tls-cert FILE --tls-key FILE] [--public-host NAME]... [--public-url URL]\n    [--classroom [--trainee-memory SIZE] [--trainee-pids N] [--trainee-cpu CORES]]\n  the web app and API (see README.md); with --classroom each trainee\'s shells together may use\n  SIZE of memory (default 512M), N processes (default 256) and CORES of CPU (default 0.5)',
 };
 
 /** Options of each command, for node:util parseArgs in strict mode. */
@@ -66,6 +66,7 @@ const OPTIONS: Record<string, Options> = {
     port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, 'no-default-lab': { type: 'boolean' },
     'default-lab': { type: 'string' }, 'max-terminals': { type: 'string' }, examples: { type: 'string' },
     'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'public-host': { type: 'string', multiple: true }, 'public-url': { type: 'string' }, classroom: { type: 'boolean' },
+    'trainee-memory': { type: 'string' }, 'trainee-pids': { type: 'string' }, 'trainee-cpu': { type: 'string' },
   },
 };
 

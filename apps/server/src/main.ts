@@ -30,6 +30,8 @@ import { LESSONS_DIR } from './lesson/cli';
 import { LessonEngine } from './lesson/engine';
 import { LessonLive } from './lesson/live';
 import { Classroom } from './classroom/classroom';
+import type { TraineeLimits } from './classroom/cgroups';
+import { DEFAULT_TRAINEE_LIMITS, parseTraineeLimits, TraineeCgroups } from './classroom/cgroups';
 import type { Principal } from './classroom/scope';
 import { INSTRUCTOR, ownLab } from './classroom/scope';
 
@@ -54,6 +56,8 @@ export interface ServeConfig {
   publicUrl?: string;
   /** Classroom mode: the token is the instructor's, who makes trainees with tokens of their own. */
   classroom?: boolean;
+  /** Classroom mode: what each trainee's shells may use together (cgroups); default 512 MiB, 256 processes, half a core. */
+  traineeLimits?: TraineeLimits;
 }
 
 /** The port nslab listens on unless told otherwise. */
@@ -62,7 +66,8 @@ export const DEFAULT_PORT = 7300;
 /**
  * Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE,
  * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable),
- * --public-url URL (its host joins the public hosts), --classroom.
+ * --public-url URL (its host joins the public hosts), --classroom, and with it --trainee-memory SIZE,
+ * --trainee-pids N, --trainee-cpu CORES.
  */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
   const value = (flag: string) => {
@@ -118,6 +123,12 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
   }
   if (publicHosts.length > 0) config.publicHosts = publicHosts;
   if (args.includes('--classroom')) config.classroom = true;
+  const limitFlags = { memory: value('--trainee-memory'), pids: value('--trainee-pids'), cpu: value('--trainee-cpu') };
+  const { limits, problems } = parseTraineeLimits(limitFlags);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  const given = Object.entries(limitFlags).filter(([, v]) => v !== undefined).map(([k]) => `--trainee-${k}`);
+  if (given.length > 0 && !config.classroom) throw new Error(`${given.join(', ')} limit${given.length === 1 ? 's' : ''} classroom trainees' shells: add --classroom, or leave ${given.length === 1 ? 'it' : 'them'} out`);
+  if (config.classroom) config.traineeLimits = limits;
   if (!args.includes('--no-default-lab')) config.defaultLab = value('--default-lab') ?? 'bridge.yaml';
   return config;
 }
@@ -194,8 +205,10 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     (lab) => feed.current(lab),
     (lab, nodes, readings) => feed.refresh(lab, nodes, readings),
   );
+  // Each trainee's shells share a cgroup with memory, process and CPU limits (or a warning says they are off).
+  const cgroups = config.classroom ? TraineeCgroups.start(config.traineeLimits ?? DEFAULT_TRAINEE_LIMITS, log) : undefined;
   const classroom = config.classroom
-    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab))
+    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab), undefined, cgroups)
     : undefined;
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
@@ -253,6 +266,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     unwatchMeta();
     feed.stop();
     await Promise.all([terminals.closeAll(), packets.stop(), conntrack.stop()]);
+    // After the shells ended: a cgroup with processes in it cannot be removed.
+    await cgroups?.removeAll(log);
     wss.close();
     termWss.close();
     http.closeAllConnections();

@@ -2,11 +2,13 @@
  * Classroom mode (`nslab serve --classroom`): the roster of trainees and what each may hold.
  * A trainee's labs, namespaces and terminals are counted from the kernel's lab list and the
  * terminal manager, not from a tally of their requests, so a lab made or a namespace added in
- * a shell counts the same as one made on the canvas.
+ * a shell counts the same as one made on the canvas. A trainee's shells run in the trainee's
+ * cgroups (cgroups.ts): memory, processes and CPU are limited per trainee, not per request.
  */
 import type { Topology } from '@nslab/model';
 import type { LabSummary } from '../kernel/observe';
 import { LabError } from '../labs';
+import type { TraineeCgroups } from './cgroups';
 import { Roster } from './roster';
 import type { Principal } from './scope';
 import { ownLab } from './scope';
@@ -32,7 +34,19 @@ export class Classroom {
     private readonly labs: () => LabSummary[],
     private readonly terminalLabs: () => string[],
     readonly quotas: Quotas = DEFAULT_QUOTAS,
+    /** The trainees' resource limits; none: shells are not limited (outside Linux tests, or limits off). */
+    readonly cgroups?: TraineeCgroups,
   ) {}
+
+  /**
+   * The cgroup.procs files a new shell of `principal` joins before it runs: the trainee's own
+   * cgroups, made with their limits if need be; none for the instructor, whose shells are not
+   * limited, or when limits are off. Throws CgroupError when a trainee's limits cannot be set up.
+   */
+  shellCgroups(principal: Principal): string[] {
+    if (principal.kind !== 'trainee' || !this.cgroups) return [];
+    return this.cgroups.ensure(principal.name);
+  }
 
   /** The trainee who owns a kernel lab, if any. */
   ownerOf(kernel: string): Principal | undefined {

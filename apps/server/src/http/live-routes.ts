@@ -10,6 +10,7 @@ import type { TerminalManager } from '../terminal/index';
 import { TerminalError } from '../terminal/index';
 import type { Classroom } from '../classroom/classroom';
 import { QuotaError } from '../classroom/classroom';
+import { CgroupError } from '../classroom/cgroups';
 import { kernelLab, ownLab, principalOf } from '../classroom/scope';
 import { LabError } from '../labs';
 
@@ -57,15 +58,19 @@ export function mountLiveRoutes(app: express.Express, terminals: TerminalManager
       const body = (req.body ?? {}) as { node?: unknown; cols?: unknown; rows?: unknown };
       const node = typeof body.node === 'string' ? body.node : '';
       if (lab === undefined || !checkName(node, 'node', res)) return;
-      classroom?.admitTerminal(principalOf(res.locals));
+      const principal = principalOf(res.locals);
+      classroom?.admitTerminal(principal);
+      // A trainee's shell joins the trainee's cgroups before it runs; the instructor's has no limits.
+      const cgroupProcs = classroom?.shellCgroups(principal) ?? [];
       const size = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
       const cols = size(body.cols);
       const rows = size(body.rows);
-      const opened = await terminals.open({ lab, node, ...(cols ? { cols } : {}), ...(rows ? { rows } : {}) });
+      const opened = await terminals.open({ lab, node, ...(cols ? { cols } : {}), ...(rows ? { rows } : {}), ...(cgroupProcs.length > 0 ? { cgroupProcs } : {}) });
       res.status(201).json(opened);
     } catch (err) {
       if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });
       else if (err instanceof QuotaError) res.status(429).json({ error: err.message, code: 'limit' });
+      else if (err instanceof CgroupError) res.status(500).json({ error: `${err.message}: the terminal was not opened, tell the instructor`, code: 'spawn' });
       else next(err);
     }
   });

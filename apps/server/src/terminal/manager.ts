@@ -6,7 +6,7 @@
  *
  * Wiring (apps/server/src/main.ts):
  *   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
- *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows })
+ *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows, cgroupProcs })  (a trainee's cgroups)
  *   upgrade /ws/term/:id (after token and Origin checks; WebSocketServer maxPayload: MAX_CLIENT_FRAME_BYTES)
  *                                                     ->  terminals.attach(id, ws)
  *   GET /api/labs/:lab/terminals                      ->  terminals.list(lab)
@@ -93,6 +93,11 @@ export interface OpenRequest {
   hostFallback?: string;
   cols?: number;
   rows?: number;
+  /**
+   * cgroup.procs files the shell joins before it runs (a classroom trainee's limits,
+   * classroom/cgroups.ts); everything the shell starts inherits them. None: no limits.
+   */
+  cgroupProcs?: readonly string[];
 }
 
 /** A terminal as listed to the UI. */
@@ -284,7 +289,7 @@ export class TerminalManager {
     this.startWatch();
 
     const { cols, rows } = clampTerminalSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
-    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath());
+    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath(), request.cgroupProcs);
     const control = await this.controlFor(lab);
     let pty;
     try {

@@ -7,9 +7,11 @@
  * lab's nodes under their topology names, then `ip netns exec` moves it into the node's network
  * namespace and remounts /sys for it, exactly as a tutorial's `ip netns exec ns1 bash` would.
  * Neither nsenter (no --pid, no --fork) nor `ip netns exec` (outside batch mode) forks, so the
- * pid node-pty reports is the shell's own `$$`.
+ * pid node-pty reports is the shell's own `$$`. A classroom trainee's shell is started by
+ * libexec/join-cgroup first, which joins the trainee's cgroups and execs the same argv (same pid).
  */
 import { fileURLToPath } from 'node:url';
+import { JOIN_CGROUP } from '../classroom/cgroups';
 
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
@@ -45,12 +47,15 @@ trap 'sleep 0.05' EXIT
 alias ls='ls --color=auto' grep='grep --color=auto'
 `;
 
-/** The program and argv of a lab shell (never a shell string). */
-export function shellCommand(mountNamespace: string, node: string, rcPath: string): { file: string; args: string[] } {
-  return {
-    file: 'nsenter',
-    args: [`--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', 'ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath],
-  };
+/**
+ * The program and argv of a lab shell (never a shell string). With `cgroupProcs` (a classroom
+ * trainee's cgroup.procs files, classroom/cgroups.ts) the shell first joins those cgroups, so it
+ * and all it starts are limited before it runs anything.
+ */
+export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = []): { file: string; args: string[] } {
+  const shell = ['nsenter', `--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', 'ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath];
+  if (cgroupProcs.length > 0) return { file: JOIN_CGROUP, args: [...cgroupProcs, '--', ...shell] };
+  return { file: shell[0] as string, args: shell.slice(1) };
 }
 
 /**
