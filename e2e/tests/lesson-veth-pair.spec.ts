@@ -23,13 +23,13 @@ test('veth-pair started from the page turns every check green as the tutorial is
   await openApp(page, server, lab);
   const panel = await startLesson(page, 'A veth pair between two namespaces', 'veth-pair');
 
-  // A fresh start lab: the namespaces exist, nothing else does.
+  // A fresh start lab: the host alone; the namespaces are the learner's to make.
   const check = (id: string) => panel.locator(`[data-check="${id}"]`);
-  await expect(check('ns1-exists')).toHaveAttribute('data-state', 'pass', { timeout: 15_000 });
+  await expect(check('ns1-exists')).toHaveAttribute('data-state', 'fail', { timeout: 15_000 });
   await expect(check('veth0-in-ns1')).toHaveAttribute('data-state', 'fail');
   await expect(check('veth0-in-ns1').locator('.lesson-hint')).toBeVisible();
-  // Step text is Markdown: `ip netns add` is code, not backquotes.
-  await expect(panel.locator('[data-step="namespaces"] .lesson-text code').first()).toHaveText('ip netns add');
+  // Step text is Markdown: `veth0` is code, not backquotes.
+  await expect(panel.locator('[data-step="veth"] .lesson-text code').first()).toHaveText('veth0');
 
   await page.getByRole('tab', { name: 'Terminals' }).click();
   await expect(page.getByLabel('Terminal node')).toHaveValue('host');
@@ -38,6 +38,10 @@ test('veth-pair started from the page turns every check green as the tutorial is
   await expect(pane).toHaveAttribute('data-status', 'live', { timeout: 15_000 });
 
   await typeIn(page, pane, TUTORIAL[0] ?? '');
+  // `ip netns add` in the lab's host terminal makes lab nodes: drawn, and the first step's checks green.
+  await expect(check('ns1-exists')).toHaveAttribute('data-state', 'pass', { timeout: 15_000 });
+  await expect(check('ns2-exists')).toHaveAttribute('data-state', 'pass');
+  await expect(page.locator('.react-flow__node[data-id="ns2"]')).toBeVisible();
   await typeIn(page, pane, TUTORIAL[1] ?? '');
   await expect(check('veth0-in-ns1')).toHaveAttribute('data-state', 'pass', { timeout: 15_000 });
   await expect(check('veth1-in-ns2')).toHaveAttribute('data-state', 'pass');

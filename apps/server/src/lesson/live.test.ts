@@ -52,6 +52,11 @@ test('a check turns red and green on the socket as the kernel changes, and Show 
   assert.equal(lesson.lesson?.id, 'veth-pair');
   await next(statusWith('veth0-in-ns1', false));
 
+  // Step 1 makes the two namespaces (the lesson starts with the host alone).
+  send({ type: 'lesson-solve', id: 'solve0', lab, step: 0 });
+  await next(isResult('solve0'));
+  await next(statusWith('ns2-exists', true));
+
   // "Show me" for step 2: its plan, then the change, then the check turns green.
   send({ type: 'lesson-solve', id: 'd', lab, step: 1, dryRun: true });
   const plan = await next((m): m is Extract<ServerMessage, { type: 'plan' }> => m.type === 'plan' && m.id === 'd');
