@@ -25,11 +25,14 @@ import { TopBar } from './TopBar';
 import { ViewSwitch } from './ViewSwitch';
 import { useDock } from './store';
 import { LessonPanel } from '../lessons/LessonPanel';
+import { useLiveView } from '../liveview/store';
 
 /** The whole app. */
 export function App() {
   const theme = useView((s) => s.theme);
   const labView = useDock((s) => s.view);
+  // A live view shows the lab and offers nothing that changes it.
+  const viewer = useLiveView((s) => s.viewer !== undefined);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     document.documentElement.style.colorScheme = theme;
@@ -37,26 +40,26 @@ export function App() {
   useShortcuts();
   return (
     <ReactFlowProvider>
-      <div className="app">
+      <div className={`app${viewer ? ' read-only' : ''}`}>
         <TopBar />
-        <Palette />
+        {viewer ? null : <Palette />}
         <main className="stage">
           <Canvas />
           <CanvasOverlay />
           {labView === 'containers' ? <ContainerView /> : null}
           <ViewSwitch />
-          <EmptyState />
+          {viewer ? null : <EmptyState />}
           <SearchBox />
           <ProblemBanner />
-          <PlanDialog />
+          {viewer ? null : <PlanDialog />}
         </main>
         <Inspector />
         <LessonPanel />
         <Dock />
       </div>
-      <NodeMenu />
+      {viewer ? null : <NodeMenu />}
       <ShortcutsHelp />
-      <FileDrop />
+      {viewer ? null : <FileDrop />}
     </ReactFlowProvider>
   );
 }
