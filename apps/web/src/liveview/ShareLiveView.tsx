@@ -80,7 +80,7 @@ export function ShareLiveView() {
           ) : null}
           {problem ? <p className="field-problem" role="alert">{problem}</p> : null}
           {links.length > 0 ? (
-            <ul className="share-links" aria-label="Live view links">
+            <ul className="share-links" aria-label="Open links of this lab">
               {links.map((l) => (
                 <li key={l.id}>
                   <span className="small muted">ends {new Date(l.expires).toLocaleString()}</span>

@@ -8,11 +8,12 @@ import { listedTerminals } from '@nslab/model';
 import { apiFetch } from '../server/credentials';
 import { useLab } from '../state/lab';
 import { useTerminals } from '../terminals/store';
+import { useDock } from '../shell/store';
 
 /** How often a viewer looks for shells opened or ended in its lab (2 s: a projector may lag that much behind a new tab). */
 const LIST_INTERVAL_MS = 2_000;
 
-/** While `on`, adds a tab for every running shell of the open lab that has none (and was not closed here). */
+/** While `on`, adds a tab for every running shell of the open lab that has none (and was not closed here), and opens the dock on it. */
 export function useMirroredTerminals(on: boolean): void {
   useEffect(() => {
     if (!on) return;
@@ -36,6 +37,8 @@ export function useMirroredTerminals(on: boolean): void {
           if (t.exit || dismissed.has(t.id) || known.has(t.id) || store.tabs.some((x) => x.id === t.id)) continue;
           known.add(t.id);
           store.add({ id: t.id, lab, node: t.node, status: 'connecting' });
+          // A projector shows a shell as soon as its owner opens one.
+          if (!useDock.getState().open) useDock.getState().show('terminals');
         }
       } catch {
         /* the connection status says when the server is gone */
