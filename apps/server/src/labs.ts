@@ -16,7 +16,7 @@ import { observeLab } from './kernel/observe';
 /** A failure a client should see: a code for machines and a sentence for people. */
 export class LabError extends Error {
   constructor(
-    readonly code: 'invalid' | 'not-found' | 'conflict' | 'kernel',
+    readonly code: 'invalid' | 'not-found' | 'conflict' | 'kernel' | 'read-only',
     message: string,
     readonly problems?: Problem[],
     readonly op?: PlannedOp,

@@ -34,6 +34,8 @@ import type { TraineeLimits } from './classroom/cgroups';
 import { DEFAULT_TRAINEE_LIMITS, parseTraineeLimits, TraineeCgroups } from './classroom/cgroups';
 import type { Principal } from './classroom/scope';
 import { INSTRUCTOR, ownLab } from './classroom/scope';
+import { ViewLinks } from './liveview/links';
+import { readOnlySentence } from './liveview/policy';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -216,6 +218,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack, classroom);
   const unwatchMeta = await watchMeta((lab) => hub?.metaChanged(lab));
 
+  // Live-view links, in memory: a restart ends them.
+  const views = new ViewLinks();
   const hostOptions = { publicHosts: config.publicHosts ?? [], tls: config.tls !== undefined };
   let hosts = new HostPolicy(config.port, config.host, hostOptions);
   const app = createApp({
@@ -223,6 +227,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     extend: (a) => mountLiveRoutes(a, terminals, packets, classroom),
     ...(classroom ? { classroom } : {}),
     publicUrl: () => publicUrl,
+    views,
   });
   let publicUrl = '';
   const http = tls ? createTlsServer(tls, app) : createServer(app);
@@ -241,19 +246,29 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
       if (!url) return refuse(400, 'Bad Request');
       if (!hosts.hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
       if (!hosts.originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
-      const principal: Principal | undefined = classroom
-        ? classroom.roster.principal(socketToken(req), config.token)
-        : tokenMatches(socketToken(req), config.token) ? INSTRUCTOR : undefined;
+      const token = socketToken(req);
+      const principal: Principal | undefined = (classroom
+        ? classroom.roster.principal(token, config.token)
+        : tokenMatches(token, config.token) ? INSTRUCTOR : undefined) ?? views.principal(token);
       if (!principal) return refuse(401, 'Unauthorized');
+      // A live view's sockets close when its link is revoked or ends.
+      const viewer = principal.kind === 'viewer' ? principal : undefined;
       const term = /^\/ws\/term\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
       if (term) {
-        // Another trainee's terminal is as unknown as one that never was.
+        // Another trainee's terminal (or, for a viewer, one of another lab) is as unknown as one that never was.
         const lab = terminals.get(term[1] as string)?.identity.lab;
         if (lab !== undefined && ownLab(principal, lab) === undefined) return refuse(404, 'Not Found');
-        return termWss.handleUpgrade(req, socket, head, (ws) => terminals.attach(term[1] as string, ws));
+        if (viewer && lab === undefined) return refuse(404, 'Not Found');
+        return termWss.handleUpgrade(req, socket, head, (ws) => {
+          if (viewer) views.track(viewer.id, ws);
+          terminals.attach(term[1] as string, ws, viewer ? { watchOnly: { readOnly: `${readOnlySentence(viewer.name)}: this terminal is shown, typing in it is not` } } : {});
+        });
       }
       if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-      wss.handleUpgrade(req, socket, head, (ws) => hub?.connect(ws, principal));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (viewer) views.track(viewer.id, ws);
+        hub?.connect(ws, principal);
+      });
     } catch (err) {
       // Whatever a stranger sends is refused, never thrown: the server goes on serving everyone else.
       log(`nslab: refused a malformed WebSocket upgrade: ${err instanceof Error ? err.message : String(err)}`);
@@ -262,6 +277,7 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   });
 
   const stopAll = async () => {
+    views.revokeAll();
     hub?.close();
     unwatchMeta();
     feed.stop();

@@ -21,6 +21,7 @@ import { labFromHash, openLab, resubscribe } from './server/session';
 import { useConnection } from './server/store';
 import { useLab } from './state/lab';
 import { installTraces } from './trace/trace';
+import { isViewer, loadSession, useLiveView } from './liveview/store';
 
 // The token leaves the address bar before anything else runs (see credentials.ts).
 takeTokenFromPage();
@@ -37,26 +38,36 @@ const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hos
 
 // The command log and undo history are kept per lab by the server.
 keepHistory();
-openLab(labFromHash(location.hash));
 window.addEventListener('hashchange', () => {
   const lab = labFromHash(location.hash);
-  if (lab) openLab(lab);
+  // A live view shows its one lab, whatever the address says.
+  if (lab && !isViewer()) openLab(lab);
 });
 
-client.start(wsUrl, {
-  message: dispatch,
-  ready() {
-    // With no lab in the address, open the first lab the server has, or a new one. The address is
-    // read again here: a hash set just now has its hashchange event still queued behind this message.
-    const labs = useLab.getState().labs;
-    if (!useLab.getState().lab) openLab(labFromHash(location.hash) ?? labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
-    else resubscribe();
-  },
-  down(reason, retryIn, refused) {
-    useConnection.getState().set(retryIn === undefined
-      ? { status: refused ? 'refused' : 'incompatible', detail: reason, retryAt: undefined }
-      : { status: 'reconnecting', detail: reason, retryAt: Date.now() + retryIn });
-  },
+// Who the token makes this page is asked first: a live view opens its lab and no other.
+void loadSession().then((viewer) => {
+  openLab(viewer ? viewer.lab : labFromHash(location.hash));
+  client.start(wsUrl, {
+    message: dispatch,
+    ready() {
+      const shown = useLiveView.getState().viewer;
+      if (shown) {
+        if (useLab.getState().lab !== shown.lab) openLab(shown.lab);
+        else resubscribe();
+        return;
+      }
+      // With no lab in the address, open the first lab the server has, or a new one. The address is
+      // read again here: a hash set just now has its hashchange event still queued behind this message.
+      const labs = useLab.getState().labs;
+      if (!useLab.getState().lab) openLab(labFromHash(location.hash) ?? labs[0]?.name ?? freshLabName(labs.map((l) => l.name)));
+      else resubscribe();
+    },
+    down(reason, retryIn, refused) {
+      useConnection.getState().set(retryIn === undefined
+        ? { status: refused ? 'refused' : 'incompatible', detail: refused && isViewer() ? 'this live-view link was revoked or has ended: ask for a new one' : reason, retryAt: undefined }
+        : { status: 'reconnecting', detail: reason, retryAt: Date.now() + retryIn });
+    },
+  });
 });
 
 const root = document.getElementById('root');

@@ -15,8 +15,15 @@ export const TRAINEE_SEPARATOR = '--';
 /** A kernel lab name's limit (NAME_PATTERN: 24 characters). */
 const LAB_NAME_MAX = 24;
 
-/** Who is asking: the instructor (or the one user of a server outside classroom mode), or a trainee. */
-export type Principal = { kind: 'instructor' } | { kind: 'trainee'; name: string };
+/**
+ * Who is asking: the instructor (or the one user of a server outside classroom mode), a trainee,
+ * or a viewer of a live-view link (liveview/links.ts), who sees one lab and changes nothing.
+ * A viewer's `lab` is the kernel's name; `name` is the name its maker knows the lab by.
+ */
+export type Principal =
+  | { kind: 'instructor' }
+  | { kind: 'trainee'; name: string }
+  | { kind: 'viewer'; id: string; lab: string; name: string };
 
 /** The one principal of a server outside classroom mode, and the instructor's in it. */
 export const INSTRUCTOR: Principal = { kind: 'instructor' };
@@ -33,6 +40,11 @@ export function kernelLab(principal: Principal, lab: string): string {
     if (problem) throw new LabError('invalid', problem, [{ path: 'lab', message: problem }]);
     return lab;
   }
+  // A viewer names one lab; every other is as unknown to it as a lab that never was.
+  if (principal.kind === 'viewer') {
+    if (lab === principal.name) return principal.lab;
+    throw new LabError('not-found', `there is no lab "${lab.slice(0, 40)}" in this live view: it shows ${principal.name} only`);
+  }
   const problem = nameProblem(lab, 'lab');
   const room = LAB_NAME_MAX - principal.name.length - TRAINEE_SEPARATOR.length;
   const tooLong = lab.length > room ? `lab name "${lab}" is ${lab.length} characters long: in this classroom use at most ${room}` : undefined;
@@ -44,13 +56,16 @@ export function kernelLab(principal: Principal, lab: string): string {
 /** The name a principal knows a kernel lab by, or undefined when the lab is not theirs. */
 export function ownLab(principal: Principal, kernel: string): string | undefined {
   if (principal.kind === 'instructor') return kernel;
+  if (principal.kind === 'viewer') return kernel === principal.lab ? principal.name : undefined;
   const prefix = `${principal.name}${TRAINEE_SEPARATOR}`;
   return kernel.startsWith(prefix) ? kernel.slice(prefix.length) : undefined;
 }
 
 /** A sentence from the kernel side said in the principal's names (its kernel lab names without the trainee's prefix). */
 export function ownText(principal: Principal, text: string): string {
-  return principal.kind === 'instructor' ? text : text.split(`${principal.name}${TRAINEE_SEPARATOR}`).join('');
+  if (principal.kind === 'instructor') return text;
+  if (principal.kind === 'viewer') return principal.lab === principal.name ? text : text.split(principal.lab).join(principal.name);
+  return text.split(`${principal.name}${TRAINEE_SEPARATOR}`).join('');
 }
 
 /**

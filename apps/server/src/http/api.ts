@@ -8,8 +8,8 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Topology } from '@nslab/model';
-import { exportScript, MAX_MESSAGE_BYTES, toYaml } from '@nslab/model';
+import type { SessionInfo, Topology, ViewLink } from '@nslab/model';
+import { exportScript, MAX_MESSAGE_BYTES, toYaml, viewLinkRequest } from '@nslab/model';
 import { historyProblem, type HistoryStore, type LabHistory } from '../history';
 import type { LabFeed } from '../live/feed';
 import { LabError, LabService } from '../labs';
@@ -19,6 +19,9 @@ import type { Classroom } from '../classroom/classroom';
 import { RosterError } from '../classroom/roster';
 import type { Principal } from '../classroom/scope';
 import { INSTRUCTOR, kernelLab, ownLab, ownText, principalOf } from '../classroom/scope';
+import type { ViewLinks, ViewRecord } from '../liveview/links';
+import { hoursProblem, ViewLinkError } from '../liveview/links';
+import { readOnlySentence, viewerMayRequest } from '../liveview/policy';
 
 /** What the HTTP app needs. */
 export interface ApiDeps {
@@ -36,6 +39,8 @@ export interface ApiDeps {
   classroom?: Classroom;
   /** The address the server is reached at (https://NAME:PORT), for trainees' join links. */
   publicUrl?: () => string;
+  /** Live-view links: tokens that show one lab and change nothing. */
+  views?: ViewLinks;
 }
 
 /** HTTP status of each refusal to add a trainee. */
@@ -44,11 +49,16 @@ const ROSTER_STATUS: Record<RosterError['code'], number> = { invalid: 400, confl
 /** The paths a signed URL may open: downloads only, never a change. */
 const SIGNABLE = /^\/api\/labs\/[a-z0-9-]{1,24}\/(?:pcap|export)$/;
 
-const STATUS: Record<LabError['code'], number> = { invalid: 400, 'not-found': 404, conflict: 409, kernel: 500 };
+const STATUS: Record<LabError['code'], number> = { invalid: 400, 'not-found': 404, conflict: 409, kernel: 500, 'read-only': 403 };
 
 /** The kernel's name of a lab the request's principal named (a LabError when the name is wrong). */
 function kernel(res: Response, lab: string): string {
   return kernelLab(principalOf(res.locals) as Principal, lab);
+}
+
+/** Whether `principal` may see and revoke a link: the instructor every one, a trainee those they made. */
+function madeBy(link: ViewRecord, principal: Principal): boolean {
+  return principal.kind === 'instructor' || (principal.kind === 'trainee' && link.maker.kind === 'trainee' && link.maker.name === principal.name);
 }
 
 /** Builds the express app. */
@@ -69,9 +79,17 @@ export function createApp(deps: ApiDeps): express.Express {
   // The API needs the token; a download link may carry a signature made with it instead (signed URLs).
   app.use('/api', (req, res, next) => {
     // In classroom mode a trainee's token gets in too, as that trainee (classroom/scope.ts).
-    const principal = deps.classroom ? deps.classroom.roster.principal(bearerToken(req), deps.token) : tokenMatches(bearerToken(req), deps.token) ? INSTRUCTOR : undefined;
+    // A live-view link's token gets in as a viewer of its one lab (liveview/links.ts).
+    const token = bearerToken(req);
+    const principal = (deps.classroom ? deps.classroom.roster.principal(token, deps.token) : tokenMatches(token, deps.token) ? INSTRUCTOR : undefined)
+      ?? deps.views?.principal(token);
     if (principal) {
       res.locals['principal'] = principal;
+      // A viewer reads what shows its lab; anything else is refused in a sentence (liveview/policy.ts).
+      if (principal.kind === 'viewer' && !viewerMayRequest(req.method, req.path)) {
+        res.status(403).json({ error: readOnlySentence(principal.name), code: 'read-only' });
+        return;
+      }
       return next();
     }
     if (req.method === 'GET' && SIGNABLE.test(`${req.baseUrl}${req.path}`) && signatureValid(deps.token, req)) return next();
@@ -91,7 +109,7 @@ export function createApp(deps: ApiDeps): express.Express {
     // A trainee's path is signed in the kernel's names: the signature then opens their lab and no other.
     const principal = principalOf(res.locals);
     const lab = pathname.split('/')[3] ?? '';
-    const signed = principal.kind === 'trainee' ? (path as string).replace(`/api/labs/${lab}/`, `/api/labs/${kernelLab(principal, lab)}/`) : path as string;
+    const signed = principal.kind === 'instructor' ? path as string : (path as string).replace(`/api/labs/${lab}/`, `/api/labs/${kernelLab(principal, lab)}/`);
     res.json({ url: signPath(deps.token, signed) });
   });
 
@@ -114,6 +132,50 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   app.get('/api/version', (_req, res) => { res.json({ server: deps.version }); });
+  // Who this token makes the page: a viewer's page shows its one lab, read-only.
+  app.get('/api/session', (_req, res) => {
+    const principal = principalOf(res.locals);
+    const session: SessionInfo = principal.kind === 'viewer'
+      ? { role: 'viewer', lab: principal.name, expires: deps.views?.get(principal.id)?.expires ?? 0 }
+      : principal.kind === 'trainee' ? { role: 'trainee', trainee: principal.name } : { role: 'instructor' };
+    res.json(session);
+  });
+
+  // Live-view links: the instructor makes one for any lab, a trainee for their own.
+  app.post('/api/labs/:lab/views', (req, res, next) => {
+    try {
+      const views = deps.views;
+      if (!views) { res.status(404).json({ error: 'this server makes no live-view links' }); return; }
+      const lab = kernel(res, req.params.lab);
+      if (!deps.feed.labs().some((l) => l.name === lab)) throw new LabError('not-found', `no lab named "${req.params.lab}": build it before sharing a live view of it`);
+      const parsed = viewLinkRequest.safeParse((req.body as unknown) ?? {});
+      if (!parsed.success) throw new LabError('invalid', 'send {} or {"hours": N}: the hours the link lasts (default 12, at most 72), and nothing else');
+      const problem = hoursProblem(parsed.data.hours);
+      if (problem) throw new LabError('invalid', problem);
+      const link = views.make(lab, req.params.lab, principalOf(res.locals), parsed.data.hours);
+      res.status(201).json(viewJson(link));
+    } catch (e) {
+      if (e instanceof ViewLinkError) res.status(e.code === 'full' ? 409 : 400).json({ error: e.message });
+      else next(e);
+    }
+  });
+  app.get('/api/labs/:lab/views', (req, res, next) => {
+    try {
+      const lab = kernel(res, req.params.lab);
+      res.json({ views: (deps.views?.list(lab) ?? []).filter((l) => madeBy(l, principalOf(res.locals))).map(viewJson) });
+    } catch (e) { next(e); }
+  });
+  app.delete('/api/labs/:lab/views/:id', (req, res, next) => {
+    try {
+      const lab = kernel(res, req.params.lab);
+      const link = deps.views?.get(req.params.id);
+      if (!link || link.lab !== lab || !madeBy(link, principalOf(res.locals))) throw new LabError('not-found', `lab ${req.params.lab} has no live-view link ${req.params.id.slice(0, 40)}`);
+      deps.views?.revoke(link.id);
+      res.status(204).end();
+    } catch (e) { next(e); }
+  });
+  /** A link as its maker sees it: the page address carries the token (`?view=`), read once and kept in the tab like `?token=`. */
+  const viewJson = (link: ViewRecord): ViewLink => ({ id: link.id, token: link.token, url: `${deps.publicUrl?.() ?? ''}/?view=${link.token}`, lab: link.name, expires: link.expires });
   app.get('/api/labs', (_req, res) => {
     const principal = principalOf(res.locals);
     res.json({ labs: deps.feed.labs().flatMap((l) => { const name = ownLab(principal, l.name); return name === undefined ? [] : [{ name, nodes: l.nodes.length }]; }) });

@@ -25,13 +25,14 @@ function checkName(value: string, what: 'lab' | 'node', res: Response): boolean 
   return !problem;
 }
 
-/** The kernel's name of the lab the request's principal named, or undefined with a 400 sent. */
+/** The kernel's name of the lab the request's principal named, or undefined with a 400 (or 404) sent. */
 function labOf(req: Request, res: Response): string | undefined {
   try {
     return kernelLab(principalOf(res.locals), param(req, 'lab'));
   } catch (err) {
     if (!(err instanceof LabError)) throw err;
-    res.status(400).json({ error: err.message });
+    // A lab not the principal's (a viewer's other lab) is 404; a wrong name 400.
+    res.status(err.code === 'not-found' ? 404 : 400).json({ error: err.message });
     return undefined;
   }
 }

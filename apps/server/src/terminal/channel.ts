@@ -45,6 +45,8 @@ export class SocketChannel implements TerminalSink {
     private readonly ws: TerminalSocket,
     private readonly hooks: ChannelHooks,
     private readonly budget?: OutputBudget,
+    /** A live view's socket: it only watches, and its refused input is answered with `readOnly`, a sentence that says why. */
+    private readonly watchOnly?: { readOnly: string },
   ) {
     this.helloTimer = setTimeout(() => this.fail(TerminalCloseCode.protocol, terminalMessages.helloExpected()), HELLO_TIMEOUT_MS);
     this.helloTimer.unref();
@@ -109,7 +111,8 @@ export class SocketChannel implements TerminalSink {
     this.terminal = undefined;
     if (terminal) {
       terminal.detach(this);
-      this.hooks.exitDelivered(terminal);
+      // A live view seeing the exit is not the learner seeing it: the record waits for them.
+      if (!this.watchOnly) this.hooks.exitDelivered(terminal);
     }
   }
 
@@ -153,7 +156,7 @@ export class SocketChannel implements TerminalSink {
     if (!terminal.owns(this) && frame.kind !== 'invalid') {
       if (frame.kind === 'input' && !this.toldReadOnly) {
         this.toldReadOnly = true;
-        this.notice(terminalMessages.readOnly());
+        this.notice(this.watchOnly?.readOnly ?? terminalMessages.readOnly());
       }
       return;
     }
@@ -185,7 +188,7 @@ export class SocketChannel implements TerminalSink {
     if (typeof resolved === 'string') return this.fail(TerminalCloseCode.notFound, resolved);
     this.terminal = resolved;
     this.state = 'open';
-    const { replay } = resolved.attach(this);
+    const { replay } = resolved.attach(this, { watchOnly: this.watchOnly !== undefined });
     const { id, lab, node } = resolved.identity;
     this.send({ type: 'ready', v: TERMINAL_PROTOCOL_VERSION, id, lab, node, cols: resolved.cols, rows: resolved.rows, replayBytes: replay.length });
     for (const frame of splitUtf8(replay, REPLAY_FRAME_BYTES)) this.output(frame);

@@ -180,9 +180,10 @@ export class TerminalManager {
    * Attaches a WebSocket (from `ws`, after the server's own auth and Origin checks) to terminal
    * `id`. The socket then speaks protocol.ts; an unknown id gets `error` and close 4404. A socket
    * attached while another owns the terminal is a read-only mirror, and owns it once the owner
-   * goes (terminal.ts). Never throws.
+   * goes (terminal.ts). With `watchOnly` (a live view) it only ever watches, and its input is
+   * answered with the sentence given. Never throws.
    */
-  attach(id: string, ws: TerminalSocket): void {
+  attach(id: string, ws: TerminalSocket, options: { watchOnly?: { readOnly: string } } = {}): void {
     const channel = new SocketChannel(ws, {
       resolve: () => {
         const terminal = this.terminals.get(id);
@@ -192,7 +193,7 @@ export class TerminalManager {
       },
       detached: (terminal) => this.startGrace(terminal),
       exitDelivered: (terminal) => this.forget(terminal),
-    }, this.budget);
+    }, this.budget, options.watchOnly);
     if (this.closed) channel.fail(TerminalCloseCode.serverStopping, terminalMessages.closed());
     else if (!this.terminals.has(id)) channel.fail(TerminalCloseCode.notFound, terminalMessages.notFound(id));
   }

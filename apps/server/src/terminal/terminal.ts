@@ -94,6 +94,8 @@ export class Terminal {
   private readonly decoder = new StringDecoder('utf8');
   private sink: TerminalSink | undefined;
   private readonly mirrors = new Set<TerminalSink>();
+  /** Sinks of live views (liveview/links.ts): read-only for as long as they are attached, never promoted. */
+  private readonly watchers = new Set<TerminalSink>();
   private readonly budget: OutputBudget | undefined;
   /** Given to the budget while paused by it (one function, so it waits once). */
   private readonly relieved = () => this.reconsider();
@@ -167,9 +169,14 @@ export class Terminal {
    * Attaches a sink and returns the replay the sink must send before any live output (the caller
    * sends it synchronously). With no owner it becomes the owner; otherwise a read-only mirror.
    */
-  attach(sink: TerminalSink): { replay: Buffer; owner: boolean } {
+  attach(sink: TerminalSink, options: { watchOnly?: boolean } = {}): { replay: Buffer; owner: boolean } {
     this.flushOutput(); // output read so far goes to the sinks and the replay, not after the replay
     const replay = this.replay.contents();
+    // A live view's sink watches for as long as it stays: it never owns, even with nobody else here.
+    if (options.watchOnly) {
+      this.watchers.add(sink);
+      return { replay, owner: false };
+    }
     if (this.sink !== undefined && this.sink !== sink) {
       this.mirrors.add(sink);
       return { replay, owner: false };
@@ -195,6 +202,7 @@ export class Terminal {
    * owner. True when nobody is attached any more (the grace period starts).
    */
   detach(sink: TerminalSink): boolean {
+    if (this.watchers.delete(sink)) return false;
     if (this.mirrors.delete(sink)) return false;
     if (this.sink !== sink) return false;
     // After the exit every sink is on its way out: nobody is promoted.
@@ -337,6 +345,7 @@ export class Terminal {
     this.replay.push(bytes);
     this.sink?.output(bytes);
     for (const mirror of this.mirrors) mirror.output(bytes);
+    for (const watcher of this.watchers) watcher.output(bytes);
   }
 
   private writeInput(): void {
@@ -362,7 +371,7 @@ export class Terminal {
     const exit: TerminalExit = { code: signalName ? null : exitCode, signal: signalName, reason: this.killReason ?? null };
     this.ended = exit;
     this.paused = false;
-    for (const sink of [this.sink, ...this.mirrors]) sink?.exit(exit);
+    for (const sink of [this.sink, ...this.mirrors, ...this.watchers]) sink?.exit(exit);
     return exit;
   }
 }

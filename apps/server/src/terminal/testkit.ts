@@ -154,9 +154,10 @@ export class TestClient {
     });
   }
 
-  /** Connects, says hello and waits for `ready` (or for the socket to close). `protocols` carry a server's token (`nslab.token.T`). */
+  /** Connects (offering `protocols`, if given), says hello and waits for `ready` (or for the socket to close). */
   static async connect(url: string, options: { autoAck?: boolean; protocols?: string[] } = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, options.protocols);
+    // The server's own door wants the token as a subprotocol (`nslab`, `nslab.token.TOKEN`).
+    const ws = new WebSocket(url, options.protocols ?? []);
     const client = new TestClient(ws, options.autoAck ?? true);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

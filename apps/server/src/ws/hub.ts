@@ -21,6 +21,7 @@ import type { LessonLive } from '../lesson/live';
 import type { Classroom } from '../classroom/classroom';
 import type { Principal } from '../classroom/scope';
 import { INSTRUCTOR, kernelLab, ownMessage } from '../classroom/scope';
+import { admitViewerMessage } from '../liveview/policy';
 
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
 const MAX_BUFFERED = 1024 * 1024;
@@ -76,7 +77,7 @@ export class Hub {
     return labs.map((l) => ({ name: l.name, nodes: l.nodes.length }));
   }
 
-  /** Takes a new authenticated socket, of the instructor (or the one user outside classroom mode) or a trainee. */
+  /** Takes a new authenticated socket, of the instructor (or the one user outside classroom mode), a trainee or a live view's viewer. */
   connect(ws: WebSocket, principal: Principal = INSTRUCTOR): void {
     const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set(), conntrack: new Map(), principal };
     this.clients.add(client);
@@ -152,6 +153,8 @@ export class Hub {
   }
 
   private async handle(client: Client, asked: ClientMessage): Promise<void> {
+    // A live view shows its lab and changes nothing, whatever lab a change names (liveview/policy.ts).
+    if (client.principal.kind === 'viewer') admitViewerMessage(client.principal.name, asked);
     // The lab named in the principal's space, as the kernel knows it (validated; a trainee's always theirs).
     const message = 'lab' in asked ? { ...asked, lab: kernelLab(client.principal, asked.lab) } : asked;
     const admit = this.classroom ? (t: Topology) => this.classroom?.admitTopology(t) : undefined;

@@ -25,6 +25,7 @@ import { LinkEdge } from './LinkEdge';
 import { useNodeMenu } from './NodeActions';
 import { NamespaceNode } from './NamespaceNode';
 import { useHighlight } from './useHighlight';
+import { isViewer, useLiveView } from '../liveview/store';
 
 /** Registered once, at module level, as React Flow asks. */
 const nodeTypes = { namespace: NamespaceNode };
@@ -71,6 +72,7 @@ export function Canvas() {
   const positions = useView((s) => s.positions);
   const selection = useView((s) => s.selection);
   const theme = useView((s) => s.theme);
+  const viewer = useLiveView((s) => s.viewer !== undefined);
   const fitRequest = useView((s) => s.fitRequest);
   const problems = useOps((s) => s.problems);
   const nodeProblems = useMemo(() => problemsByNode(problems), [problems]);
@@ -175,11 +177,13 @@ export function Canvas() {
   const onPaneClick = useCallback(() => useView.getState().select(undefined), []);
 
   // A namespace's shell: double-click it, or its context menu.
+  // A live view opens no shell and offers no menu of changes (liveview/).
   const onNodeDoubleClick: NodeMouseHandler<NamespaceNodeType> = useCallback((_event, node) => {
-    void openTerminal(node.id);
+    if (!isViewer()) void openTerminal(node.id);
   }, []);
   const onNodeContextMenu: NodeMouseHandler<NamespaceNodeType> = useCallback((event, node) => {
     event.preventDefault();
+    if (isViewer()) return;
     useNodeMenu.getState().open(node.id, event.clientX, event.clientY);
   }, []);
 
@@ -193,7 +197,7 @@ export function Canvas() {
   const onConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
     const start = from.current;
     from.current = undefined;
-    if (!start) return;
+    if (!start || isViewer()) return;
     const point = pointOf(event);
     let to = point ? endAt(point.clientX, point.clientY) : undefined;
     if (!to && state.toNode) {
@@ -212,7 +216,7 @@ export function Canvas() {
 
   const onDrop = useCallback((event: DragEvent) => {
     const kind = event.dataTransfer.getData(PALETTE_MIME);
-    if (!kind || !isPaletteKind(kind)) return;
+    if (!kind || !isPaletteKind(kind) || isViewer()) return;
     event.preventDefault();
     event.stopPropagation();
     const at = rf.screenToFlowPosition({ x: event.clientX, y: event.clientY });
@@ -239,6 +243,7 @@ export function Canvas() {
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={() => false}
+        nodesConnectable={!viewer}
         connectionMode={ConnectionMode.Loose}
         connectionRadius={24}
         colorMode={theme}

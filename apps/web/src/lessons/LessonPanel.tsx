@@ -17,6 +17,7 @@ import { RunButton } from '../terminals/RunButton';
 import type { Progress } from './summary';
 import { summarize, summaryMarkdown } from './summary';
 import './lessons.css';
+import { useLiveView } from '../liveview/store';
 
 function download(name: string, text: string, type: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -35,6 +36,8 @@ export function LessonPanel() {
   const [status, setStatus] = useState<LessonStatus | null>(null);
   const [list, setList] = useState<LessonInfo[]>([]);
   const open = useView((s) => s.panels.lesson);
+  // A live view follows the lesson's progress; starting, solving and resetting are its owner's.
+  const viewer = useLiveView((s) => s.viewer !== undefined);
   const setOpen = (value: boolean) => useView.getState().setPanel('lesson', value);
   const progress = useRef<Progress>({ started: Date.now(), passedAt: new Map(), hints: new Map() });
 
@@ -80,7 +83,7 @@ export function LessonPanel() {
         <ul>
           {list.map((l) => (
             <li key={l.id}>
-              <button type="button" onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab })}>{t('start')}</button> {l.title[lang]}
+              <button type="button" disabled={viewer} onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab })}>{t('start')}</button> {l.title[lang]}
             </li>
           ))}
         </ul>
@@ -98,6 +101,7 @@ export function LessonPanel() {
   return (
     <aside className="lesson-panel" aria-label={t('lesson')} data-lesson={lesson.id}>
       {langSwitch}
+      <fieldset className="read-only-fields" disabled={viewer}>
       <h2>{lesson.title[lang]}</h2>
       <p className="lesson-summary">{lesson.summary[lang]}</p>
       <progress max={lesson.steps.length} value={done} aria-label="progress" /> <span className="lesson-progress">{done}/{lesson.steps.length} {t('progress')}</span>
@@ -150,6 +154,7 @@ export function LessonPanel() {
           <button type="button" onClick={() => download(`${lesson.id}-${lab}.json`, JSON.stringify(summary, null, 2), 'application/json')}>{t('json')}</button>
         </section>
       ) : null}
+      </fieldset>
     </aside>
   );
 }

@@ -30,14 +30,16 @@ export interface TokenPlace {
 }
 
 /**
- * Takes the token from the address (`?token=`), stores it and removes it from the address bar;
+ * Takes the token from the address (`?token=`, or a live-view link's `?view=`), stores it and removes it from the address bar;
  * without one there, the token stored earlier in this tab. Returns the token, or undefined.
  */
 export function takeToken(place: TokenPlace): string | undefined {
   const params = new URLSearchParams(place.location.search);
-  const given = params.get('token');
+  // A live-view link carries its token as `?view=` (the server says what it may see: liveview/store.ts).
+  const given = params.get('token') ?? params.get('view');
   if (given !== null) {
     params.delete('token');
+    params.delete('view');
     const search = params.toString();
     place.replaceUrl(`${place.location.pathname}${search ? `?${search}` : ''}${place.location.hash}`);
     if (TOKEN_PATTERN.test(given)) {

@@ -29,6 +29,7 @@ import { useDock } from './store';
 import { LessonPanel } from '../lessons/LessonPanel';
 import { LabGuide } from '../inspector/LabGuide';
 import { Icon } from '../ui/Icons';
+import { useLiveView } from '../liveview/store';
 
 /** The whole app. */
 export function App() {
@@ -40,6 +41,8 @@ export function App() {
   useEffect(() => {
     requestAnimationFrame(() => useView.getState().requestFit());
   }, [presenting]);
+  // A live view shows the lab and offers nothing that changes it.
+  const viewer = useLiveView((s) => s.viewer !== undefined);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     document.documentElement.style.colorScheme = theme;
@@ -47,18 +50,18 @@ export function App() {
   useShortcuts();
   return (
     <ReactFlowProvider>
-      <div className={`app${presenting ? ' presenting' : ''}`}>
+      <div className={`app${presenting ? ' presenting' : ''}${viewer ? ' read-only' : ''}`}>
         <TopBar />
-        <Palette />
+        {viewer ? null : <Palette />}
         <main className="stage">
           <Canvas />
           <CanvasOverlay />
           {labView === 'containers' ? <ContainerView /> : null}
           <ViewSwitch />
-          <EmptyState />
+          {viewer ? null : <EmptyState />}
           <SearchBox />
           <ProblemBanner />
-          <PlanDialog />
+          {viewer ? null : <PlanDialog />}
           {presenting ? (
             <button className="btn present-exit" aria-label="Leave presentation" title="Leave presentation mode (Escape or P)" onClick={() => useView.getState().setPanel('present', false)}><Icon name="close" size={14} />Leave presentation</button>
           ) : null}
@@ -68,9 +71,9 @@ export function App() {
         <LessonPanel />
         <Dock />
       </div>
-      <NodeMenu />
+      {viewer ? null : <NodeMenu />}
       <ShortcutsHelp />
-      <FileDrop />
+      {viewer ? null : <FileDrop />}
     </ReactFlowProvider>
   );
 }

@@ -18,6 +18,7 @@ import { Icon } from '../ui/Icons';
 import { PacketList } from '../packets/PacketList';
 import { TerminalDock } from '../terminals/TerminalDock';
 import { TracePanel } from '../trace/TracePanel';
+import { useLiveView } from '../liveview/store';
 
 /** The dock never takes more than the window minus this (px): the top bar and a strip of canvas stay. */
 const KEEP_ABOVE = 160;
@@ -37,6 +38,8 @@ export function Dock() {
   const maximised = useDock((s) => s.maximised);
   const height = useDock((s) => s.height);
   const terminals = useTerminals((s) => s.tabs.length);
+  // A live view sees traces but sends none: a trace runs probes in the lab.
+  const viewer = useLiveView((s) => s.viewer !== undefined);
   const watching = usePackets((s) => s.watching);
   const packets = usePackets((s) => s.rows.length);
   const log = useOps((s) => s.log);
@@ -127,7 +130,7 @@ export function Dock() {
       <div className="dock-body" hidden={!open}>
         <div className="dock-panel" hidden={tab !== 'terminals'}><TerminalDock visible={open && tab === 'terminals'} /></div>
         <div className="dock-panel" hidden={tab !== 'packets'}><PacketList /></div>
-        <div className="dock-panel" hidden={tab !== 'trace'}><TracePanel /></div>
+        <div className="dock-panel" hidden={tab !== 'trace'}><fieldset className="read-only-fields" disabled={viewer}><TracePanel /></fieldset></div>
         <div className="dock-panel" hidden={tab !== 'log'}><CommandLogBody /></div>
       </div>
     </section>

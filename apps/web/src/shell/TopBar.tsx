@@ -10,6 +10,9 @@ import { undo } from '../editing/submit';
 import { ConnectionStatus } from '../server/ConnectionStatus';
 import { Icon } from '../ui/Icons';
 import { LabPicker } from './LabPicker';
+import { LiveViewBadge } from '../liveview/LiveViewBadge';
+import { ShareLiveView } from '../liveview/ShareLiveView';
+import { useLiveView } from '../liveview/store';
 
 /** The top bar. */
 export function TopBar() {
@@ -20,6 +23,8 @@ export function TopBar() {
   const theme = useView((s) => s.theme);
   const lessonOpen = useView((s) => s.panels.lesson);
   const file = useRef<HTMLInputElement>(null);
+  // A live view: its badge instead of the lab picker, and no action that changes the lab.
+  const viewer = useLiveView((s) => s.viewer !== undefined);
 
   const image = (format: 'png' | 'svg') => {
     if (lab) void downloadImage(format, rf, lab);
@@ -31,14 +36,16 @@ export function TopBar() {
         <svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true"><rect x="2" y="2" width="20" height="20" rx="6" fill="var(--accent)" /><circle cx="8" cy="9" r="2.2" fill="#fff" /><circle cx="16" cy="9" r="2.2" fill="#fff" /><circle cx="12" cy="16" r="2.2" fill="#fff" /><path d="M8 9L16 9M8 9l4 7M16 9l-4 7" stroke="#fff" strokeWidth="1.4" /></svg>
         <span>nslab</span>
       </div>
-      <LabPicker />
+      {viewer ? <LiveViewBadge /> : <LabPicker />}
       <div className="toolbar" role="toolbar" aria-label="Lab actions">
-        <button className="btn icon-btn" aria-label="Undo" title="Undo the last edit (Ctrl+Z): runs its inverse plan" disabled={!canUndo} onClick={() => undo()}><Icon name="undo" /><span>Undo</span></button>
+        {viewer ? null : <button className="btn icon-btn" aria-label="Undo" title="Undo the last edit (Ctrl+Z): runs its inverse plan" disabled={!canUndo} onClick={() => undo()}><Icon name="undo" /><span>Undo</span></button>}
         <button className="btn icon-btn" aria-label="Fit view" title="Fit the lab in view (F)" onClick={() => useView.getState().requestFit()}><Icon name="fit" /></button>
         <button className="btn icon-btn" aria-label="Search a node" title="Find a namespace or an address (/)" onClick={() => useView.getState().setPanel('search', true)}><Icon name="search" /></button>
         <span className="sep" aria-hidden="true" />
-        <button className="btn icon-btn" aria-label="Open topology file" title="Open a topology file (YAML or JSON); you can also drop one on the page" onClick={() => file.current?.click()}><Icon name="open" /><span>Open</span></button>
-        <input ref={file} type="file" accept=".yaml,.yml,.json,application/yaml,application/json,text/yaml" hidden aria-label="Topology file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void openTopologyFile(f); e.target.value = ''; }} />
+        {viewer ? null : <>
+          <button className="btn icon-btn" aria-label="Open topology file" title="Open a topology file (YAML or JSON); you can also drop one on the page" onClick={() => file.current?.click()}><Icon name="open" /><span>Open</span></button>
+          <input ref={file} type="file" accept=".yaml,.yml,.json,application/yaml,application/json,text/yaml" hidden aria-label="Topology file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void openTopologyFile(f); e.target.value = ''; }} />
+        </>}
         <button className="btn icon-btn" aria-label="Download YAML" title="Download the lab as a topology file" disabled={!hasNodes} onClick={downloadYaml}><Icon name="download" /><span>YAML</span></button>
         <button className="btn icon-btn" aria-label="Download script" title="Download the lab as a bash script of ip and iptables commands" disabled={!hasNodes} onClick={downloadScript}><Icon name="script" /><span>Script</span></button>
         <button className="btn icon-btn" aria-label="Download PNG" title="Download the canvas as a PNG picture" disabled={!hasNodes} onClick={() => image('png')}><Icon name="image" /><span>PNG</span></button>
@@ -46,6 +53,7 @@ export function TopBar() {
       </div>
       <div className="topbar-end">
         <ConnectionStatus />
+        <ShareLiveView />
         <button className="btn" aria-label="Lessons" aria-pressed={lessonOpen} title="The lesson of this lab: steps checked live against the kernel" onClick={() => useView.getState().setPanel('lesson', !lessonOpen)}>Lesson</button>
         <button className="btn icon-btn" aria-label="Present" title="Presentation mode for a projector (P; Escape leaves it)" onClick={() => useView.getState().setPanel('present', true)}><Icon name="present" /></button>
         <button className="btn icon-btn" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => useView.getState().setPanel('help', true)}><Icon name="keyboard" /></button>

@@ -7,6 +7,7 @@ import { deleteSelection } from '../editing/actions';
 import { useOps } from '../editing/store';
 import { useView } from '../state/view';
 import { cancelPlan, undo } from '../editing/submit';
+import { isViewer } from '../liveview/store';
 
 /** The shortcuts, as the help dialog lists them. */
 export const SHORTCUTS: readonly { keys: string; what: string }[] = [
@@ -43,16 +44,18 @@ export function useShortcuts(): void {
       }
       if (typing(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
+      // A live view changes nothing: undo and delete are not its keys.
+      const viewer = isViewer();
       if (mod && e.key.toLowerCase() === 'z' && !e.shiftKey) {
         e.preventDefault();
-        undo();
+        if (!viewer) undo();
       } else if (mod && e.key.toLowerCase() === 'k') {
         e.preventDefault();
         view.setPanel('search', true);
       } else if (mod || e.altKey) {
         return;
       } else if (e.key === 'Delete' || e.key === 'Backspace') {
-        if (deleteSelection()) e.preventDefault();
+        if (!viewer && deleteSelection()) e.preventDefault();
       } else if (e.key === 'f' || e.key === 'F') {
         view.requestFit();
       } else if (e.key === '/') {

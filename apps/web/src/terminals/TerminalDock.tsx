@@ -13,6 +13,8 @@ import { useTerminals } from './store';
 import type { TerminalStatus } from './store';
 import { Icon } from '../ui/Icons';
 import { TerminalView } from './TerminalView';
+import { useLiveView } from '../liveview/store';
+import { useMirroredTerminals } from '../liveview/mirrors';
 
 const STATUS_WORD: Record<TerminalStatus, string> = { connecting: 'attaching', live: 'running', reconnecting: 're-attaching', exited: 'ended', gone: 'disconnected' };
 
@@ -46,6 +48,9 @@ export function TerminalDock({ visible }: { visible: boolean }) {
   const active = useTerminals((s) => s.active);
   const problem = useTerminals((s) => s.problem);
   const shown = tabs.find((t) => t.id === active) ?? tabs[0];
+  // A live view opens no shell: the lab's open ones appear here as read-only mirrors.
+  const viewer = useLiveView((s) => s.viewer !== undefined);
+  useMirroredTerminals(viewer);
 
   return (
     <div className="terminals">
@@ -56,10 +61,10 @@ export function TerminalDock({ visible }: { visible: boolean }) {
               <span className={`dot ${t.status === 'live' ? 'is-up' : t.status === 'exited' || t.status === 'gone' ? 'is-down' : 'is-unknown'}`} aria-hidden="true" />
               <span className="mono">{t.node}</span>
             </button>
-            <button className="term-tab-x" aria-label={`Close terminal ${t.node}`} title="Close: ends the shell" onClick={() => closeTerminal(t.id)}><Icon name="close" size={12} /></button>
+            <button className="term-tab-x" aria-label={`Close terminal ${t.node}`} title={viewer ? 'Stop watching this shell here (it runs on)' : 'Close: ends the shell'} onClick={() => closeTerminal(t.id)}><Icon name="close" size={12} /></button>
           </div>
         ))}
-        <NewTerminal compact />
+        {viewer ? null : <NewTerminal compact />}
       </div>
       {problem ? (
         <div className="term-problem" role="alert">
@@ -71,7 +76,7 @@ export function TerminalDock({ visible }: { visible: boolean }) {
         {tabs.length === 0 ? (
           <div className="term-empty">
             <p>A shell inside any namespace of the lab, with <code>ip</code>, <code>ping</code>, <code>tcpdump</code> at hand.</p>
-            <p className="muted small">Double-click a namespace on the canvas, or pick one here. <code>ip netns list</code> shows the lab's namespaces from every terminal.</p>
+            <p className="muted small">{viewer ? 'This live view shows the lab\'s shells here, read-only, as they are opened.' : <>Double-click a namespace on the canvas, or pick one here. <code>ip netns list</code> shows the lab's namespaces from every terminal.</>}</p>
           </div>
         ) : null}
         {tabs.map((t) => <TerminalView key={t.id} tab={t} visible={visible && t.id === shown?.id} />)}

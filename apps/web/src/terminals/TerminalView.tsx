@@ -18,6 +18,7 @@ import { useView } from '../state/view';
 import { useTerminals } from './store';
 import type { TerminalTab } from './store';
 import { Icon } from '../ui/Icons';
+import { isViewer } from '../liveview/store';
 
 /** The screen's colours per page theme (xterm draws on a canvas, so CSS variables do not reach it). */
 const THEMES: Record<Theme, ITheme> = {
@@ -59,6 +60,8 @@ function TerminalViewImpl({ tab, visible }: { tab: TerminalTab; visible: boolean
       scrollback: SCROLLBACK,
       theme: THEMES[useView.getState().theme],
       rightClickSelectsWord: false,
+      // A live view's screen mirrors the shell; the keyboard is its owner's.
+      disableStdin: isViewer(),
     });
     const fit = new FitAddon();
     term.loadAddon(fit);
@@ -188,7 +191,7 @@ function TerminalViewImpl({ tab, visible }: { tab: TerminalTab; visible: boolean
               : <>
                 <Icon name={tab.status === 'exited' && (tab.code === 0 || tab.code === null) && !tab.message?.includes('no longer exists') ? 'check' : 'alert'} size={14} />
                 <span className="term-status-text">{tab.status === 'exited' ? 'Shell ended' : 'Disconnected'}: {tab.message}</span>
-                {ended ? <button className="btn" aria-label={`Restart terminal ${tab.node}`} onClick={() => void restartTerminal(id)}><Icon name="undo" size={14} />Restart</button> : null}
+                {ended && !isViewer() ? <button className="btn" aria-label={`Restart terminal ${tab.node}`} onClick={() => void restartTerminal(id)}><Icon name="undo" size={14} />Restart</button> : null}
               </>}
         </div>
       ) : null}

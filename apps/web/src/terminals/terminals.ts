@@ -9,6 +9,7 @@ import type { TerminalTab } from './store';
 import { useTerminals } from './store';
 import { openedTerminal } from '@nslab/model';
 import { apiFetch } from '../server/credentials';
+import { isViewer } from '../liveview/store';
 
 /** The size a new terminal starts with before the dock measures it (the VT100's). */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
@@ -71,6 +72,8 @@ export async function openTerminal(node: string, command?: string): Promise<bool
 export function closeTerminal(id: string): void {
   const tab = useTerminals.getState().tabs.find((t) => t.id === id);
   useTerminals.getState().remove(id);
+  // A live view only stops watching: the shell is its owner's.
+  if (isViewer()) return;
   if (tab && tab.status !== 'exited' && tab.status !== 'gone') {
     void apiFetch(`/api/terminals/${encodeURIComponent(id)}`, { method: 'DELETE' }).catch(() => undefined);
   }

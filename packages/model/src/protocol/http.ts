@@ -58,3 +58,23 @@ export type PcapRequest = z.infer<typeof pcapRequest>;
 
 /** An error answer of any route: a sentence, and the problems of a refused topology. */
 export const httpError = z.object({ error: z.string(), code: z.string().optional(), problems: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
+
+/** The body of POST /api/labs/:lab/views: how many hours the live-view link lasts (default 12, at most 72). */
+export const viewLinkRequest = z.strictObject({ hours: z.number().optional() });
+
+/** A live-view link: a token that shows one lab and changes nothing, the page address that carries it, and when it ends (ms since the epoch). */
+export const viewLink = z.object({ id: z.string(), token: z.string(), url: z.string(), lab: z.string(), expires: z.number() });
+/** A live-view link (POST /api/labs/:lab/views answers one; GET lists them). */
+export type ViewLink = z.infer<typeof viewLink>;
+
+/** The answer to GET /api/labs/:lab/views. */
+export const viewLinks = z.object({ views: z.array(viewLink) });
+
+/** The answer to GET /api/session: who this page's token makes it; a viewer also learns its one lab and when its link ends. */
+export const sessionInfo = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('instructor') }),
+  z.object({ role: z.literal('trainee'), trainee: z.string() }),
+  z.object({ role: z.literal('viewer'), lab: z.string(), expires: z.number() }),
+]);
+/** The answer to GET /api/session. */
+export type SessionInfo = z.infer<typeof sessionInfo>;

@@ -76,7 +76,7 @@ export const plannedOp = z.object({ op: modelObject<Op>('an op', 'kind'), argv: 
 export type PlannedOp = z.infer<typeof plannedOp>;
 
 /** Error codes, so clients can react without parsing sentences. */
-export const errorCode = z.enum(['bad-message', 'incompatible', 'invalid', 'not-found', 'conflict', 'kernel', 'too-large', 'internal']);
+export const errorCode = z.enum(['bad-message', 'incompatible', 'invalid', 'not-found', 'conflict', 'kernel', 'too-large', 'internal', 'read-only']);
 /** Error codes, so clients can react without parsing sentences. */
 export type ErrorCode = z.infer<typeof errorCode>;
 
