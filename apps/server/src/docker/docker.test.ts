@@ -107,6 +107,20 @@ describe('the docker command in lab shells', () => {
     assert.match((await call(lab, ['rm', 'web'])).err, /^Error response from daemon: You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove$/);
     assert.match((await call(lab, ['network', 'rm', 'app'])).err, /has active endpoints/);
     assert.match((await call(lab, ['pull', 'nginx'])).err, /^docker pull: nslab's docker only does networking: it does not pull, build or store images/);
+    assert.equal((await call(lab, ['rm', '-f', 'nosuch'])).err, 'Error response from daemon: No such container: nosuch');
+    assert.equal((await call(lab, ['network', 'connect', 'app', 'nosuch'])).err, 'Error response from daemon: No such container: nosuch');
+    const refusedRun = async (args: string[]) => {
+      const r = await call(lab, ['run', '-d', ...args, 'busybox']);
+      assert.equal(r.code, 125, `${args.join(' ')}: ${r.err}`);
+      return r.err;
+    };
+    assert.equal(await refusedRun(['--network', 'nosuch']), 'docker: Error response from daemon: network nosuch not found.');
+    assert.match(await refusedRun(['--name', 'web', '--network', 'app']), /^docker: Error response from daemon: Conflict\. The container name "\/web" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.$/);
+    assert.equal(await refusedRun(['--net=container:ghost']), 'docker: Error response from daemon: No such container: ghost');
+    assert.match(await refusedRun(['-p', 'abc']), /^docker: .*abc/);
+    assert.equal(await refusedRun(['--network', 'app', '--ip', '10.99.0.5']), 'docker: Error response from daemon: Invalid address 10.99.0.5: It does not belong to any of this network\'s subnets (app is 10.40.0.0/24)');
+    assert.equal(await refusedRun(['--network', 'app', '--ip', '10.40.0.2']), 'docker: Error response from daemon: Address already in use: 10.40.0.2 is taken in network app (10.40.0.0/24)');
+    assert.ok(!netnsList().some((n) => n.startsWith(`nslab.${lab}.c`)), 'no refused run made a container');
     // rm -f: the namespace and its process go; network rm: the bridge goes.
     const procs = () => execFileSync('ip', ['netns', 'pids', netnsName(lab, 'web')], { encoding: 'utf8' }).trim();
     assert.notEqual(procs(), '');

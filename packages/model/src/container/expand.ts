@@ -5,7 +5,7 @@
  * data, so `nslab apply --dry-run` and the UI show every command it produces.
  */
 import type { Cidr } from '../address';
-import { formatCidr, formatIp, parseCidr, networkOf } from '../address';
+import { contains, formatCidr, formatIp, parseCidr, parseIp, networkOf } from '../address';
 import type { NatRule } from '../nat';
 import type { Problem } from '../problem';
 import { pathOf } from '../problem';
@@ -249,7 +249,16 @@ export function expandContainers(
       if (asked !== undefined && network === 'bridge') { fail(path('ip'), 'a fixed address (ip) is for user-defined networks only, as in Docker: join a network of your own'); return; }
       const keptAddress = kept.get(`${name}/${network}`);
       const claimed = asked !== undefined && keptAddress?.split('/')[0] !== asked ? pool?.claimText(asked) : undefined;
-      if (asked !== undefined && keptAddress?.split('/')[0] !== asked && !claimed) { fail(path('ip'), `${asked} is not a free address of network ${network} (${layer.networks[network]?.subnet ?? ''})`); return; }
+      if (asked !== undefined && keptAddress?.split('/')[0] !== asked && !claimed) {
+        // In Docker's words: an address outside the network, or one already taken (the gateway, another container).
+        const subnet = layer.networks[network]?.subnet ?? '';
+        const prefix = parseCidr(subnet);
+        const ip = parseIp(asked);
+        fail(path('ip'), prefix && ip && !contains(prefix, ip)
+          ? `Invalid address ${asked}: It does not belong to any of this network's subnets (${network} is ${subnet})`
+          : `Address already in use: ${asked} is taken in network ${network} (${subnet})`);
+        return;
+      }
       const address = keptAddress ?? (claimed && pool ? pool.cidrOf(claimed) : undefined) ?? (pool ? ((ip) => (ip ? pool.cidrOf(ip) : undefined))(pool.next()) : undefined);
       if (!address) { fail(pathOf('containers', name, 'networks', i), `network ${network} has no free address left for ${name}`); return; }
       const ifname = `eth${i}`;
