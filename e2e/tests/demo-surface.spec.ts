@@ -102,6 +102,15 @@ test('every button names itself by what it shows: the accessible name contains t
   }
   await page.locator('.react-flow__node[data-id="host"] .ns-header').click();
   expect(await mismatches(), 'in the inspector').toEqual([]);
+  // The plan dialog's buttons (Destroy lab shows one; Cancel runs nothing).
+  await page.keyboard.press('Escape');
+  await page.getByRole('complementary', { name: 'Inspector' }).getByRole('button', { name: 'Destroy lab' }).click();
+  const plan = page.getByRole('dialog', { name: 'Plan' });
+  await expect(plan).toBeVisible();
+  expect(await mismatches(), 'in the plan dialog').toEqual([]);
+  await expect(plan.getByRole('button', { name: 'Run 3 commands', exact: true })).toBeVisible();
+  await plan.getByRole('button', { name: 'Cancel' }).click();
+  await expect(plan).toBeHidden();
 });
 
 test('presentation mode hides the chrome, sets the lab guide in large type beside a larger canvas, and Escape or P leaves it', async ({ page, server, lab, applyLab, shot }) => {

@@ -25,7 +25,7 @@ test('TCP to a published port: the DNAT rewrite in the hops and on the canvas; a
   await page.getByLabel('Trace protocol').selectOption('tcp');
   await page.getByLabel('Trace port').fill('8080');
   await page.getByLabel('Trace destination').fill('203.0.113.2');
-  await page.getByRole('button', { name: 'Trace ping' }).click();
+  await page.getByRole('button', { name: 'Trace', exact: true }).click();
 
   const verdict = page.getByRole('status', { name: 'Trace verdict' });
   // Nobody listens in web: the SYN still crosses the DNAT, and web answers with a reset.
@@ -39,7 +39,7 @@ test('TCP to a published port: the DNAT rewrite in the hops and on the canvas; a
 
   const added = spawnSync('ip', ['netns', 'exec', `nslab.${lab}.host`, 'iptables', '-A', 'FORWARD', '-p', 'tcp', '--dport', '80', '-j', 'DROP']);
   expect(added.status).toBe(0);
-  await page.getByRole('button', { name: 'Trace ping' }).click();
+  await page.getByRole('button', { name: 'Trace', exact: true }).click();
   await expect(verdict).toContainText('dropped in host by the rule "-A FORWARD -p tcp -m tcp --dport 80 -j DROP"', { timeout: 20_000 });
   const dropping = hops.filter({ hasText: 'dropped' });
   await expect(dropping).toHaveCount(1);

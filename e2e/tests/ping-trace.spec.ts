@@ -19,7 +19,7 @@ test('a ping traced from ns1 to ns3 is listed hop by hop and drawn on the canvas
   await page.getByRole('tab', { name: 'Ping trace' }).click();
   await page.getByLabel('Trace source').selectOption('ns1');
   await page.getByLabel('Trace destination').fill('10.62.0.3');
-  await page.getByRole('button', { name: 'Trace ping' }).click();
+  await page.getByRole('button', { name: 'Trace', exact: true }).click();
 
   const verdict = page.getByRole('status', { name: 'Trace verdict' });
   await expect(verdict).toContainText('ns1 reached 10.62.0.3', { timeout: 20_000 });
@@ -64,7 +64,7 @@ test('a ping that cannot succeed says where it was last seen and why', async ({ 
   await page.getByRole('tab', { name: 'Ping trace' }).click();
   await page.getByLabel('Trace source').selectOption('ns1');
   await page.getByLabel('Trace destination').fill('10.62.0.99');
-  await page.getByRole('button', { name: 'Trace ping' }).click();
+  await page.getByRole('button', { name: 'Trace', exact: true }).click();
   const verdict = page.getByRole('status', { name: 'Trace verdict' });
   await expect(verdict).toContainText('No reply from 10.62.0.99', { timeout: 20_000 });
   await expect(verdict.locator('.trace-cause')).not.toBeEmpty();
@@ -80,7 +80,7 @@ test('a ping through a MASQUERADE shows the source rewritten on the way out and 
   await page.getByRole('menuitem', { name: 'Trace ping from here' }).click();
   await expect(page.getByLabel('Trace source')).toHaveValue('ns1');
   await page.getByLabel('Trace destination').fill('203.0.113.1');
-  await page.getByRole('button', { name: 'Trace ping' }).click();
+  await page.getByRole('button', { name: 'Trace', exact: true }).click();
   await expect(page.getByRole('status', { name: 'Trace verdict' })).toContainText('ns1 reached 203.0.113.1', { timeout: 20_000 });
   const rewritten = page.getByRole('list', { name: 'Hops' }).locator('li.rewritten');
   await expect(rewritten.first()).toContainText('192.168.1.1');

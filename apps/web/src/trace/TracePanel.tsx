@@ -103,7 +103,7 @@ export function TracePanel() {
         <datalist id="trace-addresses">
           {addresses.map((a) => { const [ip, where] = a.split('\t'); return <option key={a} value={ip}>{where}</option>; })}
         </datalist>
-        <button type="submit" className="btn primary" aria-label="Trace ping" disabled={!from || !destination.trim() || running !== undefined || (proto !== 'icmp' && !/^\d{1,5}$/.test(port))}>
+        <button type="submit" className="btn primary" disabled={!from || !destination.trim() || running !== undefined || (proto !== 'icmp' && !/^\d{1,5}$/.test(port))}>
           {running ? <span className="spinner" /> : <Icon name="play" size={14} />}Trace
         </button>
         {view ? (
