@@ -30,9 +30,6 @@ export class LabError extends Error {
 /** How often a queued node change looks again whether the lab's running change has ended (an apply takes 10-500 ms). */
 const QUEUE_POLL_MS = 20;
 
-/** A bundled example lab. */
-export interface Example { name: string; file: string; description: string; try: string[]; yaml: string }
-
 /** How a running change reports itself, and who may refuse it before it runs. */
 export interface ChangeHooks {
   /** Refuses the lab a change would make, before anything runs (a trainee's quotas in classroom mode). */
