@@ -302,7 +302,8 @@ export class Hub {
       case 'lesson-start': {
         await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary: message.vary ?? false, ...hooks });
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
-        void this.feed.refreshLabs();
+        // The lab list follows the new lab; a listing that fails is listed again on the next change.
+        this.feed.refreshLabs().catch((err: unknown) => console.error(`nslab: listing labs failed, the next change lists them again: ${err instanceof Error ? err.message : String(err)}`));
         await lessons.live.started(message.lab);
         return;
       }
