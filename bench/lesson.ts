@@ -53,7 +53,7 @@ class Client {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const at = performance.now();
-      const m = JSON.parse(data.toString()) as ServerMessage;
+      const m = JSON.parse((data as Buffer).toString()) as ServerMessage;
       for (const w of [...this.waiters]) {
         if (!w.test(m)) continue;
         clearTimeout(w.timer);

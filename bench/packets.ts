@@ -101,7 +101,7 @@ export async function runPacketBench(): Promise<BenchRow[]> {
     let clock = realtimeClockMs();
     const started = new Set<string>();
     ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as ServerMessage;
+      const m = JSON.parse((data as Buffer).toString()) as ServerMessage;
       if (m.type === 'capture' && m.state === 'started') started.add(m.node);
       if (m.type === 'packets') {
         const now = clock() / 1000;

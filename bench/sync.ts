@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import type { ServerMessage, Topology } from '@nslab/model';
@@ -22,8 +22,6 @@ import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
 import { bridgeLab } from './apply';
 import type { Row } from './apply';
 import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Samples per timed figure (the brief: 100 changes, 100 edits). */
 const SAMPLES = 100;
@@ -91,7 +89,7 @@ class Client {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const at = performance.now();
-      const m = JSON.parse(data.toString()) as ServerMessage;
+      const m = JSON.parse((data as Buffer).toString()) as ServerMessage;
       if (m.type === 'snapshot') this.views.set(m.lab, m.topology);
       if (m.type === 'patch') {
         const view = this.views.get(m.lab);
@@ -172,7 +170,7 @@ async function netnsAddInShell(c: Client, port: number, token: string, lab: stri
   const { id } = (await res.json()) as { id: string };
   const term = new WebSocket(`ws://127.0.0.1:${port}/ws/term/${id}`, { headers: { authorization: `Bearer ${token}` } });
   let output = '';
-  term.on('message', (data, isBinary) => { if (isBinary) output += data.toString(); });
+  term.on('message', (data, isBinary) => { if (isBinary) output += (data as Buffer).toString(); });
   await new Promise<void>((ok, fail) => { term.once('open', () => ok()); term.once('error', fail); });
   term.send(JSON.stringify({ type: 'hello', v: TERMINAL_PROTOCOL_VERSION }));
   const prompt = `${lab}:host# `;

@@ -60,8 +60,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     try {
       await use(lab);
     } finally {
-      // A lab left behind is a failure of this test, not something to notice later (one the test destroyed itself is not).
+      // A lab left behind is a failure of this test, not something to notice later (one the test destroyed
+      // itself is not): thrown even when it replaces the test's own error (the lab must not outlive the run).
       const destroyed = await nslab('destroy', lab);
+      // eslint-disable-next-line no-unsafe-finally
       if (destroyed.code !== 0 && !/no lab named/.test(destroyed.stderr)) throw new Error(`nslab destroy ${lab} failed: ${destroyed.stderr}`);
     }
   },

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The one test command: typecheck, every unit and kernel test of every workspace
-// (node's test runner through tsx), the reliability probes (apps/server/reliability)
-// with the figures they measured, then the Playwright suite in Debian's Chromium.
+// The one test command: typecheck, lint (eslint, then knip for dead code), every unit
+// and kernel test of every workspace (node's test runner through tsx), the reliability
+// probes (apps/server/reliability) with the figures they measured, then the Playwright
+// suite in Debian's Chromium.
 // Ends with one line "N passed, N failed, N skipped" that sums every stage.
 // A stage name that does not exist, or a stage that ran no test, fails.
 import { spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
-const STAGES = ['typecheck', 'unit', 'reliability', 'e2e'];
+const STAGES = ['typecheck', 'lint', 'unit', 'reliability', 'e2e'];
 const only = process.argv.slice(2); // optional: stage names
 const unknown = only.filter((s) => !STAGES.includes(s));
 if (unknown.length > 0) {
@@ -88,6 +89,15 @@ if (want('typecheck')) {
   console.log('\n== typecheck (tsc -b)');
   const code = await run(['npx', 'tsc', '-b']);
   tally('typecheck', { pass: code === 0 ? 1 : 0, fail: code === 0 ? 0 : 1, skip: 0 }, 0);
+}
+
+if (want('lint')) {
+  // Each tool is one check: it passes when it finds nothing (eslint.config.js, knip.config.ts).
+  for (const [name, argv] of [['eslint', ['npx', 'eslint', '.']], ['knip', ['npx', 'knip', '--no-progress']]]) {
+    console.log(`\n== lint (${argv.slice(1).join(' ')})`);
+    const code = await run(argv);
+    tally(`lint: ${name}`, { pass: code === 0 ? 1 : 0, fail: code === 0 ? 0 : 1, skip: 0 }, 0);
+  }
 }
 
 if (want('unit') || want('reliability')) {

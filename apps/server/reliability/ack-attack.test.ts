@@ -62,7 +62,7 @@ describe('reliability: the acknowledgement attack', { concurrency: false }, () =
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/term/${id}`, { headers: { authorization: `Bearer ${TOKEN}` }, origin: `http://127.0.0.1:${port}` });
       sockets.push(ws);
       let text = '';
-      ws.on('message', (data, binary) => { if (binary && text.length < 100_000) text += data.toString(); });
+      ws.on('message', (data, binary) => { if (binary && text.length < 100_000) text += (data as Buffer).toString(); });
       await new Promise((ok, fail) => { ws.once('open', ok); ws.once('error', fail); });
       ws.send(JSON.stringify({ type: 'hello', v: TERMINAL_PROTOCOL_VERSION }));
       await waitUntil(() => text.includes('# '), `the prompt of terminal ${id}`);

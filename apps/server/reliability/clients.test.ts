@@ -20,7 +20,7 @@ function subscriber(port: number): Promise<{ ok: true; nodes: string[] } | { ok:
     const timer = setTimeout(() => { ws.terminate(); resolve({ ok: false, why: 'no snapshot within 60 s' }); }, 60_000);
     ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', lab: LAB })));
     ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { type: string; lab?: string; topology?: { nodes: Record<string, unknown> } };
+      const m = JSON.parse((data as Buffer).toString()) as { type: string; lab?: string; topology?: { nodes: Record<string, unknown> } };
       if (m.type !== 'snapshot' || m.lab !== LAB) return;
       clearTimeout(timer);
       ws.close();

@@ -3,7 +3,6 @@
  * Exit status 0 on success; non-zero with a one-line reason on error.
  */
 import { readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Problem } from '@nslab/model';
 import { describeOp, exportScript, formatArgv, formatYaml, nameProblem, netnsName, opArgv, own, toFile, toYaml } from '@nslab/model';
@@ -13,7 +12,6 @@ import { execInLab } from './terminal/exec';
 import { TerminalError } from './terminal/errors';
 import { listLabs, observeLab } from './kernel/observe';
 import { readMeta } from './kernel/meta';
-import { SHELL_BIN } from './terminal/shell';
 import { CommandError } from './kernel/runner';
 import { PingTraceError, traceInLab } from './capture/index';
 import { traceJson, traceText } from './capture/trace-text';
@@ -98,7 +96,7 @@ export function parseCommand(command: string, args: string[]): { values: Record<
     if (sep < 0 || sep === args.length - 1) throw new ArgumentError(HELP['exec'] ?? USAGE);
     positionals.push(...args.slice(sep + 1));
   }
-  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals };
+  return { values: parsed.values, positionals };
 }
 
 function printProblems(file: string, problems: Problem[]): void {

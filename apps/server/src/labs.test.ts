@@ -32,7 +32,7 @@ class Peer {
   private readonly wake = new Set<() => void>();
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(data.toString()) as ServerMessage);
+      this.messages.push(JSON.parse((data as Buffer).toString()) as ServerMessage);
       for (const w of [...this.wake]) w();
     });
   }
@@ -110,8 +110,8 @@ class Peer {
   }
 }
 
-/** An HTTP answer (text and, when it is JSON, the decoded body). */
-function http(port: number, method: string, path: string, body?: string): Promise<{ status: number; text: string; json: any }> {
+/** An HTTP answer (text and, when it is JSON, the decoded body, typed by the caller as the fields it reads). */
+function http<J = unknown>(port: number, method: string, path: string, body?: string): Promise<{ status: number; text: string; json: J }> {
   const headers: Record<string, string> = { host: `127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/yaml' } : {}) };
   return new Promise((ok, fail) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
@@ -121,7 +121,7 @@ function http(port: number, method: string, path: string, body?: string): Promis
         const text = Buffer.concat(chunks).toString('utf8');
         let json: unknown;
         try { json = JSON.parse(text); } catch { json = undefined; }
-        ok({ status: res.statusCode ?? 0, text, json });
+        ok({ status: res.statusCode ?? 0, text, json: json as J });
       });
     });
     req.on('error', fail);
@@ -217,7 +217,7 @@ describe('edits as deltas (kernel, real server)', { concurrency: false }, () => 
       const applied = await http(server.port, 'PUT', `/api/labs/${lab}`, exported.text);
       assert.equal(applied.status, 200, applied.text);
       kept();
-      const again = await http(server.port, 'PUT', `/api/labs/${lab}?dryRun=1`, exported.text);
+      const again = await http<{ ops: unknown[] }>(server.port, 'PUT', `/api/labs/${lab}?dryRun=1`, exported.text);
       assert.deepEqual(again.json.ops, [], 'export then apply is lossless: nothing left to change');
     } finally {
       await cleanup(lab);
@@ -236,7 +236,7 @@ describe('edits as deltas (kernel, real server)', { concurrency: false }, () => 
       assert.ok(plan?.warnings?.some((w) => /10\.244\.2\.2/.test(w.message)), 'the observed DNAT earns a warning');
       assert.deepEqual(addresses(lab, 'ns1', 'eth0'), ['10.77.0.1/24', '10.77.0.11/24']);
       const exported = await http(server.port, 'GET', `/api/labs/${lab}/export`);
-      const dry = await http(server.port, 'PUT', `/api/labs/${lab}?dryRun=1`, exported.text);
+      const dry = await http<{ ops: unknown[] }>(server.port, 'PUT', `/api/labs/${lab}?dryRun=1`, exported.text);
       assert.equal(dry.status, 200, dry.text);
       assert.deepEqual(dry.json.ops, []);
       assert.match(shell(lab, 'host', ['iptables-save', '-t', 'nat']), /--to-destination 10\.244\.2\.2:80/);

@@ -30,9 +30,6 @@ export class LabError extends Error {
 /** How often a queued node change looks again whether the lab's running change has ended (an apply takes 10-500 ms). */
 const QUEUE_POLL_MS = 20;
 
-/** A bundled example lab. */
-export interface Example { name: string; file: string; description: string; try: string[]; yaml: string }
-
 /** How a running change reports itself, and who may refuse it before it runs. */
 export interface ChangeHooks {
   /** Refuses the lab a change would make, before anything runs (a trainee's quotas in classroom mode). */
@@ -76,7 +73,7 @@ export class LabService {
      * Reads these nodes of a watched lab again and resolves with its state once that includes
      * the read (undefined when the lab is not watched): the kernel's confirming read of a change.
      */
-    private readonly reread: (lab: string, nodes: string[], readings?: ReadonlyMap<string, NamespaceReading>) => Promise<Topology | undefined> = async () => undefined,
+    private readonly reread: (lab: string, nodes: string[], readings?: ReadonlyMap<string, NamespaceReading>) => Promise<Topology | undefined> = () => Promise.resolve(undefined),
   ) {}
 
   /** The bundled example labs, from the examples folder. */
@@ -110,7 +107,7 @@ export class LabService {
    * (kernel) lab name, a trainee's lab in classroom mode; `admit` may refuse the parsed topology
    * (a quota) before anything runs.
    */
-  async apply(input: string | unknown, options: { dryRun?: boolean; expectName?: string; rename?: (name: string) => string } & ChangeHooks = {}): Promise<ChangeResult> {
+  async apply(input: unknown, options: { dryRun?: boolean; expectName?: string; rename?: (name: string) => string } & ChangeHooks = {}): Promise<ChangeResult> {
     const parsed = await parseWithKernel(input);
     if (!parsed.ok) throw new LabError('invalid', `the topology has ${parsed.problems.length} problem${parsed.problems.length === 1 ? '' : 's'}; nothing was changed`, parsed.problems);
     if (options.expectName && parsed.topology.name !== options.expectName) {
@@ -266,7 +263,7 @@ export function editDelta(observed: Topology, edits: Edit[]): { before: Topology
   const before = resolve(file, []);
   const parsed = parseTopologyData(edited.file);
   let after: Topology;
-  let found: Problem[] = [];
+  let found: Problem[];
   if (parsed.ok) {
     after = parsed.topology;
     found = parsed.warnings ?? [];

@@ -4,9 +4,8 @@
 // checks that no namespace of the suite is left. Kernel effects are checked with `ip` itself,
 // never with nslab's own reading. Needs root.
 import { after, before, describe, it } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -156,7 +155,7 @@ class Peer {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(data.toString()) as ServerMessage);
+      this.messages.push(JSON.parse((data as Buffer).toString()) as ServerMessage);
       for (const w of [...this.wake]) w();
     });
     this.closed = new Promise((ok) => ws.on('close', (code, reason) => {
@@ -274,10 +273,15 @@ function upgradeStatus(port: number, options: { headers?: Record<string, string>
 // ---------------------------------------------------------------------------------------------
 // HTTP with node:http, so that the Host header is ours to set.
 
-/** An HTTP answer; `json` is loose on purpose: each test asserts the fields it reads. */
-interface Reply { status: number; headers: IncomingHttpHeaders; text: string; json: any }
+/** An HTTP answer; `json` is the decoded body, typed by the caller as the fields it reads and asserts (unchecked). */
+interface Reply<J = unknown> { status: number; headers: IncomingHttpHeaders; text: string; json: J }
 
-function http(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: string; auth?: boolean; timeoutMs?: number } = {}): Promise<Reply> {
+/** The answer of a PUT of a lab (apps/server/src/http/api.ts), as far as these tests read it. */
+interface ChangeJson { lab: string; ran: number; ops: Array<{ argv: unknown; description: unknown }> }
+/** The answer to a file that does not validate: every problem with its path. */
+interface ProblemsJson { problems: Array<{ path: string; message: string }> }
+
+function http<J = unknown>(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: string; auth?: boolean; timeoutMs?: number } = {}): Promise<Reply<J>> {
   const headers: Record<string, string> = { host: `127.0.0.1:${port}`, ...(options.auth === false ? {} : { authorization: `Bearer ${TOKEN}` }), ...options.headers };
   return new Promise((ok, fail) => {
     // A fresh connection per request (agent: false): a kept-alive socket the server is closing would reset.
@@ -292,7 +296,7 @@ function http(port: number, method: string, path: string, options: { headers?: R
         } catch {
           json = undefined;
         }
-        ok({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        ok({ status: res.statusCode ?? 0, headers: res.headers, text, json: json as J });
       });
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
@@ -563,7 +567,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
       const lab = newLab();
       try {
         const yaml = pairYaml(lab);
-        const put = await http(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
+        const put = await http<ChangeJson>(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
         assert.ok(put.status === 200 || put.status === 201, `PUT answered ${put.status}: ${put.text}`);
         assert.equal(put.json.lab, lab);
         assert.ok(put.json.ran > 0);
@@ -573,7 +577,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         assert.deepEqual(addresses(netnsName(lab, 'ns1'), 'eth0'), ['10.1.0.1/24']);
         assert.equal(marker(netnsName(lab, 'ns1')), `nslab:v1:${lab}:ns1`);
 
-        const list = await http(port, 'GET', '/api/labs');
+        const list = await http<{ labs: Array<{ name: string; nodes: number }> }>(port, 'GET', '/api/labs');
         assert.ok(list.json.labs.some((l: { name: string; nodes: number }) => l.name === lab && l.nodes === 2), list.text);
 
         const get = await http(port, 'GET', `/api/labs/${lab}`);
@@ -598,19 +602,19 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         assert.equal((await http(port, 'GET', `/api/labs/${lab}/export?format=xml`)).status, 400);
 
         // A plain link carries no token: a signed URL opens that one download, without it.
-        const signed = await http(port, 'POST', '/api/signed-url', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: `/api/labs/${lab}/export?format=script` }) });
+        const signed = await http<{ url: string }>(port, 'POST', '/api/signed-url', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: `/api/labs/${lab}/export?format=script` }) });
         assert.equal(signed.status, 200, signed.text);
-        const viaLink = await http(port, 'GET', signed.json.url as string, { auth: false });
+        const viaLink = await http(port, 'GET', signed.json.url, { auth: false });
         assert.equal(viaLink.status, 200, viaLink.text);
         assert.equal(viaLink.text, script.text);
         assert.equal((await http(port, 'GET', `/api/labs/${lab}/export?format=script`, { auth: false })).status, 401);
 
         // Applying the same file again finds nothing to do.
-        const again = await http(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
+        const again = await http<ChangeJson>(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
         assert.equal(again.status, 200);
         assert.equal(again.json.ran, 0);
 
-        const del = await http(port, 'DELETE', `/api/labs/${lab}`);
+        const del = await http<{ removed: string[] }>(port, 'DELETE', `/api/labs/${lab}`);
         assert.equal(del.status, 200);
         assert.deepEqual([...del.json.removed].sort(), ['ns1', 'ns2']);
         assert.deepEqual(labNetns(lab), []);
@@ -630,17 +634,17 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
       const lab = newLab();
       try {
         const bad = pairYaml(lab).replace('10.1.0.1/24', '10.1.0.300/24').replace('10.1.0.2/24', 'nonsense');
-        const put = await http(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: bad });
+        const put = await http<ProblemsJson>(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: bad });
         assert.equal(put.status, 400);
-        const paths = (put.json.problems as Array<{ path: string; message: string }>).map((p) => p.path).sort();
+        const paths = put.json.problems.map((p) => p.path).sort();
         assert.deepEqual(paths, ['nodes.ns1.interfaces.eth0.addresses[0]', 'nodes.ns2.interfaces.eth0.addresses[0]']);
         assert.ok(put.json.problems.every((p: { message: string }) => p.message.length > 0));
 
-        const unknownKey = await http(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: pairYaml(lab).replace('ns2:\n', 'ns2:\n    colour: red\n') });
+        const unknownKey = await http<ProblemsJson>(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: pairYaml(lab).replace('ns2:\n', 'ns2:\n    colour: red\n') });
         assert.equal(unknownKey.status, 400);
         assert.ok(unknownKey.json.problems.some((p: { path: string; message: string }) => p.path === 'nodes.ns2' && /colour/.test(p.message)), unknownKey.text);
 
-        const misnamed = await http(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: pairYaml(`${lab}x`) });
+        const misnamed = await http<ProblemsJson>(port, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: pairYaml(`${lab}x`) });
         assert.equal(misnamed.status, 400);
         assert.deepEqual(misnamed.json.problems.map((p: { path: string }) => p.path), ['name']);
 
@@ -660,12 +664,12 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
       assert.equal((await http(port, 'GET', `/api/labs/${lab}`)).status, 404);
       assert.equal((await http(port, 'GET', `/api/labs/${lab}/export?format=yaml`)).status, 404);
       assert.equal((await http(port, 'GET', '/api/labs/Bad_Name')).status, 400);
-      const examples = await http(port, 'GET', '/api/examples');
+      const examples = await http<{ examples: Array<{ name: string; yaml: string }> }>(port, 'GET', '/api/examples');
       assert.equal(examples.status, 200);
       assert.ok(examples.json.examples.some((e: { name: string; yaml: string }) => e.name === 'bridge' && e.yaml.includes('br0')));
       assert.equal((await http(port, 'GET', '/api/nothing-here')).status, 404);
       // A capture download: a format that does not exist is refused by name; no capture running is 404.
-      const badFormat = await http(port, 'GET', `/api/labs/${lab}/pcap?node=ns1&format=erf`);
+      const badFormat = await http<{ error: string }>(port, 'GET', `/api/labs/${lab}/pcap?node=ns1&format=erf`);
       assert.equal(badFormat.status, 400);
       assert.match(badFormat.json.error, /pcapng .* or pcap/);
       assert.equal((await http(port, 'GET', `/api/labs/${lab}/pcap?node=ns1&format=pcap`)).status, 404);
@@ -756,7 +760,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         assert.deepEqual(addresses(netnsName(lab, `n${NODES}`), 'eth0'), [`10.50.0.${NODES + 1}/16`]);
 
         // A third apply has nothing to do.
-        const third = await http(p, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
+        const third = await http<ChangeJson>(p, 'PUT', `/api/labs/${lab}`, { headers: yamlHeaders, body: yaml });
         assert.equal(third.json.ran, 0, third.text);
       } finally {
         for (const s of servers) await stopServerProcess(s);

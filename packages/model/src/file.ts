@@ -309,7 +309,7 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     if (Object.keys(ifaces).length > 0) rawNode.interfaces = ifaces;
     if (node.routes.length > 0) rawNode.routes = node.routes.map(formatRoute);
     const nat = node.nat.filter((r) => r.type !== 'other');
-    if (nat.length > 0) rawNode.nat = nat.map((r) => ({ ...r }) as RawNat);
+    if (nat.length > 0) rawNode.nat = nat.map((r) => ({ ...r }));
     // Rules nslab does not model are written as they would be typed, so an apply keeps them exactly.
     const raw = node.nat.flatMap((r) => (r.type === 'other' ? [formatFirewallLine(r)] : []));
     if (raw.length > 0 || node.firewall) rawNode.firewall = raw;

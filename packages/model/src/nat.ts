@@ -40,8 +40,8 @@ export interface OtherRule {
 /** A firewall rule of a namespace. */
 export type NatRule = MasqueradeRule | SnatRule | DnatRule | ForwardRule | OtherRule;
 
-/** Where a rule lives: `iptables -t TABLE -A CHAIN ARGS...`. */
-export interface RuleSpec { table: 'nat' | 'filter' | string; chain: string; args: string[]; insert?: number }
+/** Where a rule lives: `iptables -t TABLE -A CHAIN ARGS...` (TABLE is nat or filter here, any iptables table in general). */
+export interface RuleSpec { table: string; chain: string; args: string[]; insert?: number }
 
 /** Exhaustiveness guard for tagged unions. */
 export function assertNever(x: never): never {

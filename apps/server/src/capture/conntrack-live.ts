@@ -70,14 +70,16 @@ export class ConntrackService {
     const t = table;
     return () => {
       if (!t.sinks.delete(sink) || t.sinks.size > 0) return;
-      this.end(t);
+      // end() cannot reject: its one await is `ended`, which resolves with an error instead.
+      void this.end(t);
     };
   }
 
   /** The lab's nodes changed: tables of nodes that are gone stop. */
   sync(lab: string, nodes: readonly string[]): void {
     const present = new Set(nodes);
-    for (const table of [...this.tables.values()]) if (table.lab === lab && !present.has(table.node)) this.end(table);
+    // end() cannot reject (see watch); nobody waits for a gone node's events process to exit.
+    for (const table of [...this.tables.values()]) if (table.lab === lab && !present.has(table.node)) void this.end(table);
   }
 
   /** Stops every table of a lab (destroyed), or every table (server stop). */
@@ -124,7 +126,11 @@ export class ConntrackService {
     }
     table.reading = true;
     const at = Date.now();
-    void this.read(table.node, netnsName(table.lab, table.node)).then((read) => {
+    // The reader says an unreadable table in `error`, but `run` still rejects when conntrack
+    // times out or is missing: that is an unreadable table too, and the next refresh reads again.
+    void this.read(table.node, netnsName(table.lab, table.node)).catch((err: unknown): ConntrackTable => ({
+      entries: [], total: 0, error: `the conntrack table of ${table.node} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    })).then((read) => {
       table.reading = false;
       if (this.tables.get(ConntrackService.key(table.lab, table.node)) !== table) return;
       const message: ConntrackServerMessage = {

@@ -217,7 +217,7 @@ async function iptablesLines(netns: string, family: string, table: string, chain
   const nft = await run(['ip', 'netns', 'exec', netns, 'nft', '-a', '-j', 'list', 'chain', family, table, chain], { allowFailure: true, timeoutMs: 5_000 });
   const ipt = await run(['ip', 'netns', 'exec', netns, family === 'ip6' ? 'ip6tables' : 'iptables', '-t', table, '-S', chain], { allowFailure: true, timeoutMs: 5_000 });
   if (nft.code !== 0 || ipt.code !== 0) return out;
-  let order: number[] = [];
+  let order: number[];
   try {
     const parsed = JSON.parse(nft.stdout) as { nftables?: { rule?: { handle?: number } }[] };
     order = (parsed.nftables ?? []).flatMap((e) => (e.rule?.handle !== undefined ? [e.rule.handle] : []));

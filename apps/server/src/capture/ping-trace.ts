@@ -7,7 +7,7 @@
  * learner can act on.
  */
 import { randomInt } from 'node:crypto';
-import { canonicalIp, ifnameProblem, parseIp, type ConntrackEntry, type NodePacketEvent, type PingHop, type PingOutput, type PingTraceResult, type RuleVerdict, type TracedEcho, type TraceProto } from '@nslab/model';
+import { canonicalIp, ifnameProblem, parseIp, type ConntrackEntry, type NodePacketEvent, type PingHop, type PingOutput, type PingTraceResult, type RuleVerdict, type TraceProto } from '@nslab/model';
 import { readNetns } from '../kernel/observe';
 import { CommandError, run } from '../kernel/runner';
 import { forwardingArgv, pingArgv, probeArgv, routeGetArgv, sysctlReadArgv } from './argv';
@@ -118,9 +118,10 @@ export async function pingTrace(request: PingTraceRequest): Promise<PingTraceRes
   for (const c of captures) c.subscribe(keep);
   const nft = new NfTrace(request.namespaces, { proto, family: dest.family, ...(sport !== undefined ? { sport } : {}) });
   let ping: PingOutput;
-  let dropped = 0;
-  let tracing = false;
-  let traced: Awaited<ReturnType<NfTrace['stop']>> = [];
+  // Set in the try and its finally: read only when the try completed.
+  let dropped: number;
+  let tracing: boolean;
+  let traced: Awaited<ReturnType<NfTrace['stop']>>;
   try {
     const [started, nftReady] = await Promise.all([Promise.allSettled(captures.map((c) => c.start())), nft.start()]);
     tracing = nftReady;
@@ -137,7 +138,7 @@ export async function pingTrace(request: PingTraceRequest): Promise<PingTraceRes
   }
 
   const echo = proto === 'icmp' ? findEcho(events, request.source, dest.address) : null;
-  const hops = proto === 'icmp' ? (echo === null ? [] : traceHops(events, echo)) : flowHops(events, { proto: proto as 'tcp' | 'udp', sport: sport as number }, request.source);
+  const hops = proto === 'icmp' ? (echo === null ? [] : traceHops(events, echo)) : flowHops(events, { proto, sport: sport as number }, request.source);
   const direction = (h: TracedHeader): 'request' | 'reply' | undefined => {
     if (proto === 'icmp') {
       if (echo !== null && h.icmpId !== undefined && h.icmpId !== echo.id) return undefined;

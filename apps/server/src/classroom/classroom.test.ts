@@ -55,7 +55,7 @@ class Peer {
   private waiters: Array<() => void> = [];
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(data.toString()) as ServerMessage);
+      this.messages.push(JSON.parse((data as Buffer).toString()) as ServerMessage);
       for (const w of this.waiters.splice(0)) w();
     });
   }

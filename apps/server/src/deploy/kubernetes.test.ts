@@ -21,11 +21,11 @@ type Doc = Record<string, unknown> & { apiVersion?: unknown; kind?: unknown; met
 
 /** Every kind the manifests may hold, with the model that validates it against its schema. */
 const MODELS: ReadonlyMap<string, (doc: Doc) => { validate(): void }> = new Map<string, (doc: Doc) => { validate(): void }>([
-  ['v1 Namespace', (d) => new Namespace(d as never)],
-  ['v1 Secret', (d) => new Secret(d as never)],
-  ['v1 Service', (d) => new Service(d as never)],
-  ['apps/v1 StatefulSet', (d) => new StatefulSet(d as never)],
-  ['networking.k8s.io/v1 Ingress', (d) => new Ingress(d as never)],
+  ['v1 Namespace', (d) => new Namespace(d)],
+  ['v1 Secret', (d) => new Secret(d)],
+  ['v1 Service', (d) => new Service(d)],
+  ['apps/v1 StatefulSet', (d) => new StatefulSet(d)],
+  ['networking.k8s.io/v1 Ingress', (d) => new Ingress(d)],
 ]);
 
 /** The manifests' documents, each with the file it came from. */

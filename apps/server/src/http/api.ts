@@ -17,7 +17,6 @@ import type { HostPolicy } from './auth';
 import { bearerToken, signatureValid, signPath, tokenMatches } from './auth';
 import type { Classroom } from '../classroom/classroom';
 import { RosterError } from '../classroom/roster';
-import type { Principal } from '../classroom/scope';
 import { INSTRUCTOR, kernelLab, ownLab, ownText, principalOf } from '../classroom/scope';
 import type { ViewLinks, ViewRecord } from '../liveview/links';
 import { hoursProblem, ViewLinkError } from '../liveview/links';
@@ -53,7 +52,7 @@ const STATUS: Record<LabError['code'], number> = { invalid: 400, 'not-found': 40
 
 /** The kernel's name of a lab the request's principal named (a LabError when the name is wrong). */
 function kernel(res: Response, lab: string): string {
-  return kernelLab(principalOf(res.locals) as Principal, lab);
+  return kernelLab(principalOf(res.locals), lab);
 }
 
 /** Whether `principal` may see and revoke a link: the instructor every one, a trainee those they made. */
@@ -192,7 +191,7 @@ export function createApp(deps: ApiDeps): express.Express {
       const format = req.query['format'] ?? 'yaml';
       if (format === 'script') res.type('text/x-shellscript').attachment(`${topology.name}.sh`).send(exportScript(topology));
       else if (format === 'yaml') res.type('application/yaml').attachment(`${topology.name}.yaml`).send(toYaml(topology, await deps.labs.meta(kernel(res, topology.name))));
-      else throw new LabError('invalid', `format must be yaml or script, not "${String(format)}"`);
+      else throw new LabError('invalid', `format must be yaml or script, not ${JSON.stringify(format)}`);
     } catch (e) { next(e); }
   });
   app.put('/api/labs/:lab', async (req, res, next) => {

@@ -86,7 +86,7 @@ describe('lifecycle', () => {
     assert.deepEqual(after.topology.links.length, before.topology.links.length);
     for (const node of Object.keys(before.topology.nodes)) {
       // MAC addresses are new and carrier state settles a moment after creation: the rest must match.
-      const strip = (t: typeof before.topology) => JSON.stringify(t.nodes[node], (k, v) => (k === 'mac' || k === 'state' ? undefined : v));
+      const strip = (t: typeof before.topology) => JSON.stringify(t.nodes[node], (k: string, v: unknown) => (k === 'mac' || k === 'state' ? undefined : v));
       assert.equal(strip(after.topology), strip(before.topology), node);
     }
     assert.ok(pings(lab, 'internet', '203.0.113.2'));

@@ -126,7 +126,7 @@ export async function deleteNetns(lines: string | Promise<string>): Promise<void
  * second time against the lab as the kernel has it, so running containers keep
  * their addresses (IPAM) and only new ones get new ones.
  */
-export async function parseWithKernel(input: string | unknown): Promise<ParseResult> {
+export async function parseWithKernel(input: unknown): Promise<ParseResult> {
   const parse = (observed?: Topology) => (typeof input === 'string' ? parseTopology(input, observed ? { observed } : {}) : parseTopologyData(input, observed ? { observed } : {}));
   const first = parse();
   const parsed = !first.ok || !first.meta.containers ? first : parse((await observeLab(first.topology.name, { firewall: false })).topology);
@@ -170,7 +170,7 @@ export async function addNode(lab: string, node: string): Promise<{ ops: Op[]; r
   } catch (err) {
     if (!(err instanceof CommandError)) throw err;
     if (/File exists/.test(err.stderr)) throw new NodeError('exists', `lab ${lab} already has a namespace named ${node}`);
-    throw new Error(`creating namespace ${node} failed: ${err.stderr.trim().replace(/^nslab-nsread: /, '')}`);
+    throw new Error(`creating namespace ${node} failed: ${err.stderr.trim().replace(/^nslab-nsread: /, '')}`, { cause: err });
   }
 }
 

@@ -22,9 +22,10 @@ describe('run', () => {
   test('pool starts no more tasks once its signal is aborted', async () => {
     const controller = new AbortController();
     const started: number[] = [];
-    await pool([1, 2, 3, 4, 5], 1, async (n) => {
+    await pool([1, 2, 3, 4, 5], 1, (n) => {
       started.push(n);
       if (n === 2) controller.abort();
+      return Promise.resolve();
     }, controller.signal);
     assert.deepEqual(started, [1, 2]);
   });

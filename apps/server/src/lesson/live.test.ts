@@ -29,7 +29,7 @@ test('a check turns red and green on the socket as the kernel changes, and Show 
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { authorization: `Bearer ${TOKEN}` }, origin: `http://127.0.0.1:${server.port}` });
   const inbox: ServerMessage[] = [];
   const waiters = new Set<() => void>();
-  ws.on('message', (d) => { inbox.push(JSON.parse(d.toString()) as ServerMessage); for (const w of waiters) w(); });
+  ws.on('message', (d) => { inbox.push(JSON.parse((d as Buffer).toString()) as ServerMessage); for (const w of waiters) w(); });
   await new Promise((ok) => ws.once('open', ok));
   const next = <T extends ServerMessage>(pred: (m: ServerMessage) => m is T, from = 0): Promise<T> => new Promise((ok, fail) => {
     const timer = setTimeout(() => { waiters.delete(check); fail(new Error('no such message within 20 s')); }, 20_000);

@@ -2,7 +2,7 @@
  * Which lesson runs in a lab, with the learner's values, kept in /run/nslab beside the
  * lab's metadata: `nslab lesson check LAB` and the page both find it there.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nameProblem } from '@nslab/model';
 
@@ -33,9 +33,4 @@ export async function readLessonRecord(lab: string): Promise<LessonRecord | unde
   } catch {
     return undefined;
   }
-}
-
-/** Forgets a lab's lesson. */
-export async function removeLessonRecord(lab: string): Promise<void> {
-  await rm(pathOf(lab), { force: true });
 }

@@ -28,7 +28,7 @@ export async function execInLab(lab: string, node: string, command: readonly str
     const failure = (await made.sync(nodes())).get(node);
     if (failure) throw failure;
     if (!made.nodes().includes(node)) throw new TerminalError('no-namespace', terminalMessages.noNamespace(lab, node), { lab, node });
-    control = await LabControl.listen(join(dir, 'control.sock'), controlHandler(lab, hands, async () => made, nodes));
+    control = await LabControl.listen(join(dir, 'control.sock'), controlHandler(lab, hands, () => Promise.resolve(made), nodes));
     const argv = [`--mount=${made.mountNamespace}`, `--wd=${process.cwd()}`, '--', 'ip', 'netns', 'exec', node, ...command];
     const env = { ...process.env, PATH: `${SHELL_BIN}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, NSLAB_CONTROL: control.path, NSLAB_LAB: lab, NSLAB_NODE: node, NSLAB_HOST_MNT: `/proc/${process.pid}/ns/mnt` };
     // Ctrl-C reaches the command (same process group); this process stays to take the view down.

@@ -31,7 +31,7 @@ describe('terminal flow control against a lying client', () => {
       ws = new WebSocket(server.url(id));
       const socket = ws;
       let text = '';
-      socket.on('message', (data, binary) => { if (binary) text += data.toString(); });
+      socket.on('message', (data, binary) => { if (binary) text += (data as Buffer).toString(); });
       await new Promise((ok, fail) => { socket.once('open', ok); socket.once('error', fail); });
       socket.send(JSON.stringify({ type: 'hello', v: TERMINAL_PROTOCOL_VERSION }));
       await waitUntil(() => text.includes('ns1# '), 'the prompt');

@@ -25,7 +25,7 @@ const hands = {
 
 interface Ctx {
   manager: TerminalManager;
-  connect(id: string): Promise<TestClient>;
+  connect: (id: string) => Promise<TestClient>;
 }
 
 /** Runs `fn` with a manager and a socket server; ends both and destroys `labs` even when `fn` fails. */
@@ -58,6 +58,8 @@ async function run(client: TestClient, line: string, timeoutMs = 15_000): Promis
   const tag = Math.random().toString(36).slice(2, 8);
   client.type(`${line}; echo "__${tag}"":$?:"\r`);
   const match = await client.expect(new RegExp(`\\r\\n([\\s\\S]*?)__${tag}:(\\d+):`), timeoutMs, from);
+  // bash's bracketed-paste switch (ESC [?2004h / l) starts with a control character: matching it is the point.
+  // eslint-disable-next-line no-control-regex
   return { out: (match[1] ?? '').replace(/\x1b\[\?2004[hl]\r?/g, ''), code: Number(match[2]) };
 }
 

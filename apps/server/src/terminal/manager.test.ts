@@ -13,7 +13,7 @@ interface Ctx {
   lab: TestLab;
   manager: TerminalManager;
   server: TestServer;
-  connect(id: string, options?: { autoAck?: boolean }): Promise<TestClient>;
+  connect: (id: string, options?: { autoAck?: boolean }) => Promise<TestClient>;
 }
 
 /** Runs `fn` with its own lab, manager and server; removes all three even when `fn` fails. */
@@ -51,6 +51,8 @@ async function run(client: TestClient, prompt: string, line: string, timeoutMs =
   const marker = `__done${Math.random().toString(36).slice(2, 8)}__`;
   client.type(`${line}; echo ${marker.slice(0, 6)}""${marker.slice(6)}\r`);
   const match = await client.expect(new RegExp(`([\\s\\S]*)${marker}\\r\\n[\\s\\S]*${prompt}`), timeoutMs, from);
+  // bash's bracketed-paste switch (ESC [?2004h / l) starts with a control character: matching it is the point.
+  // eslint-disable-next-line no-control-regex
   const out = (match[1] ?? '').replace(/\x1b\[\?2004[hl]\r?/g, '');
   return out.slice(out.indexOf('\r\n') + 2);
 }

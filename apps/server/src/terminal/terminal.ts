@@ -25,7 +25,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { constants as osConstants } from 'node:os';
 import type { IPty } from 'node-pty';
 import { terminalMessages } from './errors';
-import { TerminalCloseCode, HIGH_WATER_BYTES, LOW_WATER_BYTES, clampTerminalSize } from '@nslab/model';
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES, clampTerminalSize } from '@nslab/model';
 import { ReplayBuffer } from './replay';
 import type { OutputBudget } from './budget';
 import { Utf8Framer } from './utf8';

@@ -64,9 +64,9 @@ test('a slow client resent snapshots ends with each lab as it is now: per lab, n
   // Reading a lab's metadata takes a while: patches keep coming meanwhile.
   let release: () => void = () => undefined;
   let metaReads = 0;
-  const feed = { labs: () => [], watch: async (lab: string) => labs.states.get(lab), current: (lab: string) => labs.states.get(lab), unwatch: () => undefined };
+  const feed = { labs: () => [], watch: (lab: string) => Promise.resolve(labs.states.get(lab)), current: (lab: string) => labs.states.get(lab), unwatch: () => undefined };
   const service = {
-    metaStamp: async () => 'unchanged',
+    metaStamp: () => Promise.resolve('unchanged'),
     meta: async (): Promise<TopologyMeta> => {
       metaReads += 1;
       if (metaReads > 2) await new Promise<void>((ok) => { release = ok; });

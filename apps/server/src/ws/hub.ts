@@ -84,7 +84,8 @@ export class Hub {
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return this.send(client, { type: 'error', code: 'bad-message', message: 'messages are JSON text, not binary' });
-      this.onMessage(client, data.toString()).catch((err: unknown) => {
+      // ws hands a Buffer while binaryType is its default, 'nodebuffer' (ArrayBuffer and Buffer[] are the other binaryTypes).
+      this.onMessage(client, (data as Buffer).toString()).catch((err: unknown) => {
         // onMessage answers every failure of a request itself; this is a failure to answer.
         console.error(`nslab: a message on a lab socket could not be answered: ${err instanceof Error ? err.message : String(err)}`);
       });

@@ -6,7 +6,6 @@ import { memo, useEffect, useRef } from 'react';
 import { formatArgv } from '@nslab/model';
 import type { LogEntry } from './store';
 import { useOps } from './store';
-import { useView } from '../state/view';
 import { Icon } from '../ui/Icons';
 
 const Entry = memo(function Entry({ entry }: { entry: LogEntry }) {
@@ -45,23 +44,5 @@ export function CommandLogBody() {
     <div className="log-body" id="log-body" ref={body} role="log" aria-label="Command log" aria-live="polite">
       {log.length === 0 ? <p className="muted pad">Commands appear here as they run, with their output and exit status.</p> : log.map((e) => <Entry key={e.id} entry={e} />)}
     </div>
-  );
-}
-
-/** The command log panel: a header that opens and closes it, and the entries. */
-export function CommandLog() {
-  const log = useOps((s) => s.log);
-  const open = useView((s) => s.panels.log);
-  const failed = log.filter((e) => e.status === 'failed').length;
-  return (
-    <section className={`command-log${open ? ' open' : ''}`} aria-label="Command log panel">
-      <header className="log-head">
-        <button className="btn ghost" aria-expanded={open} aria-controls="log-body" onClick={() => useView.getState().setPanel('log', !open)}>
-          <Icon name="log" size={14} /> Command log <span className="count">{log.length}</span>{failed ? <span className="badge err">{failed} failed</span> : null}
-        </button>
-        {open && log.length > 0 ? <button className="btn ghost" aria-label="Clear log" onClick={() => useOps.getState().clearLog()}>Clear</button> : null}
-      </header>
-      {open ? <CommandLogBody /> : null}
-    </section>
   );
 }

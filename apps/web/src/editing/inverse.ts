@@ -9,7 +9,7 @@ import type { Edit, Endpoint, RawInterface, Topology } from '@nslab/model';
 type Ifaces = Record<string, RawInterface>;
 
 function fileIfaces(state: Topology, node: string): Ifaces {
-  return (toFile(state).nodes?.[node]?.interfaces ?? {}) as Ifaces;
+  return toFile(state).nodes?.[node]?.interfaces ?? {};
 }
 
 /** The link that has this end, if any. */

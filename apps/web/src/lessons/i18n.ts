@@ -72,7 +72,7 @@ export function langOf(code: string | undefined): Lang {
 }
 
 /** The panel's translate function, the current language and the switch. */
-export function useLang(): { t: (word: keyof typeof en) => string; lang: Lang; set(lang: Lang): void } {
+export function useLang(): { t: (word: keyof typeof en) => string; lang: Lang; set: (lang: Lang) => void } {
   const { t, i18n: instance } = useTranslation('lesson', { i18n });
   return { t: (word) => t(word), lang: langOf(instance.resolvedLanguage ?? instance.language), set: (lang) => void instance.changeLanguage(lang) };
 }

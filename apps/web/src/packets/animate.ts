@@ -20,8 +20,6 @@ export const FLIGHT_MS = 650;
 export const MAX_FLIGHTS = 160;
 /** New flights a second at most: beyond this a busy lab's packets are listed but not all drawn (an eye follows far fewer). */
 export const MAX_FLIGHTS_PER_SECOND = 80;
-/** Crossings remembered for the replay (capture-time seconds). */
-export const HISTORY_SECONDS = 10;
 /** Crossings remembered at most for the replay. */
 const MAX_HISTORY = 2_000;
 /** Two sightings of one crossing are the same if this close in capture time (s). */

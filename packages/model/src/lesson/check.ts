@@ -9,7 +9,6 @@ import type { Cidr, IpValue } from '../address';
 import { canonicalCidr, canonicalIp, contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../address';
 import type { DnatRule, NatRule } from '../nat';
 import { describeNat, parseDnatTarget } from '../nat';
-import type { Route } from '../route';
 import { formatRoute, parseRoute, routeSatisfies } from '../route';
 import type { Interface, Namespace, Topology } from '../topology';
 import { linkOf } from '../topology';
@@ -116,7 +115,7 @@ export function evaluateModelCheck(check: Check, topology: Topology): Verdict {
       if (check.route !== undefined) {
         const parsed = parseRoute(check.route);
         if (!parsed.ok) return fail(parsed.message);
-        const found = node.routes.some((r) => routeSatisfies(r, parsed.route) || (parsed.route.metric === undefined && routeSatisfies({ ...r, metric: undefined } as Route, parsed.route)));
+        const found = node.routes.some((r) => routeSatisfies(r, parsed.route) || (parsed.route.metric === undefined && routeSatisfies({ ...r, metric: undefined }, parsed.route)));
         if (check.absent) return found ? fail(`${check.node} still has the route ${check.route}`) : ok;
         if (found) return ok;
         const same = node.routes.find((r) => r.dst === parsed.route.dst);

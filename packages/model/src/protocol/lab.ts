@@ -133,7 +133,7 @@ export function parseClientMessage(text: string): { ok: true; message: ClientMes
   if (parsed.success) return { ok: true, message: parsed.data };
   const first = parsed.error.issues[0];
   const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
-  const type = typeof data === 'object' && data !== null && 'type' in data ? String((data as { type: unknown }).type) : undefined;
+  const type = typeof data === 'object' && data !== null && 'type' in data ? String(data.type) : undefined;
   const types = clientMessage.options.map((o) => o.shape.type.value).join(', ');
   if (first?.code === 'invalid_union' && (first.path.length === 0 || first.path[0] === 'type')) {
     return { ok: false, error: `unknown message type ${JSON.stringify(type)}: send one of ${types}` };
