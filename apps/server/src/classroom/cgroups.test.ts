@@ -135,6 +135,8 @@ async function run(client: TestClient, line: string, timeoutMs = 30_000): Promis
   const tag = randomBytes(3).toString('hex');
   client.type(`${line}; echo "__${tag}"":$?:"\r`);
   const match = await client.expect(new RegExp(`\\r\\n([\\s\\S]*?)__${tag}:(\\d+):`), timeoutMs, from);
+  // Bash's bracketed-paste switches (ESC [?2004h / l) are not output: strip them.
+  // eslint-disable-next-line no-control-regex
   return { out: (match[1] ?? '').replace(/\x1b\[\?2004[hl]\r?/g, ''), code: Number(match[2]) };
 }
 

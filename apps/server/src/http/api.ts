@@ -18,6 +18,7 @@ import { bearerToken, signatureValid, signPath, tokenMatches } from './auth';
 import type { Classroom } from '../classroom/classroom';
 import { RosterError } from '../classroom/roster';
 import { INSTRUCTOR, kernelLab, ownLab, ownText, principalOf } from '../classroom/scope';
+import type { Principal } from '../classroom/scope';
 import type { ViewLinks, ViewRecord } from '../liveview/links';
 import { hoursProblem, ViewLinkError } from '../liveview/links';
 import { readOnlySentence, viewerMayRequest } from '../liveview/policy';

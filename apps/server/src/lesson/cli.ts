@@ -55,7 +55,7 @@ function parseSub(sub: string, args: string[]): { values: Record<string, string 
   const [min, max] = spec.words;
   if (parsed.positionals.length > max) throw new LessonArgumentError(`nslab lesson ${sub} does not take "${parsed.positionals[max]}" (nslab lesson --help lists what it takes)`);
   if (parsed.positionals.length < min) throw new LessonArgumentError(`usage:\n${LESSON_USAGE}`);
-  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, words: parsed.positionals };
+  return { values: parsed.values, words: parsed.positionals };
 }
 
 function labName(lab: string | undefined): string {

@@ -49,7 +49,7 @@ async function api(port: number, token: string, method: string, path: string, bo
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try { parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {}; } catch { parsed = { text }; }
   return { status: res.status, body: parsed };
 }
@@ -72,7 +72,7 @@ class Peer {
   closeCode: number | undefined;
   private waiters: Array<() => void> = [];
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
+    ws.on('message', (data: Buffer) => {
       this.messages.push(JSON.parse(data.toString()) as ServerMessage);
       this.wake();
     });
@@ -121,15 +121,6 @@ function upgrade(port: number, token: string, path: string): Promise<number> {
     ws.on('unexpected-response', (_req, res) => { res.resume(); ws.terminate(); ok(res.statusCode ?? 0); });
     ws.on('error', (e) => fail(e));
   });
-}
-
-/** Resolves once `check` holds (polled); fails after EVENT_TIMEOUT_MS saying what was awaited. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + EVENT_TIMEOUT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
 }
 
 describe('live-view links (kernel, real sockets)', { concurrency: false }, () => {
