@@ -33,11 +33,14 @@ function kernelNodes(kernelLab: string): string[] {
   return netnsList().filter((n) => n.startsWith(`nslab.${kernelLab}.`)).map((n) => n.slice(`nslab.${kernelLab}.`.length)).sort();
 }
 
-/** The interfaces of one node, with their addresses, as `ip -j addr` reports them. */
+/**
+ * The interfaces of one node, with their addresses, as `ip -j addr` reports them; not the IPv6
+ * link-local addresses, which the kernel adds by itself a moment after a device comes up.
+ */
 function kernelAddrs(kernelLab: string, node: string): string[] {
   const out = execFileSync('ip', ['-n', `nslab.${kernelLab}.${node}`, '-j', 'addr', 'show'], { encoding: 'utf8' });
-  return (JSON.parse(out) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>)
-    .flatMap((l) => [l.ifname, ...l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)]).sort();
+  return (JSON.parse(out) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number; scope?: string }> }>)
+    .flatMap((l) => [l.ifname, ...l.addr_info.filter((a) => a.scope !== 'link').map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)]).sort();
 }
 
 interface Reply { status: number; body: Record<string, unknown> }
