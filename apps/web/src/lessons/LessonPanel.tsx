@@ -10,6 +10,7 @@ import type { Lesson, LessonInfo, LessonStatus, ServerMessage } from '@nslab/mod
 import { client, requestId } from '../server/client';
 import { listen } from '../server/dispatch';
 import { useLab } from '../state/lab';
+import { useConnection } from '../server/store';
 import { useView } from '../state/view';
 import { useLang } from './i18n';
 import { proposeLessonSolution } from '../editing/submit';
@@ -59,12 +60,14 @@ export function LessonPanel() {
     }
   }), [lab]);
 
+  // Asked once the socket is open (a lab may be chosen before it is), and again after a reconnect.
+  const connected = useConnection((s) => s.status === 'open');
   useEffect(() => {
-    if (!lab) return undefined;
+    if (!lab || !connected) return undefined;
     client.send({ type: 'lesson-watch', lab });
     client.send({ type: 'lesson-list', id: requestId('lessons') });
     return () => { client.send({ type: 'lesson-unwatch', lab }); };
-  }, [lab]);
+  }, [lab, connected]);
 
   if (!lab) return null;
   if (!open) return null;
