@@ -18,6 +18,7 @@ import type { Running } from '../main';
 import { TestClient, waitFor } from '../terminal/testkit';
 import type { Hierarchy } from './cgroups';
 import { CPU_PERIOD_US, DEFAULT_TRAINEE_LIMITS, detectLayout, limitFiles, parseTraineeLimits, planLayout, procsOf, TraineeCgroups } from './cgroups';
+import { api } from './test-http';
 
 const MiB = 1024 * 1024;
 
@@ -117,17 +118,6 @@ describe('serve flags for trainee limits', () => {
   });
 });
 
-interface Reply { status: number; body: Record<string, unknown> }
-
-/** One JSON request with a Bearer token. */
-async function api(port: number, token: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method, headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
 /** Types a command line and returns what it printed and its exit status. */
 async function run(client: TestClient, line: string, timeoutMs = 30_000): Promise<{ out: string; code: number }> {

@@ -14,6 +14,7 @@ import { startServer } from '../main';
 import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { DEFAULT_QUOTAS } from './classroom';
+import { api, upgrade } from './test-http';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 /** Trainee names: the rm- prefix, so that their kernel labs (`NAME--LAB`) carry it too. */
@@ -32,17 +33,6 @@ function kernelNodes(kernelLab: string): string[] {
   return netnsList().filter((n) => n.startsWith(`nslab.${kernelLab}.`)).map((n) => n.slice(`nslab.${kernelLab}.`.length)).sort();
 }
 
-interface Reply { status: number; body: Record<string, unknown> }
-
-/** One JSON request with a Bearer token. */
-async function api(port: number, token: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method, headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
 /** A lab of empty nodes, as the trainee names it. */
 function lab(name: string, nodes: string[]): unknown {
@@ -85,15 +75,6 @@ class Peer {
   }
 }
 
-/** Status of a terminal socket upgrade with `token`: 101 when it opened. */
-function termUpgrade(port: number, token: string, id: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/term/${id}`, ['nslab', `nslab.token.${token}`]);
-    ws.on('open', () => { ws.terminate(); ok(101); });
-    ws.on('unexpected-response', (_req, res) => { res.resume(); ws.terminate(); ok(res.statusCode ?? 0); });
-    ws.on('error', (e) => fail(e));
-  });
-}
 
 describe('classroom mode (kernel, real sockets)', { concurrency: false }, () => {
   let server: Running;
@@ -221,11 +202,11 @@ describe('classroom mode (kernel, real sockets)', { concurrency: false }, () => 
     const opened = await api(port, b.token, 'POST', '/api/labs/sh/terminals', { node: 'b1' });
     assert.equal(opened.status, 201, JSON.stringify(opened.body));
     const id = String(opened.body['id']);
-    assert.equal(await termUpgrade(port, a.token, id), 404);
+    assert.equal(await upgrade(port, a.token, `/ws/term/${id}`), 404);
     assert.equal((await api(port, a.token, 'DELETE', `/api/terminals/${id}`)).status, 404);
     assert.deepEqual((await api(port, a.token, 'GET', '/api/labs/sh/terminals')).body['terminals'], [], 'A\'s "sh" is A\'s own');
-    assert.equal(await termUpgrade(port, b.token, id), 101);
-    assert.equal(await termUpgrade(port, INSTRUCTOR, id), 101);
+    assert.equal(await upgrade(port, b.token, `/ws/term/${id}`), 101);
+    assert.equal(await upgrade(port, INSTRUCTOR, `/ws/term/${id}`), 101);
     const listed = (await api(port, b.token, 'GET', '/api/labs/sh/terminals')).body['terminals'] as Array<{ id: string; lab: string }>;
     assert.deepEqual(listed.map((t) => [t.id, t.lab]), [[id, 'sh']]);
     assert.equal((await api(port, b.token, 'DELETE', `/api/terminals/${id}`)).status, 204);

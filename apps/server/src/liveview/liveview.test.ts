@@ -15,6 +15,7 @@ import { destroyLab } from '../kernel/lab';
 import { TestClient } from '../terminal/testkit';
 import { readOnlySentence } from './policy';
 import { VIEW_ENDED_CLOSE } from './links';
+import { api, upgrade } from '../classroom/test-http';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 /** How long one awaited message may take; bounds a failure only (the machine is shared). */
@@ -43,19 +44,6 @@ function kernelAddrs(kernelLab: string, node: string): string[] {
     .flatMap((l) => [l.ifname, ...l.addr_info.filter((a) => a.scope !== 'link').map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)]).sort();
 }
 
-interface Reply { status: number; body: Record<string, unknown> }
-
-/** One JSON request with a Bearer token. */
-async function api(port: number, token: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method, headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: Record<string, unknown>;
-  try { parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {}; } catch { parsed = { text }; }
-  return { status: res.status, body: parsed };
-}
 
 /** A lab of two nodes joined by a veth pair, addressed. */
 function pair(name: string): unknown {
@@ -116,15 +104,6 @@ class Peer {
   }
 }
 
-/** Status of a WebSocket upgrade at `path` with `token`: 101 when it opened. */
-function upgrade(port: number, token: string, path: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, ['nslab', `nslab.token.${token}`]);
-    ws.on('open', () => { ws.terminate(); ok(101); });
-    ws.on('unexpected-response', (_req, res) => { res.resume(); ws.terminate(); ok(res.statusCode ?? 0); });
-    ws.on('error', (e) => fail(e));
-  });
-}
 
 describe('live-view links (kernel, real sockets)', { concurrency: false }, () => {
   let server: Running;
