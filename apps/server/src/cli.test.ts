@@ -83,7 +83,14 @@ describe('nslab command line', () => {
       assert.match(busy.err, new RegExp(`port ${port}`), busy.err);
       const lab = nslab(['serve', '--port', '0', '--default-lab', broken, '--token', 'a-long-random-test-token-0123456789']);
       assert.equal(lab.code, 1, lab.err);
-      assert.match(lab.err, /broken\.yaml|10\.0\.0\.300/, lab.err);
+      // Refused whether or not other labs run (tests beside this one have theirs): it is checked before that is asked.
+      assert.match(lab.err, /default lab .*broken\.yaml is not a valid lab .*10\.0\.0\.300/, lab.err);
+      const missing = nslab(['serve', '--port', '0', '--default-lab', join(dir, 'absent.yaml'), '--token', 'a-long-random-test-token-0123456789']);
+      assert.equal(missing.code, 1, missing.err);
+      assert.match(missing.err, /absent\.yaml cannot be read \(ENOENT\)/, missing.err);
+      const unknown = nslab(['serve', '--port', '0', '--default-lab', 'no-such-example.yaml', '--token', 'a-long-random-test-token-0123456789']);
+      assert.equal(unknown.code, 1, unknown.err);
+      assert.match(unknown.err, /there is no example "no-such-example\.yaml"/, unknown.err);
       assert.ok(!existsSync(`/run/netns/${netnsName('hd-broken', 'a')}`), 'nothing was created');
     } finally {
       blocker.close();

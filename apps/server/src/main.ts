@@ -9,10 +9,11 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { MAX_CLIENT_FRAME_BYTES, MAX_MESSAGE_BYTES } from '@nslab/model';
+import { MAX_CLIENT_FRAME_BYTES, MAX_MESSAGE_BYTES, parseTopology } from '@nslab/model';
 import { HostPolicy, newToken, publicHostProblem, requestUrl, socketToken, tokenMatches, tokenProblem, WS_PROTOCOL } from './http/auth';
 import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
@@ -165,6 +166,31 @@ function startError(err: unknown, config: ServeConfig): StartError {
   return new StartError(`nslab could not start on ${where}: ${e.message ?? String(err)}`);
 }
 
+/**
+ * The default lab's text: a path (it has a slash) is read as a file, anything else names an example
+ * file. A file that is missing or does not parse is a StartError that says what to fix.
+ */
+async function readDefaultLab(given: string, labs: LabService, examplesDir: string): Promise<{ name: string; yaml: string }> {
+  let yaml: string;
+  if (given.includes('/')) {
+    try {
+      yaml = await readFile(given, 'utf8');
+    } catch (err) {
+      throw new StartError(`the default lab ${given} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path given to --default-lab, or start with --no-default-lab`);
+    }
+  } else {
+    const example = (await labs.examples()).find((e) => e.file === given);
+    if (!example) throw new StartError(`there is no example "${given}" in ${examplesDir} to apply as the default lab: name one (or a path to a lab file) with --default-lab FILE, or start with --no-default-lab`);
+    yaml = example.yaml;
+  }
+  const parsed = parseTopology(yaml);
+  if (!parsed.ok) {
+    const problems = parsed.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
+    throw new StartError(`the default lab ${given} is not a valid lab (${problems}): fix it, or start with --no-default-lab`);
+  }
+  return { name: parsed.topology.name, yaml };
+}
+
 /** The certificate and key files read, or a StartError that names the file and what to do. */
 function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
   const read = (file: string, what: string) => {
@@ -297,12 +323,13 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
         ok();
       });
     });
-    if (config.defaultLab && feed.labs().length === 0) {
-      const example = (await labs.examples()).find((e) => e.file === config.defaultLab);
-      if (!example) throw new StartError(`there is no example "${config.defaultLab}" in ${config.examplesDir} to apply as the default lab: name one with --default-lab FILE, or start with --no-default-lab`);
+    // The default lab is read and checked whether or not it will be applied: a broken one is refused
+    // the same way when other labs already run.
+    const defaultLab = config.defaultLab ? await readDefaultLab(config.defaultLab, labs, config.examplesDir) : undefined;
+    if (defaultLab && feed.labs().length === 0) {
       try {
-        const result = await labs.apply(example.yaml);
-        log(`nslab: no lab was running, so the example "${example.name}" was applied (${result.ran} ops)`);
+        const result = await labs.apply(defaultLab.yaml);
+        log(`nslab: no lab was running, so the lab "${defaultLab.name}" from ${config.defaultLab} was applied (${result.ran} ops)`);
       } catch (err) {
         throw new StartError(`the default lab ${config.defaultLab} could not be applied (${err instanceof Error ? err.message : String(err)}): start with --no-default-lab, or fix it`);
       }
