@@ -105,6 +105,12 @@ if (want('unit') || want('reliability')) {
   if ((await run([process.execPath, 'apps/server/native/build.mjs'])) !== 0) failed += 1;
 }
 
+if (want('unit') || want('reliability') || want('e2e')) {
+  // The `nslab` the tests start (CLI, server, a lab shell's docker) is the bundle users run
+  // (apps/server/dist); tests that import modules run the sources through tsx.
+  if ((await run([process.execPath, 'apps/server/build.mjs'])) !== 0) failed += 1;
+}
+
 if (want('unit')) {
   const files = ['packages', 'apps'].flatMap((d) => findTests(join(root, d))).filter((f) => !f.includes('/reliability/')).sort();
   console.log(`\n== unit and kernel tests (${files.length} files)`);

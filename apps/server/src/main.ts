@@ -10,8 +10,7 @@ import type { Server as TlsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { MAX_CLIENT_FRAME_BYTES, MAX_MESSAGE_BYTES, parseTopology } from '@nslab/model';
 import { HostPolicy, newToken, publicHostProblem, requestUrl, socketToken, tokenMatches, tokenProblem, WS_PROTOCOL } from './http/auth';
@@ -37,9 +36,8 @@ import type { Principal } from './classroom/scope';
 import { INSTRUCTOR, ownLab } from './classroom/scope';
 import { ViewLinks } from './liveview/links';
 import { readOnlySentence } from './liveview/policy';
+import { REPO_DIR } from './paths';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
 
 /** Settings of one server, from flags and the environment. */
 export interface ServeConfig {
@@ -101,8 +99,8 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
     port,
     host: value('--host') ?? '127.0.0.1',
     token,
-    examplesDir: resolve(value('--examples') ?? join(repo, 'examples')),
-    webDir: resolve(join(repo, 'apps/web/dist')),
+    examplesDir: resolve(value('--examples') ?? join(REPO_DIR, 'examples')),
+    webDir: resolve(join(REPO_DIR, 'apps/web/dist')),
     maxTerminals,
   };
   const cert = value('--tls-cert');
@@ -146,7 +144,7 @@ export interface Running {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
   }

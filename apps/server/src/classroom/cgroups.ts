@@ -18,8 +18,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { traineeNameProblem } from './roster';
+import { SERVER_DIR } from '../paths';
 
 /** What each trainee may use at once; set with --trainee-memory, --trainee-pids and --trainee-cpu. */
 export interface TraineeLimits {
@@ -62,7 +62,7 @@ export const CGROUP_DIR = 'nslab';
 const TRAINEE_PREFIX = 'trainee-';
 
 /** The program that puts a trainee's shell in its cgroups before the shell runs (Perl, like shell-bin/ip). */
-export const JOIN_CGROUP = fileURLToPath(new URL('../../libexec/join-cgroup', import.meta.url));
+export const JOIN_CGROUP = join(SERVER_DIR, 'libexec', 'join-cgroup');
 
 /** One place where trainee cgroups are made: nslab's directory in a v2 tree or in a v1 hierarchy, and what it limits. */
 export interface Hierarchy {

@@ -6,7 +6,7 @@
  * scripts/install.sh), observe.ts reads with `ip` instead.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Op } from '@nslab/model';
 import { parseIptablesSave, parseOwnerMarker } from '@nslab/model';
 import type { IpNsid } from './iproute';
@@ -14,9 +14,10 @@ import { readNamespace } from './iproute';
 import type { NamespaceReading } from './iproute';
 import { decodeLinks, decodeNetconf, decodeRoutes, HOST_LITTLE_ENDIAN, linkNames, loopbackAlias, UTF8 } from './rtnetlink';
 import { CommandError, pool, run } from './runner';
+import { SERVER_DIR } from '../paths';
 
 /** Where scripts/install.sh builds the helper. */
-export const NSREAD_PATH = fileURLToPath(new URL('../../native/build/nslab-nsread', import.meta.url));
+export const NSREAD_PATH = join(SERVER_DIR, 'native', 'build', 'nslab-nsread');
 
 let built: boolean | undefined;
 

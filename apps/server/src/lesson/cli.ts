@@ -6,18 +6,17 @@
  *   check exits 0 when every check passed, 1 otherwise.
  */
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { LessonStatus } from '@nslab/model';
 import { nameProblem } from '@nslab/model';
 import { LabError, LabService } from '../labs';
 import { LessonCatalog } from './catalog';
 import { LessonEngine } from './engine';
+import { REPO_DIR } from '../paths';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** The folder of bundled lessons. */
-export const LESSONS_DIR = resolve(repo, 'lessons');
+export const LESSONS_DIR = join(REPO_DIR, 'lessons');
 
 /** Usage lines of the lesson commands, for the CLI's help. */
 export const LESSON_USAGE = `  lesson list [--json]          the lessons
@@ -97,7 +96,7 @@ export async function lessonCommand(args: string[], dir: string = LESSONS_DIR): 
   }
   const { values, words } = parsed;
   const catalog = new LessonCatalog(dir);
-  const engine = new LessonEngine(catalog, new LabService(resolve(repo, 'examples')));
+  const engine = new LessonEngine(catalog, new LabService(join(REPO_DIR, 'examples')));
   const json = values['json'] === true;
   try {
     switch (sub) {

@@ -10,8 +10,9 @@
  * pid node-pty reports is the shell's own `$$`. A classroom trainee's shell is started by
  * libexec/join-cgroup first, which joins the trainee's cgroups and execs the same argv (same pid).
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { JOIN_CGROUP } from '../classroom/cgroups';
+import { SERVER_DIR } from '../paths';
 
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
@@ -24,7 +25,7 @@ export const SHELL_TERM = 'xterm-256color';
  * `ip netns add|delete NAME` into a request to the lab (control.ts) and runs the real ip otherwise;
  * its `docker` speaks Docker's network vocabulary to the lab's container layer.
  */
-export const SHELL_BIN = fileURLToPath(new URL('../../shell-bin', import.meta.url));
+export const SHELL_BIN = join(SERVER_DIR, 'shell-bin');
 
 /** PATH for lab shells: nslab's commands, then Debian's default for root (/etc/login.defs ENV_SUPATH). */
 export const SHELL_PATH = `${SHELL_BIN}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
