@@ -101,6 +101,13 @@ test('a connection to a published port: the live conntrack table, the packet lis
     const kernel = () => spawnSync('ip', ['netns', 'exec', `nslab.${lab}.host`, 'sysctl', '-n', 'net.ipv4.conf.all.rp_filter'], { encoding: 'utf8' }).stdout.trim();
     await expect.poll(kernel).toBe('2');
     await expect(rpFilter).toHaveValue('2');
+
+    // A sysctl nslab offers no knob for, changed outside the page, is listed once read again.
+    const other = knobs.getByRole('list', { name: 'Other sysctls changed' });
+    await expect(other).toHaveCount(0);
+    expect(spawnSync('ip', ['netns', 'exec', `nslab.${lab}.host`, 'sysctl', '-qw', 'net.ipv4.tcp_syncookies=0']).status).toBe(0);
+    await knobs.getByRole('button', { name: 'read again' }).click();
+    await expect(other).toContainText('net.ipv4.tcp_syncookies = 0');
   } finally {
     if (web.exitCode === null) {
       const gone = new Promise((ok) => web.once('exit', ok));

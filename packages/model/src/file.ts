@@ -19,7 +19,7 @@ import { validate } from './validate';
 import { reservedNameProblem } from './names';
 import { warnings } from './warnings';
 import { formatFirewallLine, parseFirewallLine } from './firewall';
-import { parseSysctlName, sysctlDefault, sysctlValueProblem } from './sysctl';
+import { isOtherSysctl, normaliseSysctlValue, otherSysctlProblem, parseSysctlName, sysctlDefault, sysctlInterfaceParts, sysctlValueProblem } from './sysctl';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
 import { withContainerLayer } from './container/export';
@@ -235,9 +235,8 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
   // An interface's knob needs the interface ("all" and "default" are the kernel's own).
   for (const [name, node] of Object.entries(topology.nodes)) {
     for (const key of Object.keys(node.sysctls ?? {})) {
-      const parsed = parseSysctlName(key);
-      const iface = typeof parsed === 'string' ? undefined : parsed.interface;
-      if (iface !== undefined && iface !== 'all' && iface !== 'default' && !Object.hasOwn(node.interfaces, iface)) {
+      const iface = sysctlInterfaceParts(key)?.interface;
+      if (iface !== undefined && iface !== 'all' && iface !== 'default' && iface !== 'lo' && !Object.hasOwn(node.interfaces, iface)) {
         problems.push({ path: pathOf('nodes', name, 'sysctls', key), message: `${name} has no interface "${iface}": add it, or set the knob on all` });
       }
     }
@@ -260,11 +259,14 @@ function resolveSysctls(node: string, raw: Record<string, string | number | bool
       continue;
     }
     const parsed = parseSysctlName(key);
+    const value = typeof rawValue === 'boolean' ? (rawValue ? '1' : '0') : normaliseSysctlValue(String(rawValue));
     if (typeof parsed === 'string') {
-      problems.push({ path, message: parsed });
+      // Outside the allow-list: a net.* sysctl kept as the kernel held it (the kernel checks the name before a run).
+      const problem = isOtherSysctl(key) ? otherSysctlProblem(key, value) : `nslab does not manage the sysctl "${key}": a lab holds only net.* sysctls, which belong to a network namespace (the rest are the whole machine's)`;
+      if (problem !== undefined) problems.push({ path, message: problem });
+      else out[key] = value;
       continue;
     }
-    const value = typeof rawValue === 'boolean' ? (rawValue ? '1' : '0') : String(rawValue);
     const problem = sysctlValueProblem(parsed.spec, value);
     if (problem !== undefined) problems.push({ path, message: `${key} ${problem}` });
     else out[key] = value;
@@ -282,7 +284,8 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     const rawNode: NonNullable<NonNullable<RawTopology['nodes']>[string]> = {};
     if (node.forwarding) rawNode.forwarding = true;
     // Knobs the kernel holds at their fresh-namespace value are left out, as other defaults are.
-    const knobs = Object.entries(node.sysctls ?? {}).filter(([k, v]) => k !== 'net.ipv4.ip_forward' && sysctlDefault(k) !== undefined && v !== sysctlDefault(k)).sort(([a], [b]) => a.localeCompare(b));
+    // Sysctls outside the allow-list are in the model only when they differ from a fresh namespace's (or were asked for).
+    const knobs = Object.entries(node.sysctls ?? {}).filter(([k, v]) => k !== 'net.ipv4.ip_forward' && (isOtherSysctl(k) || (sysctlDefault(k) !== undefined && v !== sysctlDefault(k)))).sort(([a], [b]) => a.localeCompare(b));
     if (knobs.length > 0) rawNode.sysctls = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(knobs));
     const ifaces: Record<string, RawInterface> = {};
     for (const [ifname, iface] of Object.entries(node.interfaces)) {

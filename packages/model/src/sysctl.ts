@@ -58,7 +58,7 @@ export interface SysctlName {
 export function parseSysctlName(name: string): SysctlName | string {
   const direct = SYSCTLS.find((s) => s.scope === 'namespace' && s.key === name);
   if (direct !== undefined) return { name, spec: direct };
-  const m = /^net\.(ipv4|ipv6)\.conf\.(.+)\.([a-z_]+)$/.exec(name);
+  const m = /^net\.(ipv4|ipv6)\.conf\.(.+)\.([a-z0-9_]+)$/.exec(name);
   if (m !== null) {
     const [, fam, iface = '', key] = m;
     const spec = SYSCTLS.find((s) => s.scope === 'interface' && s.key === key && s.family === (fam === 'ipv4' ? 4 : 6));
@@ -96,9 +96,53 @@ export function sysctlDefault(name: string): string | undefined {
   return iface === 'all' || iface === 'default' ? spec.createdAs : undefined;
 }
 
+/** A per-interface sysctl name: net.ipv4.conf.IFNAME.KEY, net.ipv6.neigh.IFNAME.KEY (IFNAME may hold dots). */
+const PER_INTERFACE = /^net\.(ipv4|ipv6)\.(conf|neigh)\.(.+)\.([a-z0-9_]+)$/;
+
+/** The parts of a per-interface sysctl name, or undefined for a namespace's own. */
+export function sysctlInterfaceParts(name: string): { family: 'ipv4' | 'ipv6'; table: 'conf' | 'neigh'; interface: string; key: string } | undefined {
+  const m = PER_INTERFACE.exec(name);
+  if (m === null) return undefined;
+  const [, family, table, iface = '', key = ''] = m;
+  return { family: family as 'ipv4' | 'ipv6', table: table as 'conf' | 'neigh', interface: iface, key };
+}
+
 /** A sysctl name as `sysctl` takes it: an interface name with dots is written with slashes (sysctl(8)). */
 export function sysctlArgName(name: string): string {
-  const parsed = parseSysctlName(name);
-  if (typeof parsed === 'string' || parsed.interface === undefined || !parsed.interface.includes('.')) return name;
-  return `net/ipv${parsed.spec.family}/conf/${parsed.interface}/${parsed.spec.key}`;
+  const parts = sysctlInterfaceParts(name);
+  if (parts === undefined || !parts.interface.includes('.')) return name;
+  return `net/${parts.family}/${parts.table}/${parts.interface}/${parts.key}`;
+}
+
+/*
+ * Sysctls outside the allow-list. A namespace holds some 500 net.* sysctls; nslab offers the
+ * table above on the canvas, and keeps every other one the kernel holds off its fresh-namespace
+ * value (read with `sysctl -a` against a new namespace's, kernel/sysctl-other.ts): shown,
+ * exported and applied back as it was, so `sysctl -w net.ipv4.tcp_syncookies=0` typed in a shell
+ * survives export, destroy and apply. They are net.* only: a network namespace's own, never the
+ * machine's (kernel.*, vm.*). The kernel judges the value when it is written; the name is checked
+ * against the kernel before anything runs.
+ */
+
+/** A net.* name of plain parts (an interface name may add @, :, + and -). */
+const OTHER_NAME = /^net(\.[A-Za-z0-9_@:+-]+)+$/;
+/** A value as `sysctl` prints one: words of digits, letters, '.', ':', '_', '+' and '-', one space apart. */
+const OTHER_VALUE = /^[A-Za-z0-9_.:+-]+( [A-Za-z0-9_.:+-]+)*$/;
+
+/** Whether `name` is a net.* sysctl outside the allow-list (shaped as one; the kernel may still not have it). */
+export function isOtherSysctl(name: string): boolean {
+  return typeof parseSysctlName(name) === 'string' && name.startsWith('net.');
+}
+
+/** A value as the file keeps it: blanks (sysctl prints tabs between numbers) made one space. */
+export function normaliseSysctlValue(value: string): string {
+  return value.trim().split(/\s+/).join(' ');
+}
+
+/** Why a net.* sysctl outside the allow-list cannot be written as given, or undefined when it can be tried. */
+export function otherSysctlProblem(name: string, value: string): string | undefined {
+  if (name.length > 128 || !OTHER_NAME.test(name)) return `"${name}" is not a sysctl name nslab writes: net. followed by dotted words of letters, digits and _`;
+  if (value.length === 0 || value.length > 64 || !OTHER_VALUE.test(value)) return `${name} must be a value as sysctl prints it (numbers or words, one space apart), not "${value}"`;
+  if (sysctlInterfaceParts(name)?.key === 'forwarding') return `write forwarding: true on the node (or net.ipv6.conf.all.forwarding) instead of ${name}: a device's forwarding follows them`;
+  return undefined;
 }

@@ -2,8 +2,8 @@
  * The engine's entry points: apply a topology, destroy a lab, export it. Each reads
  * the kernel first, so every call converges from whatever state it finds.
  */
-import type { Op, ParseResult, Topology, TopologyMeta } from '@nslab/model';
-import { nameProblem, netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
+import type { Op, ParseResult, Problem, Topology, TopologyMeta } from '@nslab/model';
+import { isOtherSysctl, nameProblem, pathOf, netnsName, ownerMarker, parseNetnsName, parseTopology, parseTopologyData, plan } from '@nslab/model';
 import { removeMeta, writeMeta } from './meta';
 import { endLabProcesses } from '../docker/processes';
 import { syncDns } from '../docker/dns';
@@ -17,6 +17,7 @@ import type { NamespaceReading } from './iproute';
 import { CommandError } from './runner';
 import { recordIntent, recoverKilledRuns } from './journal';
 import { checkFirewall } from './firewall';
+import { otherSysctlKernelProblem } from './sysctl-other';
 
 /** The outcome of an apply: the plan and, unless it was a dry run, how much of it ran. */
 export interface ApplyOutcome {
@@ -131,9 +132,22 @@ export async function parseWithKernel(input: unknown): Promise<ParseResult> {
   const first = parse();
   const parsed = !first.ok || !first.meta.containers ? first : parse((await observeLab(first.topology.name, { firewall: false })).topology);
   if (!parsed.ok) return parsed;
-  // Raw firewall rules are read by iptables itself before anything runs.
-  const refused = await checkFirewall(parsed.topology);
+  // Raw firewall rules are read by iptables itself, and sysctls outside the allow-list named against a fresh namespace, before anything runs.
+  const refused = [...(await checkFirewall(parsed.topology)), ...(await checkOtherSysctls(parsed.topology))];
   return refused.length > 0 ? { ok: false, problems: refused } : parsed;
+}
+
+/** The file's sysctls outside the allow-list that no lab namespace on this kernel could take, each with its path. */
+async function checkOtherSysctls(topology: Topology): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [node, ns] of Object.entries(topology.nodes)) {
+    for (const name of Object.keys(ns.sysctls ?? {})) {
+      if (!isOtherSysctl(name)) continue;
+      const problem = await otherSysctlKernelProblem(name);
+      if (problem !== undefined) problems.push({ path: pathOf('nodes', node, 'sysctls', name), message: problem });
+    }
+  }
+  return problems;
 }
 
 /** Why a node could not be added to or removed from a lab: a sentence in `ip netns`'s own terms. */

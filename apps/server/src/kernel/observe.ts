@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Link, Topology } from '@nslab/model';
+import { readOtherSysctls } from './sysctl-other';
 import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName, sysctlArgName, sysctlNames } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
@@ -101,7 +102,9 @@ export async function observeLab(lab: string, options: { firewall?: boolean; sys
   const topology = assemble(lab, readings);
   if (options.sysctls === true) {
     await pool(Object.entries(topology.nodes), READ_CONCURRENCY, async ([node, ns]) => {
-      ns.sysctls = await readSysctls(netnsName(lab, node), Object.keys(ns.interfaces));
+      const netns = netnsName(lab, node);
+      const [knobs, other] = await Promise.all([readSysctls(netns, Object.keys(ns.interfaces)), readOtherSysctls(netns)]);
+      ns.sysctls = Object.assign(knobs, other);
     });
   }
   return { topology, readings, unmarked, foreign };

@@ -1,13 +1,14 @@
 /**
  * Kernel knobs as lab state: a topology file's `sysctls:` map is applied, read back,
- * exported and re-applied to the same kernel values; names off the allow-list and
- * bad values are refused before anything runs; and net.bridge.bridge-nf-call-iptables
+ * exported and re-applied to the same kernel values; so are net.* sysctls off the
+ * allow-list that a shell changed; names no namespace has and bad values are refused
+ * before anything runs; and net.bridge.bridge-nf-call-iptables
  * is shown, decides whether a FORWARD rule sees bridged frames (the trace names the
  * rule and the knob), and is toggled by an edit.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTopology, toYaml, type Topology } from '@nslab/model';
+import { isOtherSysctl, parseTopology, toYaml, type Topology } from '@nslab/model';
 import { LabService } from '../labs';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
@@ -61,6 +62,50 @@ describe('sysctls in the topology file', () => {
     assert.ok(problems.includes('nodes.a.sysctls.net.ipv4.ip_forward: write forwarding: true (or false) on the node instead of net.ipv4.ip_forward'), problems.join('\n'));
     assert.ok(problems.includes('nodes.a.sysctls.net.ipv4.conf.eth9.proxy_arp: a has no interface "eth9": add it, or set the knob on all'), problems.join('\n'));
     assert.equal(problems.length, 4, problems.join('\n'));
+  });
+});
+
+describe('sysctls outside the allow-list', () => {
+  test('typed in a shell: shown, exported, and the same after destroy and apply; a re-apply runs nothing', async () => {
+    const lab = uniqueLab('tr');
+    made.push(lab);
+    await applyTopology(loadExample('bridge.yaml', lab));
+    const typed = { 'net.ipv4.tcp_syncookies': '0', 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.conf.eth0.arp_accept': '1', 'net.ipv6.conf.eth0.disable_ipv6': '1' };
+    for (const [name, value] of Object.entries(typed)) assert.equal(inNode(lab, 'ns1', ['sysctl', '-qw', `${name}=${value}`]).code, 0, name);
+    const observed = await observeLab(lab, { sysctls: true });
+    const ns1 = observed.topology.nodes.ns1?.sysctls ?? {};
+    // Only what differs from a fresh namespace, and nothing the kernel moves by itself (counters, mtu, forwarding).
+    const other = Object.fromEntries(Object.entries(ns1).filter(([k]) => isOtherSysctl(k)));
+    assert.deepEqual(other, { 'net.ipv4.tcp_syncookies': '0', 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.conf.eth0.arp_accept': '1' });
+    assert.deepEqual(Object.keys(observed.topology.nodes.ns2?.sysctls ?? {}).filter(isOtherSysctl), [], 'an untouched namespace has none');
+    const exported = toYaml(observed.topology);
+    const reparsed = parseTopology(exported);
+    assert.ok(reparsed.ok, exported);
+    assert.deepEqual({ ...reparsed.topology.nodes.ns1?.sysctls }, typed, exported);
+    await cleanup(lab);
+    await applyTopology({ ...reparsed.topology, name: lab });
+    for (const [name, value] of Object.entries(typed)) assert.equal(knob(lab, 'ns1', name).split(/\s+/).join(' '), value, `${name} after the round trip`);
+    const again = await applyTopology({ ...reparsed.topology, name: lab });
+    assert.equal(again.ran, 0, 'applying the same sysctls again changes nothing');
+  });
+
+  test('a name the kernel lacks, a read-only one and a bad value are refused before anything runs', async () => {
+    const lab = uniqueLab('tr');
+    made.push(lab);
+    const file = (sysctls: string) => `name: ${lab}\nnodes:\n  a:\n    sysctls:\n${sysctls}`;
+    const service = new LabService(EXAMPLES);
+    await assert.rejects(service.apply(file('      net.ipv4.tcp_no_such_knob: 1\n      net.core.rmem_max: 1000\n')), (err: Error & { problems?: Array<{ path: string; message: string }> }) => {
+      const problems = (err.problems ?? []).map((p) => `${p.path}: ${p.message}`);
+      assert.ok(problems.includes('nodes.a.sysctls.net.ipv4.tcp_no_such_knob: a network namespace on this kernel has no sysctl net.ipv4.tcp_no_such_knob: check the name (sysctl -a in a lab shell lists them)'), problems.join('\n'));
+      assert.ok(problems.includes('nodes.a.sysctls.net.core.rmem_max: net.core.rmem_max is read-only in a network namespace: the kernel sets it'), problems.join('\n'));
+      return true;
+    });
+    assert.deepEqual((await observeLab(lab)).topology.nodes, {}, 'nothing was created');
+    const parsed = parseTopology(file('      net.ipv4.tcp_syncookies: "0; reboot"\n      net.ipv4.conf.all.forwarding: 1\n      vm.swappiness: 1\n'));
+    const problems = parsed.ok ? [] : parsed.problems.map((p) => `${p.path}: ${p.message}`);
+    assert.ok(problems.some((p) => p.startsWith('nodes.a.sysctls.net.ipv4.tcp_syncookies: net.ipv4.tcp_syncookies must be a value as sysctl prints it')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('nodes.a.sysctls.net.ipv4.conf.all.forwarding: write forwarding: true on the node')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('nodes.a.sysctls.vm.swappiness: nslab does not manage the sysctl "vm.swappiness"')), problems.join('\n'));
   });
 });
 

@@ -14,6 +14,7 @@ import type { LabService } from '../labs';
 import type { PacketService } from '../packets';
 import type { ConntrackService } from '../capture/conntrack-live';
 import { readSysctls } from '../kernel/observe';
+import { readOtherSysctls } from '../kernel/sysctl-other';
 import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
 import type { LessonEngine } from '../lesson/engine';
@@ -262,7 +263,9 @@ export class Hub {
         try {
           const ns = own(topology.nodes, message.node) ? topology.nodes[message.node] : undefined;
           if (!ns) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" whose kernel knobs could be read`);
-          const values = await readSysctls(netnsName(message.lab, message.node), Object.keys(ns.interfaces));
+          const netns = netnsName(message.lab, message.node);
+          const [knobs, other] = await Promise.all([readSysctls(netns, Object.keys(ns.interfaces)), readOtherSysctls(netns)]);
+          const values = Object.assign(knobs, other);
           this.send(client, { type: 'sysctls', lab: message.lab, node: message.node, values, ...(message.id ? { id: message.id } : {}) });
         } finally {
           this.release(message.lab);

@@ -2,11 +2,12 @@
  * A namespace's kernel knobs in the inspector, under their sysctl names: the
  * namespace's own (bridge-nf-call-iptables, ...) and, per interface, rp_filter,
  * proxy_arp, route_localnet and the rest of sysctl.ts's allow-list, as the kernel has
- * them. They are read when the inspector opens, after every change the page makes
+ * them, and every other net.* sysctl the kernel holds off a fresh namespace's value, read-only.
+ * They are read when the inspector opens, after every change the page makes
  * and on request; changing one is a `sysctl.set` edit through the plan, like any other.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { SYSCTLS } from '@nslab/model';
+import { isOtherSysctl, SYSCTLS } from '@nslab/model';
 import type { SysctlSpec } from '@nslab/model';
 import { client, requestId } from '../server/client';
 import { listen } from '../server/dispatch';
@@ -45,6 +46,7 @@ export function KernelKnobs({ lab, node, interfaces }: { lab: string; node: stri
   }, [lab, node, read]);
 
   const present = (name: string) => values?.get(name);
+  const other = [...(values ?? [])].filter(([name]) => isOtherSysctl(name)).sort(([a], [b]) => a.localeCompare(b));
   const own = SYSCTLS.filter((s) => s.scope === 'namespace' && s.key !== 'net.ipv4.ip_forward' && present(s.key) !== undefined);
   const perInterface = (iface: string) => SYSCTLS.filter((s) => s.scope === 'interface').map((s) => ({ spec: s, name: `net.ipv${s.family}.conf.${iface}.${s.key}` })).filter((k) => present(k.name) !== undefined);
 
@@ -63,6 +65,14 @@ export function KernelKnobs({ lab, node, interfaces }: { lab: string; node: stri
           </details>
         );
       }) : null}
+      {other.length > 0 ? (
+        <details className="knob-group" open>
+          <summary title="Sysctls nslab does not offer as knobs, where the kernel holds them off a fresh namespace's value (a sysctl -w typed in a shell): kept by export and apply">other sysctls changed ({other.length})</summary>
+          <ul className="other-sysctls" aria-label="Other sysctls changed">
+            {other.map(([name, value]) => <li key={name}><code>{name}</code> = <code>{value}</code></li>)}
+          </ul>
+        </details>
+      ) : null}
     </section>
   );
 }

@@ -17,5 +17,5 @@ export const knobClientMessages = [
 
 /** Knob messages the server sends: every knob of the allow-list the kernel has, by sysctl name. */
 export const knobServerMessages = [
-  z.object({ type: z.literal('sysctls'), id: requestId, lab: z.string(), node: z.string(), values: z.record(z.string().max(80), z.string().max(16)) }),
+  z.object({ type: z.literal('sysctls'), id: requestId, lab: z.string(), node: z.string(), values: z.record(z.string().max(128), z.string().max(64)) }),
 ] as const;
