@@ -83,6 +83,10 @@ describe('the docker command in lab shells', () => {
     assert.ok(netnsList().includes(netnsName(lab, 'web')));
     assert.deepEqual(addrs(lab, 'web', 'eth0'), ['10.40.0.2/24']);
     assert.match(await curlUntil(lab, 'outside', 'http://203.0.113.2:8080/', 'Directory listing'), /Directory listing/);
+    // The host's own loopback, which the DNAT rules leave out, is answered by docker-proxy on the port, as on a Docker host.
+    assert.match(await curlUntil(lab, 'host', 'http://127.0.0.1:8080/', 'Directory listing'), /Directory listing/);
+    const listening = () => execFileSync('ip', ['netns', 'exec', netnsName(lab, 'host'), 'ss', '-Hltnp', 'sport', '= :8080'], { encoding: 'utf8' });
+    assert.match(listening(), /0\.0\.0\.0:8080 .*"docker-proxy"/);
     assert.deepEqual((await shown(lab)).containers?.['web'], { networks: ['app'], publish: ['8080:80'], image: 'nginx:alpine', command: ['python3', '-m', 'http.server', '80', '--directory', '/usr/share/doc/curl'] });
     // ps, port, inspect (NetworkSettings as Docker shapes it, the MAC the kernel has).
     assert.match((await call(lab, ['ps'])).out, /^[0-9a-f]{12}\s+nginx:alpine\s+"python3 -m http\.ser…"\s+-\s+Up\s+0\.0\.0\.0:8080->80\/tcp\s+web$/m);
@@ -126,6 +130,7 @@ describe('the docker command in lab shells', () => {
     assert.notEqual(procs(), '');
     assert.deepEqual((await call(lab, ['rm', '-f', 'web'])).out, 'web');
     assert.ok(!netnsList().includes(netnsName(lab, 'web')));
+    assert.equal(listening().trim(), '', 'its docker-proxy ended with it');
     assert.equal((await shown(lab)).containers, undefined);
     assert.equal((await call(lab, ['network', 'rm', 'app'])).out, 'app');
     assert.equal(spawnSync('ip', ['-n', netnsName(lab, 'host'), 'link', 'show', 'br-app']).status, 1);

@@ -7,6 +7,7 @@ import { isOtherSysctl, nameProblem, pathOf, netnsName, ownerMarker, parseNetnsN
 import { removeMeta, writeMeta } from './meta';
 import { endLabProcesses } from '../docker/processes';
 import { syncDns } from '../docker/dns';
+import { syncProxies } from '../docker/proxy';
 import { applyOps } from './apply';
 import { batchLine } from './batch';
 import type { OpEvent } from './apply';
@@ -61,7 +62,10 @@ export async function applyTopology(
     await intent?.done();
   }
   if (options.meta && Object.keys(options.meta).length > 0) await writeMeta(desired.name, options.meta);
-  if (options.meta?.containers) await syncDns(desired.name, options.meta.containers);
+  if (options.meta?.containers) {
+    await syncDns(desired.name, options.meta.containers);
+    await syncProxies(desired.name, options.meta.containers);
+  }
   return { ops, ran, foreign };
 }
 

@@ -90,6 +90,16 @@ export function hostVethName(container: string, network: string): string {
   return `veth${shortHash(`${container}/${network}`)}`;
 }
 
+/** A `publish` entry, HOSTPORT:CONTAINERPORT[/tcp|/udp], or why it is not one. */
+export function parsePublish(text: string): { proto: 'tcp' | 'udp'; hostPort: number; port: number } | string {
+  const m = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
+  if (!m) return `"${text}" is not HOSTPORT:CONTAINERPORT[/tcp|/udp], e.g. "8080:80"`;
+  const hostPort = Number(m[1]);
+  const port = Number(m[2]);
+  if (hostPort < 1 || hostPort > 65535 || port < 1 || port > 65535) return `ports in "${text}" must be from 1 to 65535`;
+  return { proto: (m[3] ?? 'tcp') as 'tcp' | 'udp', hostPort, port };
+}
+
 /** The bridge that implements a network on a host: docker0 for "bridge", br-NAME otherwise (at most 15 bytes). */
 export function bridgeName(network: string): string {
   if (network === GWBRIDGE) return GWBRIDGE;
@@ -289,13 +299,10 @@ export function expandContainers(
     }
 
     (c.publish ?? []).forEach((text, i) => {
-      const m = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
       const ppath = pathOf('containers', name, 'publish', i);
-      if (!m) { fail(ppath, `"${text}" is not HOSTPORT:CONTAINERPORT[/tcp|/udp], e.g. "8080:80"`); return; }
-      const hostPort = Number(m[1]);
-      const port = Number(m[2]);
-      const proto = (m[3] ?? 'tcp') as 'tcp' | 'udp';
-      if (hostPort < 1 || hostPort > 65535 || port < 1 || port > 65535) { fail(ppath, `ports in "${text}" must be from 1 to 65535`); return; }
+      const parsed = parsePublish(text);
+      if (typeof parsed === 'string') { fail(ppath, parsed); return; }
+      const { proto, hostPort, port } = parsed;
       const first = info.endpoints.find((e) => own(layer.networks, e.network)?.driver === 'bridge');
       if (!first?.address) { fail(ppath, `${name} has no bridge network to publish from`); return; }
       const key = `${host} ${proto}/${hostPort}`;
