@@ -1,10 +1,12 @@
 /**
  * Flow traces from the page: TCP to a port published with DNAT shows the rewrite in
  * the hop list and on the canvas; with a FORWARD DROP rule added, the dropping hop is
- * marked, and clicking it shows the rule the kernel named. With a web server behind
- * the published port, a curl's connection appears in the host's live conntrack table
- * with its DNAT, the packet list links the SYN before and after the rewrite, and a
- * kernel knob changed in the inspector reaches the kernel through the plan.
+ * marked (in the list and on the canvas), and clicking it shows the rule the kernel
+ * named. With a web server behind the published port, a curl's connection appears in the host's live conntrack table
+ * with its DNAT, the packet list links the SYN before and after the rewrite, a
+ * kernel knob changed in the inspector reaches the kernel through the plan, another
+ * sysctl changed outside the page is listed, and a trace of the connection shows the
+ * conntrack entry that links its DNAT and the reverse.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -43,6 +45,8 @@ test('TCP to a published port: the DNAT rewrite in the hops and on the canvas; a
   await expect(verdict).toContainText('dropped in host by the rule "-A FORWARD -p tcp -m tcp --dport 80 -j DROP"', { timeout: 20_000 });
   const dropping = hops.filter({ hasText: 'dropped' });
   await expect(dropping).toHaveCount(1);
+  // The verdict on the canvas: the port where the kernel dropped it is marked DROP, in the failing tone.
+  await expect(page.locator('.port-mark.tone-trace-fail[data-mark^="host:"]', { hasText: /\bDROP$/ })).toHaveCount(1);
   await dropping.click();
   const rules = page.getByLabel(/^Rules at host:/);
   await expect(rules).toContainText('ip filter FORWARD');
@@ -108,6 +112,16 @@ test('a connection to a published port: the live conntrack table, the packet lis
     expect(spawnSync('ip', ['netns', 'exec', `nslab.${lab}.host`, 'sysctl', '-qw', 'net.ipv4.tcp_syncookies=0']).status).toBe(0);
     await knobs.getByRole('button', { name: 'read again' }).click();
     await expect(other).toContainText('net.ipv4.tcp_syncookies = 0');
+
+    // A traced connection that web answers: the trace panel shows the conntrack entry that links the DNAT and its reverse.
+    await page.getByRole('tab', { name: 'Ping trace' }).click();
+    await page.getByLabel('Trace source').selectOption('internet');
+    await page.getByLabel('Trace protocol').selectOption('tcp');
+    await page.getByLabel('Trace port').fill('8080');
+    await page.getByLabel('Trace destination').fill('203.0.113.2');
+    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    await expect(page.getByRole('status', { name: 'Trace verdict' })).toContainText('internet reached 203.0.113.2', { timeout: 20_000 });
+    await expect(page.getByRole('list', { name: 'Conntrack entries' })).toContainText(/host: tcp .*203\.0\.113\.2:8080.*reply 192\.168\.1\.1:80/);
   } finally {
     if (web.exitCode === null) {
       const gone = new Promise((ok) => web.once('exit', ok));

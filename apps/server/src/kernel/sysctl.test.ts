@@ -8,6 +8,8 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { isOtherSysctl, parseTopology, toYaml, type Topology } from '@nslab/model';
 import { LabService } from '../labs';
 import { traceInLab } from '../capture/index';
@@ -15,6 +17,7 @@ import { applyTopology } from './lab';
 import { observeLab } from './observe';
 import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from './testlab';
 
+const NSLAB = fileURLToPath(new URL('../../bin/nslab.mjs', import.meta.url));
 const made: string[] = [];
 after(() => cleanup(...made));
 
@@ -78,6 +81,14 @@ describe('sysctls outside the allow-list', () => {
     const other = Object.fromEntries(Object.entries(ns1).filter(([k]) => isOtherSysctl(k)));
     assert.deepEqual(other, { 'net.ipv4.tcp_syncookies': '0', 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.conf.eth0.arp_accept': '1' });
     assert.deepEqual(Object.keys(observed.topology.nodes.ns2?.sysctls ?? {}).filter(isOtherSysctl), [], 'an untouched namespace has none');
+    // `nslab show`, as a process: every knob with its value (defaults too), and the other sysctls changed.
+    const shown = spawnSync(process.execPath, [NSLAB, 'show', lab, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(shown.status, 0, shown.stderr);
+    const shownNs1 = (JSON.parse(shown.stdout) as { nodes: Record<string, { sysctls?: Record<string, string> }> }).nodes['ns1']?.sysctls ?? {};
+    assert.equal(shownNs1['net.ipv4.conf.all.rp_filter'], '0', 'a knob at its default is shown');
+    assert.equal(shownNs1['net.ipv6.conf.eth0.disable_ipv6'], '1');
+    assert.equal(shownNs1['net.ipv4.tcp_syncookies'], '0');
+    assert.equal(shownNs1['net.ipv4.ping_group_range'], '0 2147483647');
     const exported = toYaml(observed.topology);
     const reparsed = parseTopology(exported);
     assert.ok(reparsed.ok, exported);

@@ -44,3 +44,19 @@ test('the focused terminal marks its node; sightings mark ports, edges and nodes
   assert.equal(h.edges[e2], 'hl-packet');
   assert.deepEqual(h.ports.map((p) => p.label), ['1', '2', '3']);
 });
+
+test('a trace marks each port with its hops and a drop, also where the port was crossed before', () => {
+  const row = (index: number, node: string, iface: string, extra: { dropped?: boolean; nat?: string } = {}) => ({
+    index, type: 'request' as const, node, interface: iface, direction: 'in' as const, at: `${node}:${iface}`, offsetMs: 0, src: '10.0.0.1', dst: '10.0.0.2',
+    lastSeen: false, rules: [], dropped: extra.dropped ?? false, ...(extra.nat ? { nat: extra.nat } : {}),
+  });
+  const trace = {
+    ok: false, verdict: 'dropped', cause: null, warning: null, nodes: ['ns1', 'host'], steps: [],
+    rows: [row(1, 'ns1', 'eth0'), row(2, 'host', 'veth-ns1', { nat: 'DNAT' }), row(3, 'host', 'veth-ns1', { dropped: true })],
+  };
+  const h = highlightOf({ topology, selection: undefined, trace });
+  assert.deepEqual(h.ports.map((p) => [`${p.node}:${p.interface}`, p.label, p.tone]), [
+    ['ns1:eth0', '1', 'trace'],
+    ['host:veth-ns1', '2 DNAT,3 DROP', 'trace-fail'],
+  ]);
+});

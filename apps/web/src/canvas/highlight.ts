@@ -99,6 +99,7 @@ export function highlightOf({ topology, selection, terminalNode, sightings = [],
         prev.label = `${prev.label ?? ''},${row.index}`;
         if (row.lastSeen || row.dropped) prev.tone = 'trace-fail';
         if (row.nat) prev.label = `${prev.label ?? ''} ${row.nat}`;
+        if (row.dropped && !(prev.label ?? '').endsWith(' DROP')) prev.label = `${prev.label ?? ''} DROP`;
         continue;
       }
       // The port's label carries the hop numbers, the NAT done there and a drop: the verdicts drawn on the canvas.
