@@ -16,7 +16,8 @@ import { VXLAN_PORT } from '../interface/index';
 import { Ipam } from './ipam';
 import { own, reservedNameProblem, setOwn } from '../names';
 import type { HostNetwork, PublishedPort } from './docker-rules';
-import { dockerRules } from './docker-rules';
+import { DOCKER_POLICIES, dockerRules } from './docker-rules';
+import type { ChainPolicy } from '../policy';
 
 /** The node that plays the container host unless a container names another. */
 export const DEFAULT_HOST = 'host';
@@ -342,7 +343,11 @@ export function expandContainers(
       hostNetworks.set(host, list);
     }
   }
-  for (const [host, list] of hostNetworks) nodeOf(host).nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
+  for (const [host, list] of hostNetworks) {
+    const ns = nodeOf(host);
+    ns.nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
+    ns.policies = Object.assign(Object.create(null) as Record<string, ChainPolicy>, ns.policies, DOCKER_POLICIES);
+  }
 
   // Overlays: a VXLAN device per host, enslaved to the network's bridge, pointed at the other hosts.
   for (const [network, hosts] of overlayHosts) {
