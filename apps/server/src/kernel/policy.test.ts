@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTopology, toYaml, type Topology } from '@nslab/model';
 import { LabService } from '../labs';
+import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
 import { observeLab } from './observe';
 import { cleanup, EXAMPLES, inNode, loadExample, pings, uniqueLab } from './testlab';
@@ -34,6 +35,9 @@ describe('chain policies', () => {
     assert.ok(pings(lab, 'ns1', '10.0.2.2'), 'the router forwards before the policy is set');
     assert.equal(inNode(lab, 'router', ['iptables', '-w', '-P', 'FORWARD', 'DROP']).code, 0);
     assert.ok(!pings(lab, 'ns1', '10.0.2.2'), 'the DROP policy stops forwarding');
+    const trace = await traceInLab({ lab, nodes: ['ns1', 'router', 'ns2'], source: 'ns1', destination: '10.0.2.2', waitSeconds: 1 });
+    assert.equal(trace.ok, false);
+    assert.match(trace.cause ?? '', /^the echo request was dropped in router by the DROP policy of chain FORWARD \(ip filter\)/, trace.cause ?? '');
 
     const observed = (await observeLab(lab)).topology;
     assert.equal(observed.nodes.router?.policies?.['filter/FORWARD'], 'DROP');

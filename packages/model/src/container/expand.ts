@@ -346,6 +346,10 @@ export function expandContainers(
   for (const [host, list] of hostNetworks) {
     const ns = nodeOf(host);
     ns.nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
+    // Docker keeps an overlay's bridge in a namespace of its own, out of reach of the host's FORWARD chain; nslab
+    // puts it in the host's, where bridged overlay frames cross FORWARD (br_netfilter). DROP there would cut
+    // what Docker never filters, so a host with an overlay bridge keeps ACCEPT.
+    if ([...overlayHosts.values()].some((hosts) => hosts.has(host))) continue;
     ns.policies = Object.assign(Object.create(null) as Record<string, ChainPolicy>, ns.policies, DOCKER_POLICIES);
   }
 
