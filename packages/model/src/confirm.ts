@@ -61,6 +61,12 @@ export function confirm(ops: readonly Op[], read: Topology, desired?: Topology):
         if (rules && !rules.some((r) => natKey(r).split(' + ').includes(key))) differs(op, `${op.node} does not have the rule ${key}`);
         break;
       }
+      case 'chain.policy': {
+        const policies = read.nodes[op.node]?.policies;
+        const key = `${op.table}/${op.chain}`;
+        if (policies && (policies[key] ?? 'ACCEPT') !== op.policy) differs(op, `${op.node}'s ${op.chain} policy is ${policies[key] ?? 'ACCEPT'}, not ${op.policy}`);
+        break;
+      }
       default:
         break; // the rest is not read back in a way worth comparing (marks, sysctls, states the kernel moves itself)
     }

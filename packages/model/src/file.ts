@@ -20,6 +20,8 @@ import { reservedNameProblem } from './names';
 import { warnings } from './warnings';
 import { formatFirewallLine, parseFirewallLine } from './firewall';
 import { isOtherSysctl, normaliseSysctlValue, otherSysctlProblem, parseSysctlName, sysctlDefault, sysctlInterfaceParts, sysctlValueProblem } from './sysctl';
+import type { ChainPolicy } from './policy';
+import { changedPolicies, parsePolicyKey, policyValueProblem } from './policy';
 import type { ContainerLayer } from './container/expand';
 import { expandContainers } from './container/expand';
 import { withContainerLayer } from './container/export';
@@ -223,6 +225,8 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
     }
     const knobs = resolveSysctls(name, rawNode?.sysctls, problems);
     if (knobs !== undefined) node.sysctls = knobs;
+    const policies = resolvePolicies(name, rawNode?.policies, problems);
+    if (policies !== undefined) node.policies = policies;
     topology.nodes[name] = node;
   }
   // An endpoint named only in a link is a veth with no addresses.
@@ -274,6 +278,24 @@ function resolveSysctls(node: string, raw: Record<string, string | number | bool
   return out;
 }
 
+/**
+ * A node's `policies:` map: keys TABLE/CHAIN naming a built-in chain, values ACCEPT or
+ * DROP (any case, written back in capitals as iptables prints them). Undefined when the
+ * node sets none.
+ */
+function resolvePolicies(node: string, raw: Record<string, string> | undefined, problems: Problem[]): Record<string, ChainPolicy> | undefined {
+  if (raw === undefined) return undefined;
+  const out = Object.create(null) as Record<string, ChainPolicy>;
+  for (const [key, value] of Object.entries(raw)) {
+    const path = pathOf('nodes', node, 'policies', key);
+    const parsed = parsePolicyKey(key);
+    const problem = typeof parsed === 'string' ? parsed : policyValueProblem(key, value);
+    if (problem !== undefined) problems.push({ path, message: typeof parsed === 'string' ? `${node}: ${problem}` : `${node}'s ${key}: ${problem}` });
+    else out[key] = value.toUpperCase() as ChainPolicy;
+  }
+  return out;
+}
+
 /** The lab as a topology file's data: defaults left out, VXLAN keys flat, veth kinds implied by links. */
 export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology {
   const out: RawTopology = { name: topology.name };
@@ -316,6 +338,9 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     // Rules nslab does not model are written as they would be typed, so an apply keeps them exactly.
     const raw = node.nat.flatMap((r) => (r.type === 'other' ? [formatFirewallLine(r)] : []));
     if (raw.length > 0 || node.firewall) rawNode.firewall = raw;
+    // Policies are left out at ACCEPT, every chain's policy in a fresh namespace, as other defaults are.
+    const policies = changedPolicies(node.policies);
+    if (policies.length > 0) rawNode.policies = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(policies));
     out.nodes[name] = rawNode;
   }
   if (topology.links.length > 0) out.links = topology.links.map((l) => [`${l.a.node}:${l.a.interface}`, `${l.b.node}:${l.b.interface}`]);

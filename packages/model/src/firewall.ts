@@ -37,6 +37,9 @@ export function parseFirewallLine(text: string): { ok: true; rule: OtherRule } |
     words.splice(0, 2);
     if (!FIREWALL_TABLES.has(table)) return { ok: false, message: `"${table}" is not an iptables table: use filter, nat, mangle, raw or security` };
   }
+  if (words[0] === '-P' || words[0] === '--policy') {
+    return { ok: false, message: `"${text}" sets a chain's policy, which the node's policies: key holds: write policies: { ${table}/${words[1] ?? 'FORWARD'}: ${words[2] ?? 'DROP'} }` };
+  }
   if (words[0] !== '-A' && words[0] !== '--append') {
     return { ok: false, message: `"${text}" is not a rule nslab can keep: write it as iptables would append it, e.g. "-t filter -A INPUT -p icmp -j DROP"` };
   }

@@ -13,6 +13,7 @@ export * from './file';
 export * from './validate';
 export * from './warnings';
 export * from './firewall';
+export * from './policy';
 export * from './confirm';
 export * from './script';
 export * from './patch';

@@ -10,6 +10,8 @@ import type { Route } from './route';
 import { formatRoute } from './route';
 import type { NatRule, RuleSpec } from './nat';
 import { assertNever, describeNat } from './nat';
+import type { ChainPolicy } from './policy';
+import { describePolicy, policyKey } from './policy';
 
 /** Where an op acts: a node of the lab and its kernel namespace name. */
 export interface Where { node: string; netns: string }
@@ -38,6 +40,7 @@ export type Op = (
   | { kind: 'chain.add'; table: string; chain: string } & Where
   | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
   | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
+  | { kind: 'chain.policy'; table: string; chain: string; policy: ChainPolicy } & Where
 ) & { reason: string };
 
 /** The kinds of op. */
@@ -67,6 +70,8 @@ export const OP_RANK: Record<OpKind, number> = {
   'sysctl.set': 19,
   'chain.add': 20,
   'nat.add': 21,
+  // Last: a DROP policy set after the rules that accept what should pass, so nothing is cut off between.
+  'chain.policy': 22,
 };
 
 function routeArgs(route: Route): string[] {
@@ -108,6 +113,7 @@ export function opArgv(op: Op): string[] {
     case 'chain.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.table, '-N', op.chain];
     case 'nat.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, ...(op.spec.insert ? ['-I', op.spec.chain, String(op.spec.insert)] : ['-A', op.spec.chain]), ...op.spec.args];
     case 'nat.del': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-D', op.spec.chain, ...op.spec.args];
+    case 'chain.policy': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.table, '-P', op.chain, op.policy];
     default: return assertNever(op);
   }
 }
@@ -136,6 +142,7 @@ export function describeOp(op: Op): string {
     case 'chain.add': return `create chain ${op.chain} in ${op.node}'s ${op.table} table`;
     case 'nat.add': return `add ${describeNat(op.rule)} in ${op.node}`;
     case 'nat.del': return `remove ${describeNat(op.rule)} in ${op.node}`;
+    case 'chain.policy': return `set ${describePolicy(policyKey(op.table, op.chain), op.policy)} in ${op.node}`;
     default: return assertNever(op);
   }
 }

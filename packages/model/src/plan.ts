@@ -157,6 +157,12 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
     for (const [key, { rule, spec }] of desSpecs) {
       if (!obsSpecs.has(key)) ops.push({ kind: 'nat.add', ...w, rule, spec, reason: `this rule is in the topology but not in the kernel` });
     }
+    // Policies: only the ones the topology names are set, as knobs are; a table iptables has not made yet is all ACCEPT.
+    for (const [key, policy] of Object.entries(desNs.policies ?? {})) {
+      if ((obsNs?.policies?.[key] ?? 'ACCEPT') === policy) continue;
+      const [table = '', chain = ''] = key.split('/');
+      ops.push({ kind: 'chain.policy', ...w, table, chain, policy, reason: `${chain}'s policy is ${policy} for ${node} in the topology` });
+    }
   }
 
   return sortOps(ops);

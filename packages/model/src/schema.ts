@@ -58,6 +58,8 @@ export const rawNode = z.strictObject({
   firewall: z.array(z.string().max(1000)).max(1000).optional(),
   /** Kernel knobs by sysctl name: { net.ipv4.conf.all.rp_filter: 1 }. */
   sysctls: z.record(z.string(), z.union([z.string(), z.number().int(), z.boolean()])).optional(),
+  /** Built-in chains' policies by TABLE/CHAIN: { filter/FORWARD: DROP }. */
+  policies: z.record(z.string().max(64), z.string().max(16)).optional(),
 });
 
 /** A Docker-style network: nslab builds it the way Docker's bridge (or overlay) driver does. */

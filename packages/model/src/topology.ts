@@ -4,6 +4,7 @@
  * compute the difference.
  */
 import type { NatRule } from './nat';
+import type { ChainPolicy } from './policy';
 import type { Route } from './route';
 
 /** The kinds of network device nslab knows; `other` is anything else the kernel has. */
@@ -58,6 +59,12 @@ export interface Namespace {
    * Desired: the ones the file sets. Observed: every knob, when they were read.
    */
   sysctls?: Record<string, string>;
+  /**
+   * Built-in chains' policies by "TABLE/CHAIN" (policy.ts), as null-prototype objects.
+   * Desired: the ones the file sets (the others are left as the kernel has them).
+   * Observed: every built-in chain of each table iptables-save printed.
+   */
+  policies?: Record<string, ChainPolicy>;
 }
 
 /** One end of a link: an interface of a node. */

@@ -206,8 +206,10 @@ async function flowCause(
   const words = WORDS[proto];
   if (droppedBy !== null) {
     const what = droppedBy.type === 'request' ? words.request : words.reply;
-    const rule = droppedBy.rule === 'policy' ? `the policy of chain ${droppedBy.chain}` : `the rule "${droppedBy.rule}"`;
-    let cause = `the ${what} was dropped in ${droppedBy.node} by ${rule} (${droppedBy.table}, chain ${droppedBy.chain})`;
+    // A policy verdict means no rule of the chain decided: the chain's own DROP (`iptables -P CHAIN DROP`) did.
+    let cause = droppedBy.rule === 'policy'
+      ? `the ${what} was dropped in ${droppedBy.node} by the DROP policy of chain ${droppedBy.chain} (${droppedBy.table}): no rule of the chain accepted it first, so the chain's policy decided (iptables -P ${droppedBy.chain} DROP)`
+      : `the ${what} was dropped in ${droppedBy.node} by the rule "${droppedBy.rule}" (${droppedBy.table}, chain ${droppedBy.chain})`;
     const into = [...hops].reverse().find((h) => h.node === droppedBy.node && h.direction === 'in' && h.type === droppedBy.type);
     const port = into === undefined ? undefined : await facts.masterOf?.(into.node, into.interface);
     const bridged = port === undefined ? undefined : await facts.sysctl?.(droppedBy.node, 'net.bridge.bridge-nf-call-iptables');

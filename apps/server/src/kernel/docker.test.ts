@@ -41,8 +41,7 @@ function saved(lab: string, node: string): string[] {
 /**
  * The docker-modes example (docker0 created first, then the internal network
  * "backend"; web publishes 8080:80) as a Docker 24/25 host's `iptables-save` shows
- * it, except the FORWARD policy: Docker sets DROP when it turns on forwarding, nslab
- * leaves a namespace's policies alone (the rules isolate on their own).
+ * it, FORWARD's DROP policy included (Docker sets it when it turns on forwarding).
  */
 const DOCKER_MODES = `*nat
 :PREROUTING ACCEPT
@@ -58,7 +57,7 @@ const DOCKER_MODES = `*nat
 -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
 *filter
 :INPUT ACCEPT
-:FORWARD ACCEPT
+:FORWARD DROP
 :OUTPUT ACCEPT
 :DOCKER -
 :DOCKER-ISOLATION-STAGE-1 -
@@ -99,6 +98,8 @@ describe('Docker 24/25 iptables layout', () => {
       const w = table(want, name);
       for (let i = 0; i < Math.max(h.length, w.length); i += 1) assert.equal(h[i], w[i], `${name} table, line ${i + 1}`);
     }
+    // Under FORWARD DROP, Docker's own ACCEPT rules still let a container out.
+    assert.ok(pings(lab, 'web', '203.0.113.1'), 'web pings the internet through the host');
     assert.equal(await applyText(text), 0);
   });
 

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op } from '@nslab/model';
-import { parseIptablesSave, parseOwnerMarker } from '@nslab/model';
+import { parseIptablesPolicies, parseIptablesSave, parseOwnerMarker } from '@nslab/model';
 import type { IpNsid } from './iproute';
 import { readNamespace } from './iproute';
 import type { NamespaceReading } from './iproute';
@@ -114,7 +114,10 @@ export async function readWithHelper(
       if (!reading) return;
       const save = [NSREAD_PATH, 'exec', n, '--', 'iptables-save'];
       const saved = await run(save, { allowFailure: true });
-      if (saved.code === 0) reading.namespace.nat = parseIptablesSave(saved.stdout);
+      if (saved.code === 0) {
+        reading.namespace.nat = parseIptablesSave(saved.stdout);
+        reading.namespace.policies = parseIptablesPolicies(saved.stdout);
+      }
       else if (/cannot enter namespace/.test(saved.stderr)) readings[i] = undefined;
       // No iptables on this machine: no rules can be read, as with the ip reader.
       else if (saved.code === 127) reading.namespace.nat = [];

@@ -8,7 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Link, Topology } from '@nslab/model';
 import { readOtherSysctls } from './sysctl-other';
-import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesSave, parseNetnsName, sysctlArgName, sysctlNames } from '@nslab/model';
+import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesPolicies, parseIptablesSave, parseNetnsName, sysctlArgName, sysctlNames } from '@nslab/model';
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
 import { batchLine } from './batch';
@@ -65,7 +65,10 @@ export async function readNetnsWithIp(netns: string, withFirewall = true): Promi
     // The firewall line may fail alone (no iptables here): the JSON reads must not.
     if (docs.length < READ_BATCH.length) throw new CommandError(argv, out.code, out.stderr, out.stdout, out.stderr.trim() || 'incomplete read');
     const reading = readNamespace(docs);
-    if (withFirewall) reading.namespace.nat = parseIptablesSave(rest);
+    if (withFirewall) {
+      reading.namespace.nat = parseIptablesSave(rest);
+      reading.namespace.policies = parseIptablesPolicies(rest);
+    }
     return reading;
   } catch (err) {
     if (err instanceof CommandError && /Cannot open network namespace|No such file/.test(err.stderr)) return undefined;

@@ -5,7 +5,7 @@
  */
 import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
-import { formatRoute, netnsName } from '@nslab/model';
+import { changedPolicies, describePolicy, formatRoute, netnsName } from '@nslab/model';
 import { connect } from '../editing/actions';
 import { roleOf } from '../canvas/derive';
 import { freshBridgeName } from '../editing/naming';
@@ -61,6 +61,8 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
     return ka - kb || byName(a, b);
   });
   const bridges = ifnames.filter((n) => ns.interfaces[n]?.kind === 'bridge');
+  // Only what differs from a fresh namespace (every chain ACCEPT), as the file writes it.
+  const policies = changedPolicies(ns.policies);
   const name = rename ?? node;
 
   const submitRename = (e: FormEvent) => {
@@ -151,6 +153,11 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
 
       <section className="section" aria-label="NAT">
         <h3>NAT and firewall <span className="count">{ns.nat.length}</span></h3>
+        {policies.length > 0 ? (
+          <ul className="rule-list" aria-label={`Chain policies of ${node}`}>
+            {policies.map(([key, policy]) => <li key={key} className="rule"><code>{describePolicy(key, policy)}</code><span className="muted" title="what a built-in chain does with a packet no rule decided (iptables -P)">policy</span></li>)}
+          </ul>
+        ) : null}
         <NatEditor node={node} rules={ns.nat} interfaces={ifnames.filter((n) => n !== 'lo')} />
       </section>
 

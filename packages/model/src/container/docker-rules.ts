@@ -13,6 +13,7 @@
  *           connections to a container through DOCKER (published ports only), and
  *           everything leaving the bridge accepted. An internal network drops all
  *           that leaves or enters it from outside its subnet, and has no NAT.
+ *           FORWARD's policy is DROP (DOCKER_POLICIES).
  *
  * Docker inserts most rules at the top of their chain (`iptables -I`), so the later a
  * network is created, the higher its rules. The rules come out here in the order
@@ -21,12 +22,20 @@
  * two jumps, as Docker's re-inserted jumps leave them.
  */
 import type { OtherRule } from '../nat';
+import type { ChainPolicy } from '../policy';
 
 /** Docker's chains (libnetwork: DockerChain, IsolationChain1/2, UserChain). */
 export const DOCKER_CHAIN = 'DOCKER';
 export const ISOLATION_1 = 'DOCKER-ISOLATION-STAGE-1';
 export const ISOLATION_2 = 'DOCKER-ISOLATION-STAGE-2';
 export const USER_CHAIN = 'DOCKER-USER';
+
+/**
+ * The policies Docker sets on a host with a bridge network: FORWARD DROP, which the daemon
+ * sets (since 1.13, still in 24) when it turns IP forwarding on, so that only what its
+ * ACCEPT rules let through is forwarded.
+ */
+export const DOCKER_POLICIES: Readonly<Record<string, ChainPolicy>> = { 'filter/FORWARD': 'DROP' };
 
 /** One bridge network as present on a host, in the order the networks were created. */
 export interface HostNetwork { bridge: string; subnet: string; internal: boolean; icc: boolean }

@@ -16,7 +16,8 @@ import { VXLAN_PORT } from '../interface/index';
 import { Ipam } from './ipam';
 import { own, reservedNameProblem, setOwn } from '../names';
 import type { HostNetwork, PublishedPort } from './docker-rules';
-import { dockerRules } from './docker-rules';
+import { DOCKER_POLICIES, dockerRules } from './docker-rules';
+import type { ChainPolicy } from '../policy';
 
 /** The node that plays the container host unless a container names another. */
 export const DEFAULT_HOST = 'host';
@@ -349,7 +350,15 @@ export function expandContainers(
       hostNetworks.set(host, list);
     }
   }
-  for (const [host, list] of hostNetworks) nodeOf(host).nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
+  for (const [host, list] of hostNetworks) {
+    const ns = nodeOf(host);
+    ns.nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
+    // Docker keeps an overlay's bridge in a namespace of its own, out of reach of the host's FORWARD chain; nslab
+    // puts it in the host's, where bridged overlay frames cross FORWARD (br_netfilter). DROP there would cut
+    // what Docker never filters, so a host with an overlay bridge keeps ACCEPT.
+    if ([...overlayHosts.values()].some((hosts) => hosts.has(host))) continue;
+    ns.policies = Object.assign(Object.create(null) as Record<string, ChainPolicy>, ns.policies, DOCKER_POLICIES);
+  }
 
   // Overlays: a VXLAN device per host, enslaved to the network's bridge, pointed at the other hosts.
   for (const [network, hosts] of overlayHosts) {

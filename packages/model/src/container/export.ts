@@ -61,6 +61,13 @@ export function withContainerLayer(file: RawTopology, topology: Topology, spec: 
       if (kept.length > 0) node.firewall = kept;
       else delete node.firewall;
     }
+    // Docker's FORWARD DROP is generated too; a policy the layer does not set stays in the file.
+    if (node.policies) {
+      const made = scratch.nodes[name]?.policies ?? {};
+      const kept = Object.entries(node.policies).filter(([key, value]) => made[key] !== value);
+      if (kept.length > 0) node.policies = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(kept));
+      else delete node.policies;
+    }
     out.nodes[name] = node;
   }
   const links = (file.links ?? []).filter(([a, b]) => ![a, b].some((text) => {
