@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import type { LessonStatus } from '@nslab/model';
 import { nameProblem } from '@nslab/model';
 import { LabError, LabService } from '../labs';
-import { LessonCatalog } from './catalog';
+import { brokenSentence, LessonCatalog } from './catalog';
 import { LessonEngine } from './engine';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -103,10 +103,7 @@ export async function lessonCommand(args: string[], dir: string = LESSONS_DIR): 
     switch (sub) {
       case 'list': {
         const lessons = await catalog.list();
-        for (const b of await catalog.broken()) {
-          console.error(`${b.file}: ${b.problems.length} problem${b.problems.length === 1 ? '' : 's'}; the lesson is not offered:`);
-          for (const p of b.problems) console.error(`  ${p.path || '(file)'}: ${p.message}`);
-        }
+        for (const b of await catalog.broken()) console.error(`nslab: ${brokenSentence(b)}`);
         if (json) console.log(JSON.stringify(lessons.map((l) => ({ id: l.id, title: l.title.en }))));
         else for (const l of lessons) console.log(`${l.id}\t${l.title.en}`);
         return 0;
