@@ -9,7 +9,11 @@ import { nslab } from '../server';
 
 /** A `lab` fixture for lesson specs: l2-lesson-XXXXXX (`base.extend<{ lab: string }>({ lab: lessonLab })`). */
 export async function lessonLab({}, use: (lab: string) => Promise<void>): Promise<void> {
-  const lab = `l2-lesson-${randomBytes(3).toString('hex')}`;
+  await useLessonLab(`l2-lesson-${randomBytes(3).toString('hex')}`, use);
+}
+
+/** Gives a test the lab `lab` and destroys it afterwards, even when the test fails. */
+export async function useLessonLab(lab: string, use: (lab: string) => Promise<void>): Promise<void> {
   try {
     await use(lab);
   } finally {
@@ -21,8 +25,8 @@ export async function lessonLab({}, use: (lab: string) => Promise<void>): Promis
   }
 }
 
-/** Opens the lesson column and starts the lesson titled `title`; resolves with the column once lesson `id` shows. */
-export async function startLesson(page: Page, title: string, id: string): Promise<Locator> {
+/** Opens the lesson column and starts the lesson titled `title` (with "My own values" ticked when `vary`); resolves with the column once lesson `id` shows. */
+export async function startLesson(page: Page, title: string, id: string, options: { vary?: boolean } = {}): Promise<Locator> {
   const panel = page.getByRole('complementary', { name: 'Lesson' });
   // The column may be open already (the server's word on the lab's lesson opens it): open it only when closed.
   const button = page.getByRole('button', { name: 'Lessons' });
@@ -30,6 +34,7 @@ export async function startLesson(page: Page, title: string, id: string): Promis
     if ((await button.getAttribute('aria-pressed')) !== 'true') await button.click();
     await expect(panel).toBeVisible({ timeout: 2000 });
   }).toPass();
+  if (options.vary !== undefined) await panel.getByRole('checkbox', { name: /My own values/ }).setChecked(options.vary);
   await panel.getByRole('listitem').filter({ hasText: title }).getByRole('button', { name: 'Start' }).click();
   await expect(panel).toHaveAttribute('data-lesson', id, { timeout: 30_000 });
   return panel;

@@ -25,7 +25,7 @@ import { ConntrackService } from './capture/conntrack-live';
 import { TerminalManager } from './terminal/index';
 import { mountLiveRoutes } from './http/live-routes';
 import { Hub } from './ws/hub';
-import { LessonCatalog } from './lesson/catalog';
+import { brokenSentence, LessonCatalog } from './lesson/catalog';
 import { LESSONS_DIR } from './lesson/cli';
 import { LessonEngine } from './lesson/engine';
 import { LessonLive } from './lesson/live';
@@ -238,7 +238,10 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     : undefined;
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
-  const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
+  const catalog = new LessonCatalog(LESSONS_DIR);
+  // A broken lesson file is refused, said once in the log, and the others are still offered.
+  for (const b of await catalog.broken()) log(`nslab: ${brokenSentence(b)}`);
+  const engine = new LessonEngine(catalog, labs);
   hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack, classroom);
   const unwatchMeta = await watchMeta((lab) => hub?.metaChanged(lab));
 

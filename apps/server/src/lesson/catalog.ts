@@ -10,6 +10,11 @@ import { parseLesson } from '@nslab/model';
 /** A lesson file that could not be used, and why. */
 export interface BrokenLesson { file: string; problems: Problem[] }
 
+/** A refused file in one sentence, each problem with its path: what the server's log and `nslab lesson list` say. */
+export function brokenSentence(b: BrokenLesson): string {
+  return `lesson file ${b.file} is not offered: ${b.problems.map((p) => `${p.path || '(file)'}: ${p.message}`).join('; ')}`;
+}
+
 /** The lessons of a folder, by id. */
 export class LessonCatalog {
   private loaded?: Promise<{ lessons: Map<string, Lesson>; broken: BrokenLesson[] }>;
@@ -50,5 +55,10 @@ export class LessonCatalog {
   /** The files that were refused. */
   async broken(): Promise<BrokenLesson[]> {
     return (await this.load()).broken;
+  }
+
+  /** The refused file of a lesson id (ID.yaml), if that is why there is no such lesson. */
+  async brokenFile(id: string): Promise<BrokenLesson | undefined> {
+    return (await this.load()).broken.find((b) => b.file === `${id}.yaml`);
   }
 }

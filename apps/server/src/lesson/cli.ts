@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { LessonStatus } from '@nslab/model';
 import { nameProblem } from '@nslab/model';
 import { LabError, LabService } from '../labs';
-import { LessonCatalog } from './catalog';
+import { brokenSentence, LessonCatalog } from './catalog';
 import { LessonEngine } from './engine';
 import { REPO_DIR } from '../paths';
 
@@ -102,10 +102,7 @@ export async function lessonCommand(args: string[], dir: string = LESSONS_DIR): 
     switch (sub) {
       case 'list': {
         const lessons = await catalog.list();
-        for (const b of await catalog.broken()) {
-          console.error(`${b.file}: ${b.problems.length} problem${b.problems.length === 1 ? '' : 's'}; the lesson is not offered:`);
-          for (const p of b.problems) console.error(`  ${p.path || '(file)'}: ${p.message}`);
-        }
+        for (const b of await catalog.broken()) console.error(`nslab: ${brokenSentence(b)}`);
         if (json) console.log(JSON.stringify(lessons.map((l) => ({ id: l.id, title: l.title.en }))));
         else for (const l of lessons) console.log(`${l.id}\t${l.title.en}`);
         return 0;

@@ -11,6 +11,7 @@ import { LabError } from '../labs';
 import { observeLab } from '../kernel/observe';
 import { run } from '../kernel/runner';
 import type { LessonCatalog } from './catalog';
+import { brokenSentence } from './catalog';
 import { evaluateLesson, modelStatus } from './evaluate';
 import type { LessonRecord } from './record';
 import { readLessonRecord, writeLessonRecord } from './record';
@@ -25,7 +26,10 @@ export class LessonEngine {
   /** Creates a lesson's start lab and records the lesson in it. */
   async start(id: string, lab: string, options: { params?: Map<string, string>; vary?: boolean } & ChangeHooks = {}): Promise<RunningLesson> {
     const lesson = await this.catalog.get(id);
-    if (!lesson) throw new LabError('not-found', `no lesson "${id}" (nslab lesson list shows them)`);
+    if (!lesson) {
+      const broken = await this.catalog.brokenFile(id);
+      throw new LabError('not-found', broken ? brokenSentence(broken) : `no lesson "${id}" (nslab lesson list shows them)`);
+    }
     const chosen = chooseParams(lesson, { ...(options.vary ? { seed: lab } : {}), ...(options.params ? { overrides: options.params } : {}) });
     if (!chosen.ok) throw new LabError('invalid', chosen.problems.map((p) => p.message).join('; '), chosen.problems);
     const record: LessonRecord = { lesson: id, params: Object.fromEntries(chosen.values), started: Date.now() };

@@ -5,7 +5,13 @@
 import type { Check, CheckResult, Lesson, LessonStatus, Topology } from '@nslab/model';
 import { evaluateModelCheck, isModelCheck } from '@nslab/model';
 import { pool } from '../kernel/runner';
-import { probe } from './probe';
+import { probe, traceHint } from './probe';
+
+/** Failing reach/tcp checks traced per round: each trace captures in every namespace of the lab, so the learner's current step gets them, a few at most. */
+const MAX_TRACED = 2;
+
+/** Labs with a hint's trace in flight: a round ended by a change does not wait for its trace, and no second one starts beside it. */
+const tracing = new Set<string>();
 
 /** Probes of one lesson that run at once: enough for a step's pings to overlap, few enough for a 2-core machine with a class on it. */
 const PROBE_CONCURRENCY = 4;
@@ -31,7 +37,7 @@ export function modelStatus(lesson: Lesson, lab: string, topology: Topology, pre
  * An aborted `signal` kills the probes in flight and starts no more; the status is then
  * unfinished and only good for throwing away.
  */
-export async function evaluateLesson(lesson: Lesson, lab: string, topology: Topology, signal?: AbortSignal): Promise<LessonStatus> {
+export async function evaluateLesson(lesson: Lesson, lab: string, topology: Topology, signal?: AbortSignal, options: { explain?: boolean } = {}): Promise<LessonStatus> {
   const status = modelStatus(lesson, lab, topology);
   const active: { check: Check; result: CheckResult }[] = [];
   lesson.steps.forEach((step, i) => step.checks.forEach((check, j) => {
@@ -45,5 +51,50 @@ export async function evaluateLesson(lesson: Lesson, lab: string, topology: Topo
   }, signal);
   for (const step of status.steps) step.passed = step.checks.every((c) => c.passed === true);
   status.passed = status.steps.every((s) => s.passed);
+  if (options.explain !== false) await explainFailures(lesson, lab, topology, status, signal);
   return status;
+}
+
+/**
+ * Replaces the hints of the first failing reach and tcp checks (in lesson order, so the
+ * learner's step first) with a trace's account of why the packet is lost, in the
+ * kernel's words (forwarding off, no route back, an unanswered ARP, rp_filter, a rule
+ * that dropped it). A tcp check keeps the probe's reading of the lab's NAT after it (a
+ * service's missing DNAT is said there); the probe's hint stays whole when the trace
+ * cannot tell. True when a hint changed. An aborted `signal` returns at once (the
+ * trace finishes on its own).
+ */
+export async function explainFailures(lesson: Lesson, lab: string, topology: Topology, status: LessonStatus, signal?: AbortSignal): Promise<boolean> {
+  if (tracing.has(lab)) return false;
+  const failing = lesson.steps
+    .flatMap((step, i) => step.checks.map((check, j) => ({ check, result: status.steps[i]?.checks[j] })))
+    .filter((c): c is { check: Extract<Check, { kind: 'reach' | 'tcp' }>; result: CheckResult } => (c.check.kind === 'reach' || c.check.kind === 'tcp') && c.result?.passed === false)
+    .slice(0, MAX_TRACED);
+  if (failing.length === 0) return false;
+  tracing.add(lab);
+  const traced = (async () => {
+    const hints: (string | undefined)[] = [];
+    try {
+      for (const { check } of failing) hints.push(await traceHint(check, lab, topology).catch(() => undefined));
+    } finally {
+      tracing.delete(lab);
+    }
+    return hints;
+  })();
+  const aborted = new Promise<undefined>((resolve) => {
+    if (signal?.aborted) resolve(undefined);
+    signal?.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
+  const hints = await Promise.race([traced, aborted]);
+  if (!hints || signal?.aborted) return false;
+  let changed = false;
+  failing.forEach(({ check, result }, i) => {
+    const cause = hints[i];
+    const hint = cause === undefined || check.kind === 'reach' || result.hint === undefined || cause.includes(result.hint) ? cause : `${cause}; ${result.hint}`;
+    if (hint !== undefined && hint !== result.hint) {
+      result.hint = hint;
+      changed = true;
+    }
+  });
+  return changed;
 }

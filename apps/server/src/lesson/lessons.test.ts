@@ -29,8 +29,9 @@ const BREAKS: Record<string, Break[]> = {
     { node: 'host', argv: ['ip', 'link', 'set', 'veth0', 'nomaster'], check: 'veth0-port', hint: /host:veth0 is not a port of any bridge/ },
   ],
   router: [
-    { node: 'router', argv: ['sysctl', '-qw', 'net.ipv4.ip_forward=0'], check: 'ns1-reaches-ns2', hint: /forwarding is off in router \(net\.ipv4\.ip_forward = 0\)/ },
-    { node: 'ns2', argv: ['ip', 'route', 'del', 'default'], check: 'ns1-reaches-ns2', hint: /ns2 has no route back to 10\.0\.1\.0\/24/ },
+    // The ping check's hint is the trace's: where the echo was last seen and the kernel's reason there.
+    { node: 'router', argv: ['sysctl', '-qw', 'net.ipv4.ip_forward=0'], check: 'ns1-reaches-ns2', hint: /^the echo request reached router on eth1 but never left: forwarding is off in router \(net\.ipv4\.ip_forward = 0\)$/ },
+    { node: 'ns2', argv: ['ip', 'route', 'del', 'default'], check: 'ns1-reaches-ns2', hint: /^the echo request reached ns2 on eth0 from 10\.0\.1\.2, but ns2 has no route back to 10\.0\.1\.2 \(network is unreachable\)$/ },
   ],
   masquerade: [
     { node: 'host', argv: ['iptables', '-t', 'nat', '-F', 'POSTROUTING'], check: 'masquerade-rule', hint: /no MASQUERADE rule for 172\.18\.0\.0\/24 out eth0 in host/ },
@@ -48,10 +49,13 @@ const BREAKS: Record<string, Break[]> = {
     { node: 'host2', argv: ['ip', 'link', 'set', 'vxlan0', 'down'], check: 'host2-vxlan', hint: /host2:vxlan0 is down/ },
   ],
   'k8s-pods': [
-    { node: 'node2', argv: ['ip', 'route', 'del', '10.244.1.0/24'], check: 'pod-to-pod', hint: /node2 has no route back to 10\.244\.1\.0\/24/ },
+    { node: 'node2', argv: ['ip', 'route', 'del', '10.244.1.0/24'], check: 'pod-to-pod', hint: /^the echo reply reached node2 on cni0, but node2 has no route to 10\.244\.1\.2 \(network is unreachable\)$/ },
   ],
   'k8s-service': [
-    { node: 'node1', argv: ['iptables', '-t', 'nat', '-F', 'KUBE-SEP-B1'], check: 'cluster-ip', hint: /no DNAT rule rewrites it/ },
+    // Without the random rule every connection takes the last one: one endpoint gets them all.
+    { node: 'node1', argv: ['iptables', '-t', 'nat', '-D', 'KUBE-SVC-WEB', '1'], check: 'both-answer', hint: /^20 connections to 10\.96\.0\.10:80 all went to pod-b1 \(pod-b1 20, pod-b2 0\): nothing sends any to pod-b2/ },
+    // Nothing DNATs the ClusterIP any more: the trace finds the SYN stuck in node1, which has no route to an address no device has.
+    { node: 'node1', argv: ['iptables', '-t', 'nat', '-F', 'KUBE-SVC-WEB'], check: 'cluster-ip', hint: /^the SYN reached node1 on cni0, but node1 has no route to 10\.96\.0\.10 \(network is unreachable\)/ },
   ],
 };
 

@@ -5,11 +5,12 @@
  * results follow. A change during a round ends that round (its probes judge a state
  * that is gone: a ping waiting out its timeout would hold the learner's fix back by
  * a second) and starts a new one, except after MAX_ABORTS rounds in a row, so that
- * a lab that never stops changing still gets its probes judged.
+ * a lab that never stops changing still gets its probes judged. A round's last word is
+ * the hint of the learner's failing reach/tcp checks, from a trace of the packet.
  */
 import type { CheckResult, Lesson, LessonServerMessage, Topology } from '@nslab/model';
 import type { LessonEngine } from './engine';
-import { evaluateLesson, modelStatus } from './evaluate';
+import { evaluateLesson, explainFailures, modelStatus } from './evaluate';
 
 type Send = (message: LessonServerMessage) => void;
 
@@ -97,12 +98,16 @@ export class LessonLive {
           if (!now) break;
           const round = new AbortController();
           f.round = round;
-          const status = await evaluateLesson(f.lesson, lab, now, round.signal);
+          const status = await evaluateLesson(f.lesson, lab, now, round.signal, { explain: false });
           if (round.signal.aborted) continue; // `again` is set: judge the newer state
           f.aborts = 0;
           for (const c of status.steps.flatMap((s) => s.checks)) f.results.set(c.id, c);
           if (this.labs.get(lab) !== f) break;
           // Probes judged an older state: send them with the model's view of the newest one.
+          this.send(lab, f, modelStatus(f.lesson, lab, this.current(lab) ?? now, f.results));
+          // Then the failing packets of the learner's step are traced, and their hints follow in the kernel's words.
+          if (f.again || !(await explainFailures(f.lesson, lab, now, status, round.signal)) || round.signal.aborted || this.labs.get(lab) !== f) continue;
+          for (const c of status.steps.flatMap((s) => s.checks)) f.results.set(c.id, c);
           this.send(lab, f, modelStatus(f.lesson, lab, this.current(lab) ?? now, f.results));
         } while (f.again);
       } finally {

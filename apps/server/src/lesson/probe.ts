@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Check, Topology } from '@nslab/model';
 import { diagnoseReach, diagnoseTcp, describeNat, netnsName, parseDnatTarget, splitCommand } from '@nslab/model';
 import { run } from '../kernel/runner';
+import { traceInLab } from '../capture/lab-trace';
 import { ProbeProcess } from './process';
 
 /** A probe's verdict. */
@@ -45,7 +46,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology,
       return { passed: false, hint: diagnoseReach(topology, check.from, check.to) ?? dropHint(topology) ?? `${check.from} sent a ping to ${check.to} and got no answer` };
     }
     case 'tcp': {
-      const gone = missing(check.from) ?? (check.listen ? missing(check.listen) : undefined);
+      const gone = missing(check.from) ?? listenNodes(check).map(missing).find((m) => m !== undefined);
       if (gone) return gone;
       const target = parseDnatTarget(check.to);
       if (!target || target.port === undefined) return { passed: false, hint: `${check.to} is not ADDRESS:PORT` };
@@ -53,10 +54,23 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology,
         const r = await run(['ip', 'netns', 'exec', ns(check.from), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', TCP_TIMEOUT_S, `http://${target.address}:${target.port}/`], { allowFailure: true, timeoutMs: 10_000, signal });
         if (r.code === 0) return { passed: true };
         const said = r.code === 7 ? 'the connection was refused' : r.code === 28 ? 'the connection timed out' : `curl exited with ${r.code}`;
-        const why = diagnoseTcp(topology, check.from, check.to, check.listen) ?? dropHint(topology);
+        const why = diagnoseTcp(topology, check.from, check.to, listenNodes(check)[0]) ?? dropHint(topology);
         return { passed: false, hint: why ? `${why} (${said})` : `${check.from} → ${check.to}: ${said}` };
       };
-      return check.listen ? withListener(ns(check.listen), check['listen-port'] ?? target.port, connect) : connect();
+      const requests = check.requests ?? 1;
+      return withListeners(lab, check, target.port, async (listeners) => {
+        for (let i = 0; i < requests; i += 1) {
+          const v = await connect();
+          if (!v.passed) return requests > 1 ? { passed: false, hint: `connection ${i + 1} of ${requests}: ${v.hint ?? ''}` } : v;
+        }
+        if (requests === 1 || listeners.length < 2) return { passed: true };
+        // Every listener must have answered one of the connections: the service balances over all of them.
+        const answered = listeners.map((l) => (l?.output.match(/"GET \/ HTTP/g) ?? []).length);
+        const idle = listenNodes(check).filter((_, i) => answered[i] === 0);
+        if (idle.length === 0) return { passed: true };
+        const counts = listenNodes(check).map((n, i) => `${n} ${answered[i] ?? 0}`).join(', ');
+        return { passed: false, hint: `${requests} connections to ${check.to} all went to ${listenNodes(check).filter((_, i) => (answered[i] ?? 0) > 0).join(', ') || 'no listener'} (${counts}): nothing sends any to ${idle.join(', ')}; a service with several endpoints picks one per connection (-m statistic --mode random --probability)` };
+      });
     }
     case 'packet':
       return (missing(check.node) ?? missing(check.ping.from)) ?? packetSeen(check, lab, topology);
@@ -87,6 +101,31 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology,
   }
 }
 
+/** Seconds a hint's trace waits for its answer: the probe has just seen none, so this only bounds the trace's cost. */
+const TRACE_WAIT_S = 1;
+
+/**
+ * Why a failing reach or tcp check's packet does not make it, in the words of a trace
+ * of that packet (the one `nslab trace` and the page's trace give: the hop where it
+ * was last seen and the kernel's reason there: forwarding off, no route, an ARP
+ * nobody answered, rp_filter, a rule that dropped it). A tcp check's listeners answer
+ * while it runs. Undefined when the trace saw the packet through after all.
+ */
+export async function traceHint(check: Extract<Check, { kind: 'reach' | 'tcp' }>, lab: string, topology: Topology): Promise<string | undefined> {
+  const nodes = Object.keys(topology.nodes);
+  if (check.kind === 'reach') {
+    const result = await traceInLab({ lab, nodes, source: check.from, destination: check.to, waitSeconds: TRACE_WAIT_S });
+    return result.ok ? undefined : (result.cause ?? undefined);
+  }
+  const target = parseDnatTarget(check.to);
+  if (!target || target.port === undefined) return undefined;
+  const trace = async () => {
+    const result = await traceInLab({ lab, nodes, source: check.from, destination: target.address, proto: 'tcp', port: target.port, waitSeconds: TRACE_WAIT_S });
+    return result.ok ? undefined : (result.cause ?? undefined);
+  };
+  return withListeners(lab, check, target.port, trace);
+}
+
 /** One ping; a lost one is tried once more (the first packet over a path just made can wait on ARP or a port coming up). */
 async function ping(netns: string, to: string, signal?: AbortSignal, tries = 2): Promise<boolean> {
   for (let i = 0; i < tries; i += 1) {
@@ -98,11 +137,16 @@ async function ping(netns: string, to: string, signal?: AbortSignal, tries = 2):
   return false;
 }
 
+/** The nodes a tcp check runs listeners in. */
+function listenNodes(check: Extract<Check, { kind: 'tcp' }>): string[] {
+  return check.listen === undefined ? [] : Array.isArray(check.listen) ? check.listen : [check.listen];
+}
+
 /** Listeners by namespace and port: two checks that need the same one take turns. */
 const listening = new Map<string, Promise<void>>();
 
-/** Runs `task` while a listener answers on netns:port. */
-async function withListener<T>(netns: string, port: number, task: () => Promise<T>): Promise<T> {
+/** Runs `task` while a listener answers on netns:port; the task gets the listener (undefined when something else held the port). */
+async function withListener<T>(netns: string, port: number, task: (listener: ProbeProcess | undefined) => Promise<T>): Promise<T> {
   const key = `${netns} ${port}`;
   const before = listening.get(key) ?? Promise.resolve();
   let release = () => {};
@@ -112,12 +156,33 @@ async function withListener<T>(netns: string, port: number, task: () => Promise<
   await before;
   const listener = await listen(netns, port);
   try {
-    return await task();
+    return await task(listener);
   } finally {
     await listener?.stop();
     release();
     if (listening.get(key) === chained) listening.delete(key);
   }
+}
+
+/**
+ * Runs `task` while a listener answers in every listen node of a tcp check (on its
+ * listen-port, else the target's port), taken in name order so that two checks never
+ * wait on each other; the task gets them in the check's order.
+ */
+async function withListeners<T>(lab: string, check: Extract<Check, { kind: 'tcp' }>, targetPort: number, task: (listeners: (ProbeProcess | undefined)[]) => Promise<T>): Promise<T> {
+  const nodes = listenNodes(check);
+  const order = [...nodes].sort();
+  const port = check['listen-port'] ?? targetPort;
+  const held = new Map<string, ProbeProcess | undefined>();
+  const hold = async (i: number): Promise<T> => {
+    const node = order[i];
+    if (node === undefined) return task(nodes.map((n) => held.get(n)));
+    return withListener(netnsName(lab, node), port, async (listener) => {
+      held.set(node, listener);
+      return hold(i + 1);
+    });
+  };
+  return hold(0);
 }
 
 /** A firewall rule somewhere in the lab that drops traffic: the likely culprit when routes look right. */

@@ -306,7 +306,9 @@ export class Hub {
       case 'lesson-list':
         return this.send(client, { type: 'lessons', lessons: await lessons.engine.catalog.infos(), ...id });
       case 'lesson-start': {
-        await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary: message.vary ?? false, ...hooks });
+        // A trainee's lesson takes the trainee's own values unless the page says otherwise: classmates' labs differ.
+        const vary = message.vary ?? client.principal.kind === 'trainee';
+        await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary, ...hooks });
         this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
         this.feed.refreshLabs().catch((err: unknown) => console.error(`nslab: listing labs after starting a lesson in ${message.lab} failed: ${err instanceof Error ? err.message : String(err)}`));
         await lessons.live.started(message.lab);

@@ -39,6 +39,10 @@ export function LessonPanel() {
   const open = useView((s) => s.panels.lesson);
   // A live view follows the lesson's progress; starting, solving and resetting are its owner's.
   const viewer = useLiveView((s) => s.viewer !== undefined);
+  // A trainee starts with their own values (two trainees' labs differ, so answers cannot be copied); anyone may choose.
+  const trainee = useLiveView((s) => s.trainee);
+  const [vary, setVary] = useState<boolean | undefined>(undefined);
+  const varied = vary ?? trainee;
   const setOpen = (value: boolean) => useView.getState().setPanel('lesson', value);
   const progress = useRef<Progress>({ started: Date.now(), passedAt: new Map(), hints: new Map() });
 
@@ -83,10 +87,13 @@ export function LessonPanel() {
       <aside className="lesson-panel" aria-label={t('lesson')}>
         {langSwitch}
         <p>{t('noLesson')}</p>
+        <label className="lesson-vary" title={t('varyTitle')}>
+          <input type="checkbox" checked={varied} disabled={viewer} onChange={(e) => setVary(e.target.checked)} /> {t('vary')}
+        </label>
         <ul>
           {list.map((l) => (
             <li key={l.id}>
-              <button type="button" disabled={viewer} onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab })}>{t('start')}</button> {l.title[lang]}
+              <button type="button" disabled={viewer} onClick={() => client.send({ type: 'lesson-start', id: requestId('lesson'), lesson: l.id, lab, vary: varied })}>{t('start')}</button> {l.title[lang]}
             </li>
           ))}
         </ul>

@@ -15,12 +15,15 @@ export interface LiveViewState {
   /** Set when this page's token is a live-view link's. */
   viewer: Viewer | undefined;
   setViewer(viewer: Viewer | undefined): void;
+  /** Set when this page's token is a classroom trainee's (its lessons start with the trainee's own values). */
+  trainee: boolean;
 }
 
 /** The live-view store. */
 export const useLiveView = create<LiveViewState>((set) => ({
   viewer: undefined,
   setViewer: (viewer) => set({ viewer }),
+  trainee: false,
 }));
 
 /** True when this page is a read-only live view. */
@@ -29,7 +32,8 @@ export function isViewer(): boolean {
 }
 
 /**
- * Asks the server who this page's token makes it (GET /api/session) and keeps a viewer's lab.
+ * Asks the server who this page's token makes it (GET /api/session) and keeps a viewer's lab
+ * (and whether it is a trainee's).
  * A server that cannot be reached, or refuses the token, leaves the page as it was: the
  * connection status says why.
  */
@@ -38,6 +42,7 @@ export async function loadSession(): Promise<Viewer | undefined> {
     const res = await apiFetch('/api/session');
     if (!res.ok) return undefined;
     const parsed = sessionInfo.safeParse(await res.json());
+    if (parsed.success && parsed.data.role === 'trainee') useLiveView.setState({ trainee: true });
     if (!parsed.success || parsed.data.role !== 'viewer') return undefined;
     const viewer = { lab: parsed.data.lab, expires: parsed.data.expires };
     useLiveView.getState().setViewer(viewer);

@@ -69,3 +69,17 @@ test('commands run without a shell: quotes group words, shell syntax is refused'
   assert.equal(splitCommand('ip route; reboot').ok, false);
   assert.equal(splitCommand('echo $HOME').ok, false);
 });
+
+test('a tcp check takes one listener or a list, and a number of requests from 1 to 100', () => {
+  const tcp = (extra: string) => GOOD.replace('- { id: reach, kind: reach, from: ns1, to: "{{net}}.2",', `- { id: reach, kind: tcp, from: ns1, to: "{{net}}.2:80", ${extra}`);
+  assert.ok(parseLesson(tcp('listen: ns2,')).ok);
+  const both = parseLesson(tcp('listen: [ns1, ns2], requests: 20,'));
+  assert.ok(both.ok, JSON.stringify(!both.ok && both.problems));
+  const check = both.lesson.steps[0]?.checks[0];
+  assert.deepEqual(check?.kind === 'tcp' ? [check.listen, check.requests] : undefined, [['ns1', 'ns2'], 20]);
+  for (const bad of ['listen: [], requests: 2,', 'listen: ns2, requests: 0,', 'listen: ns2, requests: 101,']) {
+    const parsed = parseLesson(tcp(bad));
+    assert.equal(parsed.ok, false, bad);
+    assert.ok(!parsed.ok && parsed.problems.every((p) => p.path.startsWith('steps[0].checks[0]')), JSON.stringify(!parsed.ok && parsed.problems));
+  }
+});

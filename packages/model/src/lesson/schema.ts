@@ -36,7 +36,15 @@ export const rawCheck = z.discriminatedUnion('kind', [
   z.strictObject({ ...common, kind: z.literal('sysctl'), node, key: z.string().regex(/^[a-z0-9_.-]+$/), value: z.string() }),
   z.strictObject({ ...common, kind: z.literal('reach'), from: node, to: z.string() }),
   z.strictObject({ ...common, kind: z.literal('no-reach'), from: node, to: z.string() }),
-  z.strictObject({ ...common, kind: z.literal('tcp'), from: node, to: z.string(), listen: node.optional(), 'listen-port': z.number().int().min(1).max(65535).optional() }),
+  /**
+   * A TCP connection from `from` to ADDRESS:PORT, with an HTTP listener in each `listen` node while it
+   * runs; with `requests` (and two or more listeners) every listener must answer one of the connections.
+   */
+  z.strictObject({
+    ...common, kind: z.literal('tcp'), from: node, to: z.string(),
+    listen: z.union([node, z.array(node).min(1).max(8)]).optional(), 'listen-port': z.number().int().min(1).max(65535).optional(),
+    requests: z.number().int().min(1).max(100).optional(),
+  }),
   z.strictObject({
     ...common, kind: z.literal('packet'), node, interface: ifname, filter: z.string().max(200),
     ping: z.strictObject({ from: node, to: z.string() }),
