@@ -31,6 +31,7 @@ import { LESSONS_DIR } from './lesson/cli';
 import { LessonEngine } from './lesson/engine';
 import { LessonLive } from './lesson/live';
 import { Classroom } from './classroom/classroom';
+import { mountClassRoutes } from './classroom/routes';
 import type { TraineeLimits } from './classroom/cgroups';
 import { DEFAULT_TRAINEE_LIMITS, parseTraineeLimits, TraineeCgroups } from './classroom/cgroups';
 import type { Principal } from './classroom/scope';
@@ -241,7 +242,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
   const engine = new LessonEngine(new LessonCatalog(LESSONS_DIR), labs);
-  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack, classroom);
+  const lessons = { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) };
+  hub = new Hub(feed, labs, packets, version(), lessons, conntrack, classroom);
   const unwatchMeta = await watchMeta((lab) => hub?.metaChanged(lab));
 
   // Live-view links, in memory: a restart ends them.
@@ -250,7 +252,17 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   let hosts = new HostPolicy(config.port, config.host, hostOptions);
   const app = createApp({
     token: config.token, get hosts() { return hosts; }, labs, feed, history, webDir: config.webDir, version: version(),
-    extend: (a) => mountLiveRoutes(a, terminals, packets, classroom),
+    extend: (a) => {
+      mountLiveRoutes(a, terminals, packets, classroom);
+      if (classroom) {
+        mountClassRoutes(a, {
+          classroom, labs, feed, lessons, views,
+          terminals: { labs: () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab), closeLab: (lab) => terminals.closeLab(lab) },
+          stopCaptures: (lab) => packets.stop(lab),
+          closeSockets: (match, code, reason) => hub?.closeWhere(match, code, reason),
+        });
+      }
+    },
     ...(classroom ? { classroom } : {}),
     publicUrl: () => publicUrl,
     views,

@@ -137,7 +137,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const principal = principalOf(res.locals);
     const session: SessionInfo = principal.kind === 'viewer'
       ? { role: 'viewer', lab: principal.name, expires: deps.views?.get(principal.id)?.expires ?? 0 }
-      : principal.kind === 'trainee' ? { role: 'trainee', trainee: principal.name } : { role: 'instructor' };
+      : principal.kind === 'trainee' ? { role: 'trainee', trainee: principal.name } : { role: 'instructor', ...(deps.classroom ? { classroom: true } : {}) };
     res.json(session);
   });
 

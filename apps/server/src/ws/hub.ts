@@ -393,6 +393,11 @@ export class Hub {
     for (const client of this.clients) this.send(client, { type: 'labs', labs: Hub.labInfo(labs) });
   }
 
+  /** Closes the sockets of one principal (a trainee removed from the class): `code` and `reason` say why. */
+  closeWhere(match: (principal: Principal) => boolean, code: number, reason: string): void {
+    for (const client of this.clients) if (match(client.principal)) client.ws.close(code, reason);
+  }
+
   /** Closes every socket (server stop). */
   close(): void {
     for (const client of this.clients) client.ws.close(1001, 'server stopping');
