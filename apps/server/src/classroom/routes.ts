@@ -31,6 +31,8 @@ export interface ClassRouteDeps {
   terminals: { labs(): string[]; closeLab(lab: string): Promise<void> };
   /** Ends a lab's captures (a lab whose namespaces are already gone has no destroy to end them). */
   stopCaptures(lab: string): Promise<void>;
+  /** Told of a trainee removed (the idle culler forgets them). */
+  removed?: (name: string) => void;
   /** Closes the lab sockets of the principals `match` accepts. */
   closeSockets(match: (principal: Principal) => boolean, code: number, reason: string): void;
 }
@@ -56,6 +58,7 @@ export function mountClassRoutes(app: express.Express, deps: ClassRouteDeps): vo
       if (!classroom.roster.list().some((t) => t.name === name)) throw new LabError('not-found', `there is no trainee named "${name.slice(0, 40)}" in this class`);
       const trainee: Principal = { kind: 'trainee', name };
       classroom.roster.remove(name);
+      deps.removed?.(name);
       deps.closeSockets((p) => p.kind === 'trainee' && p.name === name, TRAINEE_REMOVED_CLOSE, 'the instructor removed you from the class');
       const kernelLabs = deps.feed.labs().map((l) => l.name).filter((lab) => ownLab(trainee, lab) !== undefined);
       for (const lab of kernelLabs) for (const link of deps.views.list(lab)) deps.views.revoke(link.id, 'the instructor removed this lab\'s trainee from the class');
