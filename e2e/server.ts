@@ -27,10 +27,13 @@ export interface ServerHandle {
 /** How long the server may take to print its URL (ms): it reads every lab on the machine first. */
 const START_TIMEOUT_MS = 30_000;
 
-/** Starts `nslab serve` on a free port (port 0: the kernel picks) with a fresh token, or on the given ones (a restart). */
-export async function startServer(again?: { port: number; token: string }): Promise<ServerHandle> {
+/**
+ * Starts `nslab serve` on a free port (port 0: the kernel picks) with a fresh token, or on the given ones (a restart);
+ * `flags` are more of serve's flags (`--classroom`).
+ */
+export async function startServer(again?: { port: number; token: string }, flags: string[] = []): Promise<ServerHandle> {
   const token = again?.token ?? randomBytes(24).toString('hex');
-  const child = spawn(process.execPath, [NSLAB, 'serve', '--port', String(again?.port ?? 0), '--token', token, '--no-default-lab'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [NSLAB, 'serve', '--port', String(again?.port ?? 0), '--token', token, '--no-default-lab', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });

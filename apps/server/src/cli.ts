@@ -47,7 +47,7 @@ const HELP: Record<string, string> = {
   trace: 'usage: nslab trace LAB FROM DEST [--tcp PORT | --udp PORT] [--json]\n  follow one packet (an echo, a TCP connection attempt, a UDP datagram) hop by hop, with NAT rewrites\n  and the rules that decided; exit 0 when it got there',
   destroy: 'usage: nslab destroy LAB\n  remove every namespace the lab owns, and nothing else',
   list: 'usage: nslab list\n  the labs on this machine',
-  serve: 'usage: nslab serve [--port N] [--host H] [--token T] [--no-default-lab | --default-lab FILE] [--max-terminals N] [--examples DIR]\n    [--tls-cert FILE --tls-key FILE] [--public-host NAME]... [--public-url URL]\n    [--classroom [--trainee-memory SIZE] [--trainee-pids N] [--trainee-cpu CORES]]\n  the web app and API (see README.md); with --classroom each trainee\'s shells together may use\n  SIZE of memory (default 512M), N processes (default 256) and CORES of CPU (default 0.5)',
+  serve: 'usage: nslab serve [--port N] [--host H] [--token T] [--no-default-lab | --default-lab FILE] [--max-terminals N] [--examples DIR]\n    [--tls-cert FILE --tls-key FILE] [--public-host NAME]... [--public-url URL]\n    [--classroom [--trainee-memory SIZE] [--trainee-pids N] [--trainee-cpu CORES]\n      [--quota-labs N] [--quota-namespaces N] [--quota-terminals N] [--quota-captures N]\n      [--idle-shells DURATION] [--idle-labs DURATION]]\n  the web app and API (see README.md); with --classroom each trainee\'s shells together may use\n  SIZE of memory (default 512M), N processes (default 256) and CORES of CPU (default 0.5); each trainee\n  may hold 5 labs, 40 namespaces, 8 terminals and 2 captures (the --quota flags); an idle trainee\'s\n  shells and captures end after --idle-shells (default 30m), their labs after --idle-labs (default 4h)',
 };
 
 /** Options of each command, for node:util parseArgs in strict mode. */
@@ -65,6 +65,8 @@ const OPTIONS: Record<string, Options> = {
     'default-lab': { type: 'string' }, 'max-terminals': { type: 'string' }, examples: { type: 'string' },
     'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'public-host': { type: 'string', multiple: true }, 'public-url': { type: 'string' }, classroom: { type: 'boolean' },
     'trainee-memory': { type: 'string' }, 'trainee-pids': { type: 'string' }, 'trainee-cpu': { type: 'string' },
+    'quota-labs': { type: 'string' }, 'quota-namespaces': { type: 'string' }, 'quota-terminals': { type: 'string' }, 'quota-captures': { type: 'string' },
+    'idle-shells': { type: 'string' }, 'idle-labs': { type: 'string' },
   },
 };
 

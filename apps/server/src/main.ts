@@ -30,6 +30,10 @@ import { LESSONS_DIR } from './lesson/cli';
 import { LessonEngine } from './lesson/engine';
 import { LessonLive } from './lesson/live';
 import { Classroom } from './classroom/classroom';
+import type { Quotas } from './classroom/classroom';
+import type { Lifetimes } from './classroom/lifetime';
+import { DEFAULT_LIFETIMES, IdleCuller, parseClassFlags } from './classroom/lifetime';
+import { mountClassRoutes } from './classroom/routes';
 import type { TraineeLimits } from './classroom/cgroups';
 import { DEFAULT_TRAINEE_LIMITS, parseTraineeLimits, TraineeCgroups } from './classroom/cgroups';
 import type { Principal } from './classroom/scope';
@@ -59,6 +63,10 @@ export interface ServeConfig {
   classroom?: boolean;
   /** Classroom mode: what each trainee's shells may use together (cgroups); default 512 MiB, 256 processes, half a core. */
   traineeLimits?: TraineeLimits;
+  /** Classroom mode: what each trainee may hold at once (default 5 labs, 40 namespaces, 8 terminals, 2 captures). */
+  quotas?: Quotas;
+  /** Classroom mode: how long a trainee may be idle before their shells and captures end (30 min), and their labs (4 h). */
+  lifetimes?: Lifetimes;
 }
 
 /** The port nslab listens on unless told otherwise. */
@@ -68,7 +76,8 @@ export const DEFAULT_PORT = 7300;
  * Reads flags: --port N, --host H, --token T (or NSLAB_TOKEN), --no-default-lab, --default-lab FILE,
  * --max-terminals N, --tls-cert FILE with --tls-key FILE, --public-host NAME (repeatable),
  * --public-url URL (its host joins the public hosts), --classroom, and with it --trainee-memory SIZE,
- * --trainee-pids N, --trainee-cpu CORES.
+ * --trainee-pids N, --trainee-cpu CORES, --quota-labs N, --quota-namespaces N, --quota-terminals N,
+ * --quota-captures N, --idle-shells DURATION, --idle-labs DURATION.
  */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
   const value = (flag: string) => {
@@ -130,6 +139,18 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv): ServeCon
   const given = Object.entries(limitFlags).filter(([, v]) => v !== undefined).map(([k]) => `--trainee-${k}`);
   if (given.length > 0 && !config.classroom) throw new Error(`${given.join(', ')} limit${given.length === 1 ? 's' : ''} classroom trainees' shells: add --classroom, or leave ${given.length === 1 ? 'it' : 'them'} out`);
   if (config.classroom) config.traineeLimits = limits;
+  const classFlags = {
+    quotaLabs: value('--quota-labs'), quotaNamespaces: value('--quota-namespaces'), quotaTerminals: value('--quota-terminals'), quotaCaptures: value('--quota-captures'),
+    idleShells: value('--idle-shells'), idleLabs: value('--idle-labs'),
+  };
+  const classGiven = Object.entries(classFlags).filter(([, v]) => v !== undefined).map(([k]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (classGiven.length > 0 && !config.classroom) throw new Error(`${classGiven.join(', ')} ${classGiven.length === 1 ? 'sets a limit' : 'set limits'} of classroom trainees: add --classroom, or leave ${classGiven.length === 1 ? 'it' : 'them'} out`);
+  const parsedClass = parseClassFlags(classFlags);
+  if (parsedClass.problems.length > 0) throw new Error(parsedClass.problems.join('; '));
+  if (config.classroom) {
+    config.quotas = parsedClass.quotas;
+    config.lifetimes = parsedClass.lifetimes;
+  }
   if (!args.includes('--no-default-lab')) config.defaultLab = value('--default-lab') ?? 'bridge.yaml';
   return config;
 }
@@ -221,6 +242,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     },
   });
   const packets = new PacketService();
+  /** The labs of the terminals still running. */
+  const openTerminalLabs = () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab);
   const conntrack = new ConntrackService();
   const history = new HistoryStore();
   let hub: Hub | undefined;
@@ -234,7 +257,20 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   // Each trainee's shells share a cgroup with memory, process and CPU limits (or a warning says they are off).
   const cgroups = config.classroom ? TraineeCgroups.start(config.traineeLimits ?? DEFAULT_TRAINEE_LIMITS, log) : undefined;
   const classroom = config.classroom
-    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab), undefined, cgroups)
+    ? new Classroom(() => feed.labs(), () => openTerminalLabs(), config.quotas, cgroups, () => packets.capturedLabs())
+    : undefined;
+  // Idle trainees' shells and captures end, and later their labs (lifetime.ts).
+  const culler = classroom
+    ? new IdleCuller(config.lifetimes ?? DEFAULT_LIFETIMES, {
+      trainees: () => classroom.roster.list().map((t) => t.name),
+      labs: () => feed.labs().map((l) => l.name),
+      terminalLabs: () => openTerminalLabs(),
+      capturedLabs: () => packets.capturedLabs(),
+      closeTerminals: (lab) => terminals.closeLab(lab),
+      stopCaptures: (lab) => packets.stop(lab),
+      destroyLab: async (lab) => { await labs.destroy(lab); await feed.refreshLabs().catch(() => undefined); },
+      log,
+    })
     : undefined;
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();
@@ -242,7 +278,8 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   // A broken lesson file is refused, said once in the log, and the others are still offered.
   for (const b of await catalog.broken()) log(`nslab: ${brokenSentence(b)}`);
   const engine = new LessonEngine(catalog, labs);
-  hub = new Hub(feed, labs, packets, version(), { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) }, conntrack, classroom);
+  const lessons = { engine, live: new LessonLive(engine, (lab) => feed.current(lab)) };
+  hub = new Hub(feed, labs, packets, version(), lessons, conntrack, classroom);
   const unwatchMeta = await watchMeta((lab) => hub?.metaChanged(lab));
 
   // Live-view links, in memory: a restart ends them.
@@ -251,10 +288,22 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
   let hosts = new HostPolicy(config.port, config.host, hostOptions);
   const app = createApp({
     token: config.token, get hosts() { return hosts; }, labs, feed, history, webDir: config.webDir, version: version(),
-    extend: (a) => mountLiveRoutes(a, terminals, packets, classroom),
+    extend: (a) => {
+      mountLiveRoutes(a, terminals, packets, classroom);
+      if (classroom) {
+        mountClassRoutes(a, {
+          classroom, labs, feed, lessons, views,
+          terminals: { labs: () => openTerminalLabs(), closeLab: (lab) => terminals.closeLab(lab) },
+          stopCaptures: (lab) => packets.stop(lab),
+          closeSockets: (match, code, reason) => hub?.closeWhere(match, code, reason),
+          removed: (name) => culler?.forget(name),
+        });
+      }
+    },
     ...(classroom ? { classroom } : {}),
     publicUrl: () => publicUrl,
     views,
+    ...(culler ? { activity: (p: Principal) => culler.touch(p) } : {}),
   });
   let publicUrl = '';
   const http = tls ? createTlsServer(tls, app) : createServer(app);
@@ -288,12 +337,15 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
         if (viewer && lab === undefined) return refuse(404, 'Not Found');
         return termWss.handleUpgrade(req, socket, head, (ws) => {
           if (viewer) views.track(viewer.id, ws);
+          // Typing in a shell is activity: an idle trainee is one who sends nothing at all.
+          if (culler) ws.on('message', () => culler.touch(principal));
           terminals.attach(term[1] as string, ws, viewer ? { watchOnly: { readOnly: `${readOnlySentence(viewer.name)}: this terminal is shown, typing in it is not` } } : {});
         });
       }
       if (url.pathname !== '/ws') return refuse(404, 'Not Found');
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (viewer) views.track(viewer.id, ws);
+        if (culler) ws.on('message', () => culler.touch(principal));
         hub?.connect(ws, principal);
       });
     } catch (err) {
@@ -303,7 +355,9 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     }
   });
 
+  culler?.start();
   const stopAll = async () => {
+    culler?.stop();
     views.revokeAll();
     hub?.close();
     unwatchMeta();

@@ -67,6 +67,11 @@ export class PacketService {
     return () => this.unwatch(lab, watcher);
   }
 
+  /** The labs whose packets are being captured now (one watcher or more). */
+  capturedLabs(): string[] {
+    return [...this.labs.keys()];
+  }
+
   private unwatch(lab: string, watcher: Watcher): void {
     const entry = this.labs.get(lab);
     if (!entry || !entry.watchers.delete(watcher)) return;

@@ -22,6 +22,9 @@ import { useConnection } from './server/store';
 import { useLab } from './state/lab';
 import { installTraces } from './trace/trace';
 import { isViewer, loadSession, useLiveView } from './liveview/store';
+import { installClassLive } from './classroom/live';
+import { classAvailable } from './classroom/api';
+import { useClass } from './classroom/store';
 
 // The token leaves the address bar before anything else runs (see credentials.ts).
 takeTokenFromPage();
@@ -33,6 +36,8 @@ void warmLayout().catch((err: unknown) => console.error('layout engine failed to
 // Packets and traces listen to the socket's messages from the start.
 installPacketFeed();
 installTraces();
+// The instructor's class view follows trainee labs on the same socket (classroom mode only).
+installClassLive();
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
@@ -45,6 +50,7 @@ window.addEventListener('hashchange', () => {
 });
 
 // Who the token makes this page is asked first: a live view opens its lab and no other.
+void classAvailable().then((yes) => useClass.getState().setAvailable(yes));
 void loadSession().then((viewer) => {
   openLab(viewer ? viewer.lab : labFromHash(location.hash));
   client.start(wsUrl, {

@@ -8,19 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { WebSocket } from 'ws';
-import type { ServerMessage } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { DEFAULT_QUOTAS } from './classroom';
-import { api, upgrade } from './test-http';
+import { api, Peer, upgrade } from './test-http';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 /** Trainee names: the rm- prefix, so that their kernel labs (`NAME--LAB`) carry it too. */
 const trainee = () => `rm-${randomBytes(3).toString('hex')}`;
-/** How long one awaited message may take; bounds a failure only (the machine is shared). */
-const EVENT_TIMEOUT_MS = 15_000;
 
 /** Named namespaces, as `ip netns list` reports them. */
 function netnsList(): string[] {
@@ -38,43 +34,6 @@ function kernelNodes(kernelLab: string): string[] {
 function lab(name: string, nodes: string[]): unknown {
   return { name, nodes: Object.fromEntries(nodes.map((n) => [n, {}])) };
 }
-
-/** A lab socket of `token`, with every message it received. */
-class Peer {
-  readonly messages: ServerMessage[] = [];
-  private waiters: Array<() => void> = [];
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.messages.push(JSON.parse((data as Buffer).toString()) as ServerMessage);
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  static open(port: number, token: string): Promise<Peer> {
-    return new Promise((ok, fail) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['nslab', `nslab.token.${token}`]);
-      const peer = new Peer(ws);
-      ws.once('open', () => ok(peer));
-      ws.once('error', fail);
-    });
-  }
-
-  /** The first message (from `from` on) that passes `test`. */
-  async next<T extends ServerMessage['type']>(type: T, test: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true, from = 0): Promise<Extract<ServerMessage, { type: T }>> {
-    const deadline = Date.now() + EVENT_TIMEOUT_MS;
-    for (;;) {
-      const found = this.messages.slice(from).find((m): m is Extract<ServerMessage, { type: T }> => m.type === type && test(m as Extract<ServerMessage, { type: T }>));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${type} message; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
-      await new Promise<void>((ok) => { this.waiters.push(ok); setTimeout(ok, 200); });
-    }
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-}
-
 
 describe('classroom mode (kernel, real sockets)', { concurrency: false }, () => {
   let server: Running;

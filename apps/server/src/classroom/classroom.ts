@@ -13,11 +13,14 @@ import { Roster } from './roster';
 import type { Principal } from './scope';
 import { ownLab } from './scope';
 
-/** What one trainee may hold at once; the defaults are the classroom issue's (labs 5, namespaces 40, terminals 8). */
-export interface Quotas { labs: number; namespaces: number; terminals: number }
+/** What one trainee may hold at once; the defaults are the classroom issue's (labs 5, namespaces 40, terminals 8, captures 2). */
+export interface Quotas { labs: number; namespaces: number; terminals: number; captures: number }
 
-/** The defaults: 5 labs (a lesson's lab and a few of one's own), 40 namespaces (the largest lesson lab has 8), 8 terminals. */
-export const DEFAULT_QUOTAS: Quotas = { labs: 5, namespaces: 40, terminals: 8 };
+/**
+ * The defaults: 5 labs (a lesson's lab and a few of one's own), 40 namespaces (the largest lesson lab has 8), 8 terminals,
+ * 2 captures (a capture is one lab's packets watched: a tcpdump in each of its namespaces; set with --quota-captures).
+ */
+export const DEFAULT_QUOTAS: Quotas = { labs: 5, namespaces: 40, terminals: 8, captures: 2 };
 
 /** A quota reached: a sentence that says what was reached and what to do. */
 export class QuotaError extends LabError {
@@ -36,6 +39,8 @@ export class Classroom {
     readonly quotas: Quotas = DEFAULT_QUOTAS,
     /** The trainees' resource limits; none: shells are not limited (outside Linux tests, or limits off). */
     readonly cgroups?: TraineeCgroups,
+    /** The kernel labs whose packets are being captured now. */
+    private readonly capturedLabs: () => string[] = () => [],
   ) {}
 
   /**
@@ -76,6 +81,15 @@ export class Classroom {
   /** admitLab for a topology about to be applied or an edit's result. */
   admitTopology(topology: Topology): void {
     this.admitLab(topology.name, Object.keys(topology.nodes));
+  }
+
+  /** Refuses a capture of another lab (its packets watched) past the trainee's quota; a lab already captured costs nothing more. */
+  admitCapture(principal: Principal, kernel: string): void {
+    if (principal.kind !== 'trainee') return;
+    const captured = new Set(this.capturedLabs().filter((lab) => ownLab(principal, lab) !== undefined));
+    if (!captured.has(kernel) && captured.size >= this.quotas.captures) {
+      throw new QuotaError(`you are capturing the packets of ${captured.size} labs, the most a trainee may here: close the packet view of one before watching another`);
+    }
   }
 
   /** Refuses a new terminal past the trainee's quota. */

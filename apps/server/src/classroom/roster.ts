@@ -41,6 +41,11 @@ export class Roster {
     return trainee;
   }
 
+  /** Removes a trainee: their token opens nothing from now on. False when there was no such trainee. */
+  remove(name: string): boolean {
+    return this.trainees.delete(name);
+  }
+
   /** The trainees, in the order they were added. */
   list(): Trainee[] {
     return [...this.trainees.values()];

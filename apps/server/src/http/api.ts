@@ -41,6 +41,8 @@ export interface ApiDeps {
   publicUrl?: () => string;
   /** Live-view links: tokens that show one lab and change nothing. */
   views?: ViewLinks;
+  /** Told of every authenticated request, with who made it (classroom mode: a trainee's activity, lifetime.ts). */
+  activity?: (principal: Principal) => void;
 }
 
 /** HTTP status of each refusal to add a trainee. */
@@ -85,6 +87,7 @@ export function createApp(deps: ApiDeps): express.Express {
       ?? deps.views?.principal(token);
     if (principal) {
       res.locals['principal'] = principal;
+      deps.activity?.(principal);
       // A viewer reads what shows its lab; anything else is refused in a sentence (liveview/policy.ts).
       if (principal.kind === 'viewer' && !viewerMayRequest(req.method, req.path)) {
         res.status(403).json({ error: readOnlySentence(principal.name), code: 'read-only' });
@@ -137,7 +140,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const principal = principalOf(res.locals);
     const session: SessionInfo = principal.kind === 'viewer'
       ? { role: 'viewer', lab: principal.name, expires: deps.views?.get(principal.id)?.expires ?? 0 }
-      : principal.kind === 'trainee' ? { role: 'trainee', trainee: principal.name } : { role: 'instructor' };
+      : principal.kind === 'trainee' ? { role: 'trainee', trainee: principal.name } : { role: 'instructor', ...(deps.classroom ? { classroom: true } : {}) };
     res.json(session);
   });
 

@@ -209,6 +209,8 @@ export class Hub {
         return this.joiningLab(message.lab, async () => {
           const topology = await this.feed.watch(message.lab);
           if (!this.clients.has(client)) return;
+          // A trainee captures a few labs at once (quota captures); this client's own watch of the lab is counted already.
+          if (!client.packets.has(message.lab)) this.classroom?.admitCapture(client.principal, message.lab);
           // Asked again (a page that saw its lab destroyed and applied anew): the watch starts afresh.
           client.packets.get(message.lab)?.();
           client.packets.set(message.lab, this.packets.watch(message.lab, Object.keys(topology.nodes), (m) => this.send(client, m)));
@@ -227,6 +229,10 @@ export class Hub {
             ...(message.proto !== undefined ? { proto: message.proto } : {}), ...(message.port !== undefined ? { port: message.port } : {}),
           });
           this.send(client, { type: 'trace', lab: message.lab, result, ...(message.id ? { id: message.id } : {}) });
+          // A live view of the lab shows the trace too (without the asker's id: it answers no request of the viewer's).
+          for (const c of this.clients) {
+            if (c !== client && c.principal.kind === 'viewer' && c.principal.lab === message.lab && c.labs.has(message.lab)) this.send(c, { type: 'trace', lab: message.lab, result });
+          }
         } catch (err) {
           if (err instanceof PingTraceError) throw new LabError('invalid', err.message);
           throw err;
@@ -396,6 +402,11 @@ export class Hub {
   /** The list of labs changed: tell everyone. */
   labList(labs: LabSummary[]): void {
     for (const client of this.clients) this.send(client, { type: 'labs', labs: Hub.labInfo(labs) });
+  }
+
+  /** Closes the sockets of one principal (a trainee removed from the class): `code` and `reason` say why. */
+  closeWhere(match: (principal: Principal) => boolean, code: number, reason: string): void {
+    for (const client of this.clients) if (match(client.principal)) client.ws.close(code, reason);
   }
 
   /** Closes every socket (server stop). */

@@ -30,6 +30,7 @@ import { LessonPanel } from '../lessons/LessonPanel';
 import { LabGuide } from '../inspector/LabGuide';
 import { Icon } from '../ui/Icons';
 import { useLiveView } from '../liveview/store';
+import { ClassView } from '../classroom/ClassView';
 
 /** The whole app. */
 export function App() {
@@ -70,6 +71,7 @@ export function App() {
         {presenting && !lessonOpen ? <aside className="present-side" aria-label="Guide"><LabGuide /></aside> : null}
         <LessonPanel />
         <Dock />
+        {viewer ? null : <ClassView />}
       </div>
       {viewer ? null : <NodeMenu />}
       <ShortcutsHelp />

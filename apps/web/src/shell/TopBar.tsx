@@ -13,6 +13,7 @@ import { LabPicker } from './LabPicker';
 import { LiveViewBadge } from '../liveview/LiveViewBadge';
 import { ShareLiveView } from '../liveview/ShareLiveView';
 import { useLiveView } from '../liveview/store';
+import { ClassButton } from '../classroom/ClassView';
 
 /** The top bar. */
 export function TopBar() {
@@ -53,6 +54,7 @@ export function TopBar() {
       </div>
       <div className="topbar-end">
         <ConnectionStatus />
+        <ClassButton />
         <ShareLiveView />
         <button className="btn" aria-label="Lessons" aria-pressed={lessonOpen} title="The lesson of this lab: steps checked live against the kernel" onClick={() => useView.getState().setPanel('lesson', !lessonOpen)}>Lesson</button>
         <button className="btn icon-btn" aria-label="Present" title="Presentation mode for a projector (P; Escape leaves it)" onClick={() => useView.getState().setPanel('present', true)}><Icon name="present" /></button>

@@ -72,9 +72,32 @@ export const viewLinks = z.object({ views: z.array(viewLink) });
 
 /** The answer to GET /api/session: who this page's token makes it; a viewer also learns its one lab and when its link ends. */
 export const sessionInfo = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('instructor') }),
+  /** `classroom`: the server is a classroom, and this page may show the class (trainees, their labs, a lesson for all). */
+  z.object({ role: z.literal('instructor'), classroom: z.boolean().optional() }),
   z.object({ role: z.literal('trainee'), trainee: z.string() }),
   z.object({ role: z.literal('viewer'), lab: z.string(), expires: z.number() }),
 ]);
 /** The answer to GET /api/session. */
 export type SessionInfo = z.infer<typeof sessionInfo>;
+
+/** One trainee in the class list (GET /api/trainees, and the answer to POST /api/trainees). */
+export const traineeEntry = z.object({ name: z.string(), token: z.string(), url: z.string() });
+/** One trainee in the class list. */
+export type TraineeEntry = z.infer<typeof traineeEntry>;
+
+/** The answer to GET /api/trainees. */
+export const traineeList = z.object({ trainees: z.array(traineeEntry) });
+
+/** POST /api/class/lessons: start lesson `lesson` for every trainee, in their lab named after it (or `lab`); `vary` gives each their own values. */
+export const classLessonRequest = z.strictObject({ lesson: z.string().min(1).max(40), lab: z.string().min(1).max(24).optional(), vary: z.boolean().optional() });
+/** A class-wide lesson start, as sent. */
+export type ClassLessonRequest = z.infer<typeof classLessonRequest>;
+
+/** The answer to POST /api/class/lessons: per trainee, the lab it started in, or the sentence that says why not. */
+export const classLessonResult = z.object({
+  lesson: z.string(),
+  started: z.array(z.object({ trainee: z.string(), lab: z.string() })),
+  failed: z.array(z.object({ trainee: z.string(), error: z.string() })),
+});
+/** The answer to POST /api/class/lessons. */
+export type ClassLessonResult = z.infer<typeof classLessonResult>;
