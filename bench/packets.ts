@@ -179,6 +179,9 @@ export async function runPacketBench(): Promise<BenchRow[]> {
     const seconds = (lastAt - t0) / 1000;
     const cpu = cpuMs(server.pid) - cpu0;
     const decoded = delivered + aggregated;
+    // What the flood alone sent one by one and aggregated: the later steps add to the counters.
+    const floodDelivered = delivered;
+    const floodAggregated = aggregated;
     const rss = rssMiB(server.pid);
 
     // Captures went buffered for the flood; they return to immediate mode after CALM_SECONDS of calm.
@@ -201,6 +204,9 @@ export async function runPacketBench(): Promise<BenchRow[]> {
       steps.push({ rate, sentRate: (sent ?? 0) / (took ?? 1), lost: ['ns1', 'ns2'].map((node) => (sent ?? 0) - (udp.get(node) ?? 0)) });
     }
     ws.close();
+    const rateRatio = decoded / seconds / 2 / base.perSecond;
+    const cpuPerEvent = (cpu * 1000) / Math.max(1, decoded);
+    const p99 = quantile(delays, 0.99);
     const stepRows = steps.map((st) => {
       const worst = Math.max(...st.lost);
       const goal = st.rate <= LOSSLESS_RATE ? (worst <= 0 ? 'PASS: none lost' : 'FAIL: goal none lost') : '';
@@ -214,14 +220,14 @@ export async function runPacketBench(): Promise<BenchRow[]> {
 
     return [
       { figure: 'anchor: tcpdump pcap piped to Node, counted only', value: `${Math.round(base.perSecond).toLocaleString('en')} pkt/s`, anchor: '', ratio: '' },
-      { figure: `flood: events decoded per second per capture (2 captures; ${decoded.toLocaleString('en')} of ${(FLOOD * 4).toLocaleString('en')} sightings)`, value: `${Math.round(decoded / seconds / 2).toLocaleString('en')} /s`, anchor: 'tcpdump to Node', ratio: `${(decoded / seconds / 2 / base.perSecond).toFixed(2)}x` },
-      { figure: 'flood: sent one by one / aggregated', value: `${delivered.toLocaleString('en')} / ${aggregated.toLocaleString('en')}`, anchor: '', ratio: '' },
-      { figure: 'flood: server CPU per decoded event', value: `${((cpu * 1000) / Math.max(1, decoded)).toFixed(2)} µs`, anchor: '', ratio: 'goal <= 3 µs' },
+      { figure: `flood: events decoded per second per capture (2 captures; ${decoded.toLocaleString('en')} of ${(FLOOD * 4).toLocaleString('en')} sightings)`, value: `${Math.round(decoded / seconds / 2).toLocaleString('en')} /s`, anchor: 'tcpdump to Node', ratio: `${rateRatio.toFixed(2)}x, ${rateRatio >= 0.8 ? 'PASS' : 'FAIL'}: goal >= 0.8x` },
+      { figure: 'flood: sent one by one / aggregated', value: `${floodDelivered.toLocaleString('en')} / ${floodAggregated.toLocaleString('en')}`, anchor: '', ratio: '' },
+      { figure: 'flood: server CPU per decoded event', value: `${cpuPerEvent.toFixed(2)} µs`, anchor: '', ratio: `${cpuPerEvent <= 3 ? 'PASS' : 'FAIL'}: goal <= 3 µs` },
       { figure: 'server RSS after the flood', value: `${rss.toFixed(0)} MiB`, anchor: '', ratio: '' },
       { figure: `low rate (ping every 10 ms): packet to client, median`, value: `${quantile(delays, 0.5).toFixed(2)} ms`, anchor: '', ratio: '' },
       // A delay below zero means the clocks disagree, not that a packet arrived before it was sent: said, never hidden in a median.
       ...(delays.some((d) => d < 0) ? [{ figure: 'low rate: events with a negative delay (clock error)', value: String(delays.filter((d) => d < 0).length), anchor: '', ratio: '' }] : []),
-      { figure: `low rate: packet to client, p99 (${delays.length} events)`, value: `${quantile(delays, 0.99).toFixed(2)} ms`, anchor: '', ratio: 'goal < 2 ms' },
+      { figure: `low rate: packet to client, p99 (${delays.length} events)`, value: `${p99.toFixed(2)} ms`, anchor: '', ratio: `${p99 < 2 ? 'PASS' : 'FAIL'}: goal < 2 ms` },
       ...stepRows,
     ];
   } finally {

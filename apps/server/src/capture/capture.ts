@@ -307,7 +307,8 @@ export class NetnsCapture {
     // The record's bytes are a view into the chunk tcpdump's pipe delivered, which nothing
     // writes to again: kept as they are, with no copy per packet (the ring's byte bound
     // holds, give or take the rest of the chunks at its two ends).
-    this.ring.add({ sec: record.sec, nsec: record.nsec, origLen: record.origLen, data: record.data, time: record.time, interface: iface });
+    // A sighting is a ring entry: no second object per packet.
+    this.ring.add(packet);
     this.emit({ kind: 'packet', packet });
   }
 

@@ -76,7 +76,8 @@ export class PacketRateLimiter<P extends Countable = Countable> {
   private refilledAt: number;
   private intervalStart: number;
   private passed = 0;
-  private held = new Map<string, AggregateCount>();
+  /** Held-back counts by node, then interface, then protocol: looked up without building a key string per packet. */
+  private held = new Map<string, Map<string, Map<PacketProtocol, AggregateCount>>>();
   private heldTotal = 0;
 
   constructor(
@@ -105,11 +106,14 @@ export class PacketRateLimiter<P extends Countable = Countable> {
       return;
     }
     const protocol = packet.protocol;
-    const key = `${packet.node}\u0000${packet.interface}\u0000${protocol}`;
-    let count = this.held.get(key);
+    let ifaces = this.held.get(packet.node);
+    if (ifaces === undefined) this.held.set(packet.node, (ifaces = new Map<string, Map<PacketProtocol, AggregateCount>>()));
+    let protocols = ifaces.get(packet.interface);
+    if (protocols === undefined) ifaces.set(packet.interface, (protocols = new Map<PacketProtocol, AggregateCount>()));
+    let count = protocols.get(protocol);
     if (count === undefined) {
       count = { node: packet.node, interface: packet.interface, protocol, packets: 0, bytes: 0 };
-      this.held.set(key, count);
+      protocols.set(protocol, count);
     }
     count.packets += 1;
     count.bytes += packet.length;
@@ -128,7 +132,7 @@ export class PacketRateLimiter<P extends Countable = Countable> {
         kind: 'aggregate',
         since: this.intervalStart,
         until: now,
-        counts: [...this.held.values()],
+        counts: [...this.held.values()].flatMap((ifaces) => [...ifaces.values()].flatMap((protocols) => [...protocols.values()])),
         dropped: this.heldTotal,
         passed: this.passed,
         ratePerSecond: this.ratePerSecond,

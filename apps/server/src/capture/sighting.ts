@@ -32,6 +32,23 @@ export class Sighting {
     return this.record.time;
   }
 
+  /** The record's stamp and bytes, as the kept ring and its .pcap export read them (ring.ts RingEntry). */
+  get sec(): number {
+    return this.record.sec;
+  }
+
+  get nsec(): number {
+    return this.record.nsec;
+  }
+
+  get origLen(): number {
+    return this.record.origLen;
+  }
+
+  get data(): Uint8Array {
+    return this.record.data;
+  }
+
   /** Bytes on the wire (as `PacketEvent.length`). */
   get length(): number {
     return Math.max(this.record.origLen, this.record.data.length);
