@@ -8,9 +8,10 @@
  * reader) while a namespace is quiet, for live ping tracing; buffered mode when it
  * floods, since immediate mode hands packets over one by one and drops under load.
  */
-import type { CaptureFormat, CaptureOptions, ExportFilter, PacketRing } from './capture/index';
-import { NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
+import type { CaptureFormat, CaptureOptions, ExportFilter, Sighting } from './capture/index';
+import { Handover, NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
 import type { LimitedEvent } from './capture/index';
+import { BUFFERED_HOLD_MS } from './capture/capture';
 import type { NodePacketEvent, ServerMessage } from '@nslab/model';
 import { netnsName } from '@nslab/model';
 
@@ -21,11 +22,11 @@ export type PacketSink = (message: ServerMessage) => void;
 class Watcher {
   pending: NodePacketEvent[] = [];
   scheduled = false;
-  readonly limiter: PacketRateLimiter;
+  readonly limiter: PacketRateLimiter<Sighting>;
   readonly stopTicking: () => void;
 
-  constructor(readonly sink: PacketSink, deliver: (watcher: Watcher, event: LimitedEvent) => void) {
-    this.limiter = new PacketRateLimiter((e) => deliver(this, e));
+  constructor(readonly sink: PacketSink, deliver: (watcher: Watcher, event: LimitedEvent<Sighting>) => void) {
+    this.limiter = new PacketRateLimiter<Sighting>((e) => deliver(this, e));
     this.stopTicking = startTicking(this.limiter);
   }
 }
@@ -34,13 +35,54 @@ export const FLOOD_RATE = 2_000;
 /** Packets a second below which, for CALM_SECONDS, it switches back to immediate mode. */
 export const CALM_RATE = 200;
 const CALM_SECONDS = 3;
+/**
+ * How often rates are read (ms). A quarter second: an immediate capture's kernel ring
+ * holds well under a second of a flood (IMMEDIATE_EVENT_SNAPLEN), so the switch to
+ * buffered mode must come sooner than a once-a-second check would make it.
+ */
+const ADAPT_MS = 250;
+/**
+ * tcpdump -s of the service's immediate-mode captures: every header nslab decodes
+ * (SLL2, IPv4 or IPv6 with options, TCP with options, VXLAN and its inner frame) fits
+ * in 512 bytes. Immediate mode's kernel ring (TPACKET_V2) has fixed frames of about the
+ * snap length: 8 MiB holds about 900 frames at IMMEDIATE_SNAPLEN (9216), which a reader
+ * stalled for 180 ms at 5,000 packets/s overflows (measured: 2,131 packets dropped by
+ * the kernel before the switch), and about 13,000 at 512, over half a second at 20,000
+ * packets/s. The price: a quiet lab's downloads hold each packet's first 512 bytes;
+ * buffered captures (TPACKET_V3 packs packets tightly) keep whole packets.
+ */
+export const IMMEDIATE_EVENT_SNAPLEN = 512;
 /** Kernel buffer for immediate-mode captures (KiB): 8 MiB holds about 900 frames of IMMEDIATE_SNAPLEN, absorbing bursts until the switch. */
 const IMMEDIATE_BUFFER_KIB = 8192;
 /** Kernel buffer for buffered captures (KiB): 16 MiB, a few hundred ms of a flood. */
 const BUFFERED_BUFFER_KIB = 16384;
 
-/** One node's capture and its recent rate. */
-interface Slot { capture: NetnsCapture; count: number; calm: number; switching: boolean }
+/**
+ * After the capture a switch replaced has ended, the new one's packets are still checked
+ * against what the old one reported for this long: a buffered capture hands packets over
+ * up to BUFFERED_HOLD_MS late, so reports of the overlap can still arrive.
+ */
+const HANDOVER_SETTLE_MS = 2 * BUFFERED_HOLD_MS;
+/**
+ * The longest an old capture runs beside its replacement while it catches up: a buffered
+ * one hands its last block over within BUFFERED_HOLD_MS; an immediate one behind a flood
+ * reads its kernel ring (half a second of 20,000 packets/s) in less under any sane load.
+ */
+const HANDOVER_DRAIN_MS = 2 * BUFFERED_HOLD_MS;
+/** How often a draining capture is checked for having caught up (ms). */
+const HANDOVER_POLL_MS = 20;
+
+/** One node's capture and its recent rate; `switching` while it is being replaced (or failed to replace one): its end is not reported. */
+interface Slot {
+  capture: NetnsCapture;
+  count: number;
+  calm: number;
+  switching: boolean;
+  /** While the capture this one replaces still runs: no switch of this one meanwhile. */
+  replacing: boolean;
+  /** Set on a replacement until its reports need no more checking against the old capture's. */
+  handover?: Handover;
+}
 interface LabCaptures { captures: Map<string, Slot>; watchers: Set<Watcher>; timer: NodeJS.Timeout }
 
 /** Captures per lab, shared by every client watching it. */
@@ -54,7 +96,7 @@ export class PacketService {
   watch(lab: string, nodes: string[], sink: PacketSink): () => void {
     let entry = this.labs.get(lab);
     if (!entry) {
-      const created: LabCaptures = { captures: new Map(), watchers: new Set(), timer: setInterval(() => this.adapt(lab, created), 1000) };
+      const created: LabCaptures = { captures: new Map(), watchers: new Set(), timer: setInterval(() => this.adapt(lab, created), ADAPT_MS) };
       created.timer.unref();
       entry = created;
       this.labs.set(lab, entry);
@@ -89,12 +131,24 @@ export class PacketService {
     for (const node of nodes) if (!entry.captures.has(node)) this.capture(lab, entry, node, true);
   }
 
-  private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean, ring?: PacketRing): Slot {
+  /**
+   * Captures a node, or replaces the capture `replaces` with one in the other mode. A
+   * replacement starts before the old capture stops, so no packet goes unseen in between,
+   * and a Handover lets each packet both see count once (in the kept ring too, which they share).
+   */
+  private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean, replaces?: Slot): Slot {
     const options: CaptureOptions = { immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB };
-    if (ring) options.ring = ring; // a mode switch: what the earlier tcpdump kept stays downloadable
+    if (immediate) options.snaplen = IMMEDIATE_EVENT_SNAPLEN;
+    if (replaces) options.ring = replaces.capture.packetRing; // what the earlier tcpdump kept stays downloadable
     const capture = new NetnsCapture(netnsName(lab, node), node, options);
-    const slot: Slot = { capture, count: 0, calm: 0, switching: false };
+    const slot: Slot = { capture, count: 0, calm: 0, switching: false, replacing: replaces !== undefined };
     entry.captures.set(node, slot);
+    if (replaces) {
+      const handover = new Handover();
+      slot.handover = handover;
+      replaces.capture.admit = (p) => handover.admit('old', p.key, p.time);
+      capture.admit = (p) => handover.admit('new', p.key, p.time);
+    }
     capture.subscribe((e) => {
       if (e.kind === 'packet') {
         slot.count += 1;
@@ -105,36 +159,72 @@ export class PacketService {
       }
     });
     capture.start().then(
-      () => { if (!slot.switching) for (const w of entry.watchers) w.sink({ type: 'capture', lab, node, state: 'started' }); },
-      () => { /* reported through the 'ended' event */ },
+      () => {
+        if (replaces) this.retire(replaces, slot);
+        if (!slot.switching) for (const w of entry.watchers) w.sink({ type: 'capture', lab, node, state: 'started' });
+      },
+      () => {
+        // Otherwise reported through the 'ended' event. A replacement that could not start leaves the old capture running.
+        if (!replaces) return;
+        slot.switching = true;
+        replaces.capture.admit = undefined;
+        replaces.switching = false;
+        if (entry.captures.get(node) === slot) entry.captures.set(node, replaces);
+        else void replaces.capture.stop();
+      },
     );
     return slot;
   }
 
-  /** Once a second: flooding immediate captures go buffered, calm buffered ones go back. */
+  /**
+   * The replacement is listening: the old capture stops once it has caught up with it
+   * (everything it still holds from before is reported; a buffered one waits for libpcap's
+   * block timeout), or after HANDOVER_DRAIN_MS when it cannot keep up.
+   */
+  private retire(old: Slot, next: Slot): void {
+    const handover = next.handover;
+    const deadline = performance.now() + HANDOVER_DRAIN_MS;
+    const poll = () => {
+      if (old.capture.pid !== undefined && handover?.caughtUp !== true && performance.now() < deadline) {
+        setTimeout(poll, HANDOVER_POLL_MS);
+        return;
+      }
+      void old.capture.stop().then(() => {
+        old.capture.admit = undefined;
+        handover?.endOld();
+        next.replacing = false;
+        const timer = setTimeout(() => {
+          next.capture.admit = undefined;
+          delete next.handover;
+        }, HANDOVER_SETTLE_MS);
+        timer.unref();
+      });
+    };
+    poll();
+  }
+
+  /** Every ADAPT_MS: flooding immediate captures go buffered, calm buffered ones go back. */
   private adapt(lab: string, entry: LabCaptures): void {
     for (const [node, slot] of entry.captures) {
-      const rate = slot.count;
+      const rate = (slot.count * 1000) / ADAPT_MS;
       slot.count = 0;
-      if (slot.switching || slot.capture.pid === undefined) continue;
+      if (slot.switching || slot.replacing || slot.capture.pid === undefined) continue;
       slot.calm = rate < CALM_RATE ? slot.calm + 1 : 0;
       const toBuffered = slot.capture.immediate && rate > this.floodRate;
-      const toImmediate = !slot.capture.immediate && slot.calm >= CALM_SECONDS;
+      const toImmediate = !slot.capture.immediate && slot.calm >= (CALM_SECONDS * 1000) / ADAPT_MS;
       if (!toBuffered && !toImmediate) continue;
-      // Stop first, then start: no packet is delivered twice; the few in the gap are lost, which a flood's counts absorb.
+      // The new capture starts first and the old one stops once it listens: no gap, and no packet reported twice.
       slot.switching = true;
-      void slot.capture.stop().then(() => {
-        if (this.labs.get(lab) === entry && entry.captures.get(node) === slot) this.capture(lab, entry, node, toImmediate, slot.capture.packetRing);
-      });
+      this.capture(lab, entry, node, toImmediate, slot);
     }
   }
 
-  private deliver(lab: string, watcher: Watcher, event: LimitedEvent): void {
+  private deliver(lab: string, watcher: Watcher, event: LimitedEvent<Sighting>): void {
     if (event.kind === 'aggregate') {
       watcher.sink({ type: 'aggregate', lab, since: event.since, until: event.until, counts: event.counts, dropped: event.dropped, passed: event.passed, ratePerSecond: event.ratePerSecond });
       return;
     }
-    watcher.pending.push(event.packet);
+    watcher.pending.push(event.packet.event);
     if (watcher.scheduled) return;
     watcher.scheduled = true;
     // One message per event-loop turn: a burst becomes one frame, a lone ping goes out at once.

@@ -33,7 +33,7 @@ function collect(capture: NetnsCapture): { packets: NodePacketEvent[]; events: C
   const out = { packets: [] as NodePacketEvent[], events: [] as CaptureEvent[] };
   capture.subscribe((e) => {
     out.events.push(e);
-    if (e.kind === 'packet') out.packets.push(e.packet);
+    if (e.kind === 'packet') out.packets.push(e.packet.event);
   });
   return out;
 }

@@ -7,19 +7,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import {
-  decodePacket,
-  LINKTYPE_LINUX_SLL2,
-  PcapStreamParser,
-  type NodePacketEvent,
-  type PacketEvent,
-  type PcapRecord,
-} from '@nslab/model';
+import { LINKTYPE_LINUX_SLL2, PcapStreamParser, peekIfindex, type PcapRecord } from '@nslab/model';
 import { NETNS_DIR } from '../kernel/observe';
 import { snaplenOf, tcpdumpArgv, type TcpdumpSettings } from './argv';
 import { dieWithParent } from '../kernel/runner';
 import { InterfaceNames, type InterfaceReader } from './interfaces';
 import { PacketRing, RING_MAX_BYTES, RING_MAX_PACKETS, type CaptureFormat, type ExportFilter } from './ring';
+import { Sighting } from './sighting';
 
 /** SIGTERM to SIGKILL: tcpdump flushes and exits on SIGTERM within a few ms here; a second is generous. */
 export const STOP_GRACE_MS = 1_000;
@@ -57,7 +51,7 @@ export interface CaptureEnd {
 /** What a capture reports, in order: started, packets, ended. */
 export type CaptureEvent =
   | { kind: 'started'; node: string; netns: string; pid: number }
-  | { kind: 'packet'; packet: NodePacketEvent }
+  | { kind: 'packet'; packet: Sighting }
   | { kind: 'ended'; node: string; netns: string; end: CaptureEnd };
 
 /** A capture that could not start: the argv, the namespace and what tcpdump said. */
@@ -95,7 +89,7 @@ export interface CaptureOptions {
 
 interface Queued {
   record: PcapRecord;
-  event: PacketEvent;
+  ifindex: number | null;
   /** Arrival order, to tell packets seen before a names read from those seen during it. */
   seq: number;
 }
@@ -124,6 +118,12 @@ export class NetnsCapture {
   private watcher: FSWatcher | null = null;
   private poller: NodeJS.Timeout | null = null;
   private endResult: CaptureEnd | null = null;
+  /**
+   * Decides whether a packet counts (kept, reported); undefined lets every one through.
+   * Set while two captures of one namespace overlap (capture/handover.ts), so that a
+   * packet both see is kept and reported once.
+   */
+  admit: ((packet: Sighting) => boolean) | undefined = undefined;
   private resolveEnded: (end: CaptureEnd) => void = () => {};
   /** Resolves once, when the capture has ended and every packet has been reported. Never rejects. */
   readonly ended: Promise<CaptureEnd>;
@@ -261,15 +261,15 @@ export class NetnsCapture {
       return;
     }
     for (const record of records) {
-      const event = decodePacket(record);
-      const ifindex = event.ifindex;
+      // Only the interface index is read now: the decode waits until something asks (sighting.ts).
+      const ifindex = peekIfindex(record.data, record.linktype);
       if (this.queue.length > 0) {
-        this.queue.push({ record, event, seq: this.seq++ });
+        this.queue.push({ record, ifindex, seq: this.seq++ });
       } else if (ifindex !== null && this.names.get(ifindex) === undefined && this.names.worthReading(ifindex)) {
-        this.queue.push({ record, event, seq: this.seq++ });
+        this.queue.push({ record, ifindex, seq: this.seq++ });
         void this.drainAfterRead();
       } else {
-        this.deliver(record, event);
+        this.deliver(record, ifindex);
       }
     }
   }
@@ -285,7 +285,7 @@ export class NetnsCapture {
     let i = 0;
     for (; i < this.queue.length; i += 1) {
       const q = this.queue[i] as Queued;
-      const ifindex = q.event.ifindex;
+      const ifindex = q.ifindex;
       if (ifindex !== null && this.names.get(ifindex) === undefined) {
         if (q.seq >= askedAt && this.names.worthReading(ifindex)) {
           this.queue.splice(0, i);
@@ -294,28 +294,21 @@ export class NetnsCapture {
         }
         this.names.markMissing(ifindex);
       }
-      this.deliver(q.record, q.event);
+      this.deliver(q.record, q.ifindex);
     }
     this.queue = [];
   }
 
-  private deliver(record: PcapRecord, event: PacketEvent): void {
-    const iface = event.ifindex === null ? 'any' : this.names.fallback(event.ifindex);
-    // Built field by field: an object spread per packet showed in profiles under floods.
-    const packet: NodePacketEvent = {
-      time: event.time,
-      linktype: event.linktype,
-      ifindex: event.ifindex,
-      direction: event.direction,
-      length: event.length,
-      caplen: event.caplen,
-      layers: event.layers,
-      summary: event.summary,
-      node: this.node,
-      interface: iface,
-    };
+  private deliver(record: PcapRecord, ifindex: number | null): void {
+    const iface = ifindex === null ? 'any' : this.names.fallback(ifindex);
+    const packet = new Sighting(record, ifindex, this.node, iface);
+    if (this.admit !== undefined && !this.admit(packet)) return;
     this.packets += 1;
-    this.ring.add({ sec: record.sec, nsec: record.nsec, origLen: record.origLen, data: record.data.slice(), time: record.time, interface: iface });
+    // The record's bytes are a view into the chunk tcpdump's pipe delivered, which nothing
+    // writes to again: kept as they are, with no copy per packet (the ring's byte bound
+    // holds, give or take the rest of the chunks at its two ends).
+    // A sighting is a ring entry: no second object per packet.
+    this.ring.add(packet);
     this.emit({ kind: 'packet', packet });
   }
 
@@ -353,7 +346,7 @@ export class NetnsCapture {
     if (this.poller !== null) clearInterval(this.poller);
     // Packets waiting for an interface name are reported before the end.
     for (let tries = 0; this.queue.length > 0 && tries < 3; tries += 1) await this.drainAfterRead();
-    for (const q of this.queue.splice(0)) this.deliver(q.record, q.event);
+    for (const q of this.queue.splice(0)) this.deliver(q.record, q.ifindex);
     await this.names.idle();
     const why: CaptureEndReason = reason ?? this.stopReason ?? (this.listening ? 'exited' : 'failed');
     const end: CaptureEnd = {

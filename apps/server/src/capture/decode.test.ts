@@ -42,7 +42,7 @@ before(async () => {
 
   const capture = new NetnsCapture(lab.name('a'), 'a', { immediate: true });
   capture.subscribe((e: CaptureEvent) => {
-    if (e.kind === 'packet') events.push(e.packet);
+    if (e.kind === 'packet') events.push(e.packet.event);
   });
   await capture.start();
   try {

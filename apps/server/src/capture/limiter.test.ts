@@ -1,15 +1,16 @@
 /** The per-client rate limiter, on an injected clock. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodePacketEvent } from '@nslab/model';
+import { protocolOf, type NodePacketEvent, type PacketProtocol } from '@nslab/model';
 import { PacketRateLimiter, type LimitedEvent } from './limiter';
 
-function packet(node: string, iface: string, kind: 'icmp' | 'udp'): NodePacketEvent {
+function packet(node: string, iface: string, kind: 'icmp' | 'udp'): NodePacketEvent & { protocol: PacketProtocol } {
   const ip = { kind: 'ipv4' as const, src: '10.0.0.1', dst: '10.0.0.2', ttl: 64, protocol: kind === 'icmp' ? 1 : 17, id: 0, length: 84, headerLength: 20, dontFragment: true, moreFragments: false, fragmentOffset: 0 };
   const top = kind === 'icmp'
     ? { kind: 'icmp' as const, type: 8, code: 0, name: 'echo request', id: 1, seq: 1, length: 64 }
     : { kind: 'udp' as const, srcPort: 1, dstPort: 2, length: 72, payloadLength: 64 };
-  return { time: 0, linktype: 276, ifindex: 2, direction: 'out', length: 98, caplen: 98, layers: [ip, top], summary: '', node, interface: iface };
+  const event: NodePacketEvent = { time: 0, linktype: 276, ifindex: 2, direction: 'out', length: 98, caplen: 98, layers: [ip, top], summary: '', node, interface: iface };
+  return { ...event, protocol: protocolOf(event) };
 }
 
 function harness(rate = 2000, interval = 250) {

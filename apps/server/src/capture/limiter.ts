@@ -5,7 +5,7 @@
  * interface, protocol) and reported once per interval as an aggregate. Pure: the
  * clock is injected and nothing runs on its own; `startTicking` adds the timer.
  */
-import { protocolOf, type NodePacketEvent, type PacketProtocol } from '@nslab/model';
+import type { PacketProtocol } from '@nslab/model';
 
 /**
  * 2,000 events/s: what the browser's packet list renders without dropping frames
@@ -25,9 +25,21 @@ export interface AggregateCount {
   bytes: number;
 }
 
+/**
+ * What the limiter asks of a packet: where it was seen, its size and protocol. Nothing
+ * more, so that a packet held back is never decoded (capture/sighting.ts).
+ */
+export interface Countable {
+  node: string;
+  interface: string;
+  /** Bytes on the wire. */
+  length: number;
+  protocol: PacketProtocol;
+}
+
 /** What a limited stream delivers: packets, and now and then a statement of what was held back. */
-export type LimitedEvent =
-  | { kind: 'packet'; packet: NodePacketEvent }
+export type LimitedEvent<P extends Countable = Countable> =
+  | { kind: 'packet'; packet: P }
   | {
       kind: 'aggregate';
       /** The interval, in the limiter's clock (ms). */
@@ -55,7 +67,7 @@ export interface LimiterOptions {
  * A token bucket of `ratePerSecond` tokens a second, holding at most one interval's
  * worth (a burst of 500 at the defaults), in front of a per-interval counter.
  */
-export class PacketRateLimiter {
+export class PacketRateLimiter<P extends Countable = Countable> {
   readonly ratePerSecond: number;
   readonly intervalMs: number;
   private readonly now: () => number;
@@ -64,11 +76,12 @@ export class PacketRateLimiter {
   private refilledAt: number;
   private intervalStart: number;
   private passed = 0;
-  private held = new Map<string, AggregateCount>();
+  /** Held-back counts by node, then interface, then protocol: looked up without building a key string per packet. */
+  private held = new Map<string, Map<string, Map<PacketProtocol, AggregateCount>>>();
   private heldTotal = 0;
 
   constructor(
-    private readonly emit: (event: LimitedEvent) => void,
+    private readonly emit: (event: LimitedEvent<P>) => void,
     options: LimiterOptions = {},
   ) {
     this.ratePerSecond = options.ratePerSecond ?? DEFAULT_EVENT_RATE;
@@ -81,7 +94,7 @@ export class PacketRateLimiter {
   }
 
   /** Offers one packet: delivered now, or counted into the next aggregate. */
-  offer(packet: NodePacketEvent): void {
+  offer(packet: P): void {
     const now = this.now();
     this.flushIfDue(now);
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) * this.ratePerSecond) / 1000);
@@ -92,12 +105,15 @@ export class PacketRateLimiter {
       this.emit({ kind: 'packet', packet });
       return;
     }
-    const protocol = protocolOf(packet);
-    const key = `${packet.node}\u0000${packet.interface}\u0000${protocol}`;
-    let count = this.held.get(key);
+    const protocol = packet.protocol;
+    let ifaces = this.held.get(packet.node);
+    if (ifaces === undefined) this.held.set(packet.node, (ifaces = new Map<string, Map<PacketProtocol, AggregateCount>>()));
+    let protocols = ifaces.get(packet.interface);
+    if (protocols === undefined) ifaces.set(packet.interface, (protocols = new Map<PacketProtocol, AggregateCount>()));
+    let count = protocols.get(protocol);
     if (count === undefined) {
       count = { node: packet.node, interface: packet.interface, protocol, packets: 0, bytes: 0 };
-      this.held.set(key, count);
+      protocols.set(protocol, count);
     }
     count.packets += 1;
     count.bytes += packet.length;
@@ -116,7 +132,7 @@ export class PacketRateLimiter {
         kind: 'aggregate',
         since: this.intervalStart,
         until: now,
-        counts: [...this.held.values()],
+        counts: [...this.held.values()].flatMap((ifaces) => [...ifaces.values()].flatMap((protocols) => [...protocols.values()])),
         dropped: this.heldTotal,
         passed: this.passed,
         ratePerSecond: this.ratePerSecond,
@@ -130,7 +146,7 @@ export class PacketRateLimiter {
 }
 
 /** Ticks a limiter every interval so that a flood's last aggregate is reported when the flood stops; returns the stop function. */
-export function startTicking(limiter: PacketRateLimiter): () => void {
+export function startTicking(limiter: { tick(): void; readonly intervalMs: number }): () => void {
   const timer = setInterval(() => limiter.tick(), limiter.intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -111,8 +111,9 @@ export async function pingTrace(request: PingTraceRequest): Promise<PingTraceRes
   const events: NodePacketEvent[] = [];
   const keep = (e: CaptureEvent) => {
     if (e.kind !== 'packet' || events.length >= MAX_TRACE_EVENTS) return;
-    const top = e.packet.layers.some((l) => l.kind === 'icmp' || l.kind === 'icmpv6' || l.kind === 'arp' || (proto !== 'icmp' && l.kind === proto));
-    if (top) events.push(e.packet);
+    const packet = e.packet.event;
+    const top = packet.layers.some((l) => l.kind === 'icmp' || l.kind === 'icmpv6' || l.kind === 'arp' || (proto !== 'icmp' && l.kind === proto));
+    if (top) events.push(packet);
   };
   const captures = request.namespaces.map((n) => new NetnsCapture(n.netns, n.node, { immediate: true, snaplen: TRACE_SNAPLEN, ringPackets: 1 }));
   for (const c of captures) c.subscribe(keep);

@@ -11,6 +11,7 @@ import { ipv6Text } from './address-text';
 import { tcpFlagLetters } from './tcp';
 import type { PacketLayer } from './layer';
 import { prng } from './prng';
+import { peekIfindex, peekProtocol } from './peek';
 
 function check(event: PacketEvent, what: string): void {
   assert.equal(typeof event.summary, 'string', what);
@@ -107,4 +108,51 @@ test('protocolOf names VXLAN for anything carried in it, else the top-most decod
   assert.equal(protocolOf({ layers: vx }), 'vxlan');
   assert.deepEqual(pingKey({ layers: vx }), { id: 9, seq: 3, type: 'request', family: 4, src: '172.16.0.1', dst: '172.16.0.2' });
   assert.equal(pingKey({ layers: [ip, udp] }), null);
+});
+
+/** Garbage steered into IPv4, ICMP, TCP, UDP and VXLAN behind an SLL2 or an Ethernet header, as a capture's frames. */
+function steeredFrame(rand: () => number, linktype: 1 | 276): Uint8Array {
+  const link = linktype === 276 ? 20 : 14;
+  const data = new Uint8Array(link + (rand() < 0.2 ? Math.floor(rand() * 40) : 40 + Math.floor(rand() * 80))).map(() => Math.floor(rand() * 256));
+  const ethertype = rand() < 0.85 ? 0x0800 : [0x0806, 0x86dd, 0x8100][Math.floor(rand() * 3)] as number;
+  const at = linktype === 276 ? 0 : 12;
+  data[at] = ethertype >> 8;
+  data[at + 1] = ethertype & 0xff;
+  if (ethertype === 0x0800 && data.length > link + 20) {
+    data[link] = rand() < 0.9 ? 0x45 : Math.floor(rand() * 256);
+    if (rand() < 0.8) data[link + 6] = 0x40;
+    if (rand() < 0.8) data[link + 7] = 0;
+    if (rand() < 0.8) {
+      const total = data.length - link - Math.floor(rand() * 4);
+      data[link + 2] = total >> 8;
+      data[link + 3] = total & 0xff;
+    }
+    data[link + 9] = [1, 6, 17, 2][Math.floor(rand() * 4)] as number;
+    const l4 = link + ((data[link] ?? 0) & 0x0f) * 4;
+    if (data[link + 9] === 1 && rand() < 0.5) data[l4] = rand() < 0.5 ? 8 : 0;
+    if (data[link + 9] === 6 && rand() < 0.8) data[l4 + 12] = 0x50;
+    if (data[link + 9] === 17 && rand() < 0.2) {
+      data[l4 + 2] = 0x12;
+      data[l4 + 3] = 0xb5;
+    }
+  }
+  return data;
+}
+
+test('the peek at a frame (interface index, protocol) says what the full decode says, or nothing', () => {
+  const rand = prng(2026);
+  let answered = 0;
+  const total = 40_000;
+  for (let i = 0; i < total; i += 1) {
+    const linktype = i % 2 === 0 ? 276 : 1;
+    const data = steeredFrame(rand, linktype);
+    const event = decodePacket({ time: 0, linktype, origLen: data.length, data });
+    assert.equal(peekIfindex(data, linktype), event.ifindex, `ifindex of frame #${i}`);
+    const peeked = peekProtocol(data, linktype);
+    if (peeked === undefined) continue;
+    answered += 1;
+    assert.equal(peeked, protocolOf(event), `protocol of frame #${i}: ${JSON.stringify(event.layers)}`);
+  }
+  // Most of these frames are plain IPv4 with whole headers: the peek must answer for them, or it saves nothing.
+  assert.ok(answered > total / 4, `the peek answered for only ${answered} of ${total} frames`);
 });

@@ -2,6 +2,7 @@
 export * from './pcap';
 export * from './pcapng';
 export * from './event';
+export { peekIfindex, peekProtocol } from './peek';
 export { decodeLayers } from './registry';
 export { summarize as summarizePacket } from './summary';
 export type { PacketLayer, PacketLayerKind, TruncatedLayer, UnknownLayer } from './layer';
