@@ -42,16 +42,17 @@ const CALM_SECONDS = 3;
  */
 const ADAPT_MS = 250;
 /**
- * tcpdump -s of the service's immediate-mode captures: every header nslab decodes
- * (SLL2, IPv4 or IPv6 with options, TCP with options, VXLAN and its inner frame) fits
- * in 512 bytes. Immediate mode's kernel ring (TPACKET_V2) has fixed frames of about the
- * snap length: 8 MiB holds about 900 frames at IMMEDIATE_SNAPLEN (9216), which a reader
- * stalled for 180 ms at 5,000 packets/s overflows (measured: 2,131 packets dropped by
- * the kernel before the switch), and about 13,000 at 512, over half a second at 20,000
- * packets/s. The price: a quiet lab's downloads hold each packet's first 512 bytes;
- * buffered captures (TPACKET_V3 packs packets tightly) keep whole packets.
+ * tcpdump -s of the service's immediate-mode captures: a whole frame at the usual MTU
+ * (1500 bytes and the SLL2 header), so a quiet lab's download opens in Wireshark with
+ * its payloads; only GSO super-packets are cut. Immediate mode's kernel ring
+ * (TPACKET_V2) has fixed frames of about the snap length: 8 MiB holds about 900 frames
+ * at IMMEDIATE_SNAPLEN (9216), which a reader stalled for 180 ms at 5,000 packets/s
+ * overflows (measured: 2,131 packets dropped by the kernel before the switch), about
+ * 4,000 at 1600 (a fifth of a second at 20,000 packets/s, as long as a rate reading),
+ * and 13,000 at 512, which would cut every download's payloads to fit the headers.
+ * Buffered captures (TPACKET_V3 packs packets tightly) keep whole packets.
  */
-export const IMMEDIATE_EVENT_SNAPLEN = 512;
+export const IMMEDIATE_EVENT_SNAPLEN = 1600;
 /** Kernel buffer for immediate-mode captures (KiB): 8 MiB holds about 900 frames of IMMEDIATE_SNAPLEN, absorbing bursts until the switch. */
 const IMMEDIATE_BUFFER_KIB = 8192;
 /** Kernel buffer for buffered captures (KiB): 16 MiB, a few hundred ms of a flood. */
