@@ -33,6 +33,7 @@ import { LessonLive } from './lesson/live';
 import { Classroom } from './classroom/classroom';
 import type { TraineeLimits } from './classroom/cgroups';
 import { DEFAULT_TRAINEE_LIMITS, parseTraineeLimits, TraineeCgroups } from './classroom/cgroups';
+import { traineeUsers } from './classroom/contain';
 import type { Principal } from './classroom/scope';
 import { INSTRUCTOR, ownLab } from './classroom/scope';
 import { ViewLinks } from './liveview/links';
@@ -232,11 +233,15 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     async (lab) => { history.forget(lab); await Promise.all([terminals.closeLab(lab), packets.stop(lab), conntrack.stop(lab)]); },
     (lab) => feed.current(lab),
     (lab, nodes, readings) => feed.refresh(lab, nodes, readings),
+    // A trainee's labs are made in the trainee's user namespace (classroom/contain.ts).
+    (lab): string | undefined => classroom?.labUserns(lab),
   );
   // Each trainee's shells share a cgroup with memory, process and CPU limits (or a warning says they are off).
   const cgroups = config.classroom ? TraineeCgroups.start(config.traineeLimits ?? DEFAULT_TRAINEE_LIMITS, log) : undefined;
-  const classroom = config.classroom
-    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab), undefined, cgroups)
+  // Each trainee's labs and shells live in a user namespace of their own, with pid, mount and cgroup namespaces for the shells.
+  const users = config.classroom ? traineeUsers(log) : undefined;
+  const classroom: Classroom | undefined = config.classroom
+    ? new Classroom(() => feed.labs(), () => terminals.list().filter((t) => t.exit === undefined).map((t) => t.lab), undefined, cgroups, users)
     : undefined;
   if (reader() === 'ip') log('nslab: nslab-nsread is not built, so each namespace is read with its own ip process (slower); scripts/install.sh builds it');
   await feed.start();

@@ -12,6 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { JOIN_CGROUP } from '../classroom/cgroups';
+import { containedShellCommand, type TraineeUser } from '../classroom/contain';
 
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
@@ -50,10 +51,15 @@ alias ls='ls --color=auto' grep='grep --color=auto'
 /**
  * The program and argv of a lab shell (never a shell string). With `cgroupProcs` (a classroom
  * trainee's cgroup.procs files, classroom/cgroups.ts) the shell first joins those cgroups, so it
- * and all it starts are limited before it runs anything.
+ * and all it starts are limited before it runs anything. With `user` (a classroom trainee's user
+ * namespace) it is also contained: its own user, pid, mount and cgroup namespaces, a read-only
+ * tree and scratch space at /root and /tmp (classroom/contain.ts).
  */
-export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = []): { file: string; args: string[] } {
-  const shell = ['nsenter', `--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', 'ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath];
+export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = [], user?: TraineeUser): { file: string; args: string[] } {
+  const inNode = ['ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath];
+  // A classroom trainee's shell is contained (classroom/contain.ts): the helper enters the view itself.
+  if (user) return containedShellCommand(user, mountNamespace, cgroupProcs, inNode);
+  const shell = ['nsenter', `--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', ...inNode];
   if (cgroupProcs.length > 0) return { file: JOIN_CGROUP, args: [...cgroupProcs, '--', ...shell] };
   return { file: shell[0] as string, args: shell.slice(1) };
 }
@@ -63,7 +69,7 @@ export function shellCommand(mountNamespace: string, node: string, rcPath: strin
  * may hold its token. PS1 is also set here for shells that do not read the rc file (sh, nested bash).
  * `control` is the lab's control socket (control.ts), for shell-bin's ip.
  */
-export function shellEnv(lab: string, node: string, control?: string, hostMount = `/proc/${process.pid}/ns/mnt`): Record<string, string> {
+export function shellEnv(lab: string, node: string, control?: string, hostMount: string | null = `/proc/${process.pid}/ns/mnt`): Record<string, string> {
   return {
     ...(control ? { NSLAB_CONTROL: control } : {}),
     TERM: SHELL_TERM,
@@ -77,7 +83,8 @@ export function shellEnv(lab: string, node: string, control?: string, hostMount 
     NSLAB_LAB: lab,
     NSLAB_NODE: node,
     // The server's mount namespace, where lab namespaces have their kernel names: shell-bin/docker works there.
-    NSLAB_HOST_MNT: hostMount,
+    // None (null) in a contained trainee shell: it could not enter it anyway.
+    ...(hostMount !== null ? { NSLAB_HOST_MNT: hostMount } : {}),
     PS1: `${lab}:${node}# `,
   };
 }
