@@ -112,8 +112,10 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
     assert.doesNotMatch(list.out, new RegExp(bo.name));
     assert.doesNotMatch(list.out, /nslab\./);
     assert.match(list.out, /^n2/m);
-    const reach = await run(shell, `ip netns exec nslab.${bo.name}--web.n1 ip link`);
-    assert.notEqual(reach.code, 0, reach.out);
+    for (const path of [`nslab.${bo.name}--web.n1`, `/proc/${process.pid}/root/run/netns/nslab.${bo.name}--web.n1`, `/proc/1/root/run/netns/nslab.${bo.name}--web.n1`]) {
+      const reach = await run(shell, `nsenter --net=${path.startsWith('/') ? path : `/run/netns/${path}`} ip link`);
+      assert.notEqual(reach.code, 0, `${path}: ${reach.out}`);
+    }
   });
 
   it('ps ax shows only the shell\'s own processes, and no /proc/*/environ it can read holds the server\'s', async () => {
@@ -146,10 +148,19 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
     assert.deepEqual(pts.out.trim().split(/\s+/), ['ptmx'], pts.out);
   });
 
-  it('the shell cannot move itself out of its cgroup', { skip: pidsDir === undefined ? 'no pids cgroup here' : false }, async () => {
-    const moved = await run(shell, 'for f in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; do [ -e "$f" ] && echo $$ > "$f" && echo MOVED "$f"; done; cat /proc/self/cgroup');
+  it('the shell cannot move itself out of its cgroup, through cgroupfs as mounted or mounted anew', { skip: pidsDir === undefined ? 'no pids cgroup here' : false }, async () => {
+    // `ip netns exec` gave the shell a fresh /sys without cgroup mounts: the way out would be to mount one.
+    const moved = await run(shell, [
+      'mkdir -p /tmp/v1 /tmp/v2',
+      'for f in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/*/cgroup.procs; do [ -e "$f" ] && echo $$ > "$f" && echo MOVED "$f"; done',
+      'mount -t cgroup -o pids none /tmp/v1 && echo $$ > /tmp/v1/cgroup.procs && echo MOVED v1',
+      'mount -t cgroup2 none /tmp/v2 && echo $$ > /tmp/v2/cgroup.procs && echo MOVED v2',
+      'unshare -C sh -c "mount -t cgroup2 none /tmp/v2 && echo \\$\\$ > /tmp/v2/cgroup.procs && echo MOVED own"',
+      'umount /tmp/v1 /tmp/v2 2>/dev/null; true',
+    ].join('; '));
     assert.doesNotMatch(moved.out, /MOVED/);
-    assert.ok(procsOf(`${pidsDir as string}/trainee-${ana.name}`)?.includes(shellPid), 'the shell is still in the trainee\'s cgroup');
+    const bash = Number(outside(['pgrep', '-P', String(shellPid)]).trim().split('\n')[0] ?? shellPid);
+    assert.ok(procsOf(`${pidsDir as string}/trainee-${ana.name}`)?.includes(bash), 'the shell is still in the trainee\'s cgroup');
   });
 
   it('inside its lab the trainee is root: addresses, MASQUERADE, sysctl, tcpdump, ip netns add', async () => {
