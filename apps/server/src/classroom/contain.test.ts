@@ -184,6 +184,14 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
     assert.match(JSON.stringify(listed.body), /"nsx"/, 'the new node is the lab\'s');
   });
 
+  it('docker says in a sentence that it is not available in a trainee\'s shell, and unsetting NSLAB_CONTAINED reaches nothing', async () => {
+    const said = await run(shell, 'docker ps');
+    assert.notEqual(said.code, 0);
+    assert.match(said.out, /not available in a classroom trainee's shell/);
+    const forced = await run(shell, `NSLAB_CONTAINED= NSLAB_HOST_MNT=/proc/${process.pid}/ns/mnt docker ps`);
+    assert.notEqual(forced.code, 0, forced.out);
+  });
+
   it('the instructor\'s shell is not contained: it is in the machine\'s pid namespace', async () => {
     const { client: inst } = await terminal(INSTRUCTOR, instructorLab, 'n1');
     await run(inst, 'true'); // its first prompt is out

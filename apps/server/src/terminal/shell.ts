@@ -83,8 +83,8 @@ export function shellEnv(lab: string, node: string, control?: string, hostMount:
     NSLAB_LAB: lab,
     NSLAB_NODE: node,
     // The server's mount namespace, where lab namespaces have their kernel names: shell-bin/docker works there.
-    // None (null) in a contained trainee shell: it could not enter it anyway.
-    ...(hostMount !== null ? { NSLAB_HOST_MNT: hostMount } : {}),
+    // None (null) in a contained trainee shell, which could not enter it anyway: it says so to shell-bin/docker.
+    ...(hostMount !== null ? { NSLAB_HOST_MNT: hostMount } : { NSLAB_CONTAINED: '1' }),
     PS1: `${lab}:${node}# `,
   };
 }
