@@ -6,7 +6,7 @@
  *
  * Wiring (apps/server/src/main.ts):
  *   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
- *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows, cgroupProcs })  (a trainee's cgroups)
+ *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows, cgroupProcs, user })  (a trainee's cgroups and user namespace)
  *   upgrade /ws/term/:id (after token and Origin checks; WebSocketServer maxPayload: MAX_CLIENT_FRAME_BYTES)
  *                                                     ->  terminals.attach(id, ws)
  *   GET /api/labs/:lab/terminals                      ->  terminals.list(lab)

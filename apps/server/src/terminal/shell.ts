@@ -9,6 +9,9 @@
  * Neither nsenter (no --pid, no --fork) nor `ip netns exec` (outside batch mode) forks, so the
  * pid node-pty reports is the shell's own `$$`. A classroom trainee's shell is started by
  * libexec/join-cgroup first, which joins the trainee's cgroups and execs the same argv (same pid).
+ * In a classroom a trainee's shell is started by nslab-contain instead (classroom/contain.ts): it
+ * joins the cgroups, enters the lab's view and then the trainee's own namespaces, and runs
+ * `ip netns exec <node> bash ...` there as a child, so node-pty's pid is the helper's, not `$$`.
  */
 import { fileURLToPath } from 'node:url';
 import { JOIN_CGROUP } from '../classroom/cgroups';
