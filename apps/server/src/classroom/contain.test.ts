@@ -95,6 +95,21 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
     assert.equal(readFileSync(`/proc/${inner}/uid_map`, 'utf8').trim().split(/\s+/).join(' '), `0 ${anaUser.hostId} 65536`);
   });
 
+  it('a restarted server finds a trainee\'s user namespace again; a new trainee gets a range of their own', () => {
+    const before = users.find(ana.name);
+    assert.ok(before);
+    const again = new TraineeUsers().ensure(ana.name); // what a new server process does on the trainee's next lab or shell
+    assert.deepEqual(again, before);
+    const fresh = `cnt-c${tag}`;
+    try {
+      const made = new TraineeUsers().ensure(fresh);
+      assert.ok(![before.hostId, users.find(bo.name)?.hostId].includes(made.hostId), `${made.hostId} is nobody else's`);
+    } finally {
+      users.release(fresh);
+    }
+    assert.equal(users.find(fresh), undefined);
+  });
+
   it('no way to the root network namespace: nsenter -t 1 -n reaches only the shell\'s own node, /proc holds no other', async () => {
     const hostNet = readlinkSync('/proc/self/ns/net'); // the server's: the machine's root network namespace
     const viaOne = await run(shell, 'nsenter -t 1 -n readlink /proc/self/ns/net; readlink /proc/*/ns/net | sort -u');
