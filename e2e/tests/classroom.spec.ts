@@ -7,6 +7,8 @@
  * This spec starts its own server in classroom mode (the fixture's server is not one).
  */
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import type { Browser, Page } from '@playwright/test';
 import { expect, test } from '../fixtures';
 import type { ServerHandle } from '../server';
@@ -39,6 +41,14 @@ async function trainLabs(prefixes: string[]): Promise<string[]> {
     if (m?.[1] && prefixes.some((p) => m[1]!.startsWith(`${p}--`))) labs.add(m[1]);
   }
   return [...labs];
+}
+
+/** Unbinds a trainee's user namespace (/run/nslab/users/NAME, apps/server/src/classroom/contain.ts) if it is still there. */
+function releaseUserns(name: string): void {
+  const userns = `/run/nslab/users/${name}`;
+  if (existsSync(userns)) spawnSync('umount', [userns]);
+  rmSync(userns, { force: true });
+  rmSync(`${userns}.id`, { force: true });
 }
 
 /** A trainee's browser: their join link, then their lab "web" built by opening a topology file. */
@@ -163,5 +173,7 @@ test('the instructor runs a class: trainees apart, both labs live in the class v
   } finally {
     await stopServer(server);
     for (const lab of await trainLabs([ana, bo])) await nslab('destroy', lab);
+    // Each trainee's user namespace outlives the server on purpose (a restart keeps their labs usable): release them.
+    for (const name of [ana, bo]) releaseUserns(name);
   }
 });

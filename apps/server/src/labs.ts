@@ -74,6 +74,8 @@ export class LabService {
      * the read (undefined when the lab is not watched): the kernel's confirming read of a change.
      */
     private readonly reread: (lab: string, nodes: string[], readings?: ReadonlyMap<string, NamespaceReading>) => Promise<Topology | undefined> = () => Promise.resolve(undefined),
+    /** The user namespace file that owns a lab's new namespaces (a classroom trainee's lab, classroom/contain.ts), if any. */
+    private readonly usernsOf: (lab: string) => string | undefined = () => undefined,
   ) {}
 
   /** The bundled example labs, from the examples folder. */
@@ -149,7 +151,8 @@ export class LabService {
    */
   addNode(lab: string, node: string): Promise<void> {
     return this.queued(lab, async () => {
-      const { reading } = await addNode(lab, node);
+      const userns = this.usernsOf(lab);
+      const { reading } = await addNode(lab, node, userns !== undefined ? { userns } : {});
       // The live feed takes the new node now (as the helper read it from inside, or with a read of
       // its own), rather than when /run/netns's watch, a scan of every namespace and the watcher's
       // first event get round to it; the shell's ip returns once the lab's clients have it.
@@ -188,8 +191,10 @@ export class LabService {
       let planned: PlannedOp[] = [];
       let ops: Op[] = [];
       try {
+        const userns = options.dryRun ? undefined : this.usernsOf(lab);
         const outcome = await applyTopology(topology, {
           dryRun: options.dryRun ?? false,
+          ...(userns !== undefined ? { userns } : {}),
           ...(options.meta ? { meta: options.meta } : {}),
           ...(options.observed ? { observed: options.observed } : {}),
           onEvent: (e) => options.progress?.(lab, e),

@@ -36,6 +36,7 @@ import { DEFAULT_LIFETIMES, IdleCuller, parseClassFlags } from './classroom/life
 import { mountClassRoutes } from './classroom/routes';
 import type { TraineeLimits } from './classroom/cgroups';
 import { DEFAULT_TRAINEE_LIMITS, parseTraineeLimits, TraineeCgroups } from './classroom/cgroups';
+import { traineeUsers } from './classroom/contain';
 import type { Principal } from './classroom/scope';
 import { INSTRUCTOR, ownLab } from './classroom/scope';
 import { ViewLinks } from './liveview/links';
@@ -253,11 +254,15 @@ export async function startServer(config: ServeConfig, log: (line: string) => vo
     async (lab) => { history.forget(lab); await Promise.all([terminals.closeLab(lab), packets.stop(lab), conntrack.stop(lab)]); },
     (lab) => feed.current(lab),
     (lab, nodes, readings) => feed.refresh(lab, nodes, readings),
+    // A trainee's labs are made in the trainee's user namespace (classroom/contain.ts).
+    (lab): string | undefined => classroom?.labUserns(lab),
   );
   // Each trainee's shells share a cgroup with memory, process and CPU limits (or a warning says they are off).
   const cgroups = config.classroom ? TraineeCgroups.start(config.traineeLimits ?? DEFAULT_TRAINEE_LIMITS, log) : undefined;
+  // Each trainee's labs and shells live in a user namespace of their own, with pid, mount and cgroup namespaces for the shells.
+  const users = config.classroom ? traineeUsers(log) : undefined;
   const classroom = config.classroom
-    ? new Classroom(() => feed.labs(), () => openTerminalLabs(), config.quotas, cgroups, () => packets.capturedLabs())
+    ? new Classroom(() => feed.labs(), () => openTerminalLabs(), config.quotas, cgroups, () => packets.capturedLabs(), users)
     : undefined;
   // Idle trainees' shells and captures end, and later their labs (lifetime.ts).
   const culler = classroom

@@ -8,6 +8,7 @@
 // `after`, even when a test failed. Needs root and cgroup memory/pids/cpu controllers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import type { Running } from '../main';
 import { TestClient, waitFor } from '../terminal/testkit';
 import type { Hierarchy } from './cgroups';
 import { CPU_PERIOD_US, DEFAULT_TRAINEE_LIMITS, detectLayout, limitFiles, parseTraineeLimits, planLayout, procsOf, TraineeCgroups } from './cgroups';
+import { TraineeUsers } from './contain';
 import { api } from './test-http';
 
 const MiB = 1024 * 1024;
@@ -214,6 +216,7 @@ describe('trainee limits in a classroom (kernel, real shells)', { concurrency: f
     await endTraineeProcesses();
     await server?.stop();
     for (const lab of kernelLabs) await destroyLab(lab).catch(() => undefined);
+    for (const t of [ana, bo]) new TraineeUsers().release(t.name);
     for (const h of hierarchies) {
       for (const dir of [...traineeDirs(), join(h.dir, leftover), join(h.dir, foreign)]) {
         try {
@@ -250,13 +253,17 @@ describe('trainee limits in a classroom (kernel, real shells)', { concurrency: f
       for (const h of hierarchies) {
         for (const c of h.controllers) {
           const line = part.find((l) => /^\d+:[^:]*:\//.test(l) && (h.version === 2 ? l.startsWith('0::') : l.split(':')[1]?.split(',').includes(c)));
-          assert.ok(line?.endsWith(`/nslab/trainee-${ana.name}`), `${c}: ${line ?? 'no line'} in ${part.join('\n')}`);
+          // A trainee's shell has a cgroup namespace rooted at the trainee's cgroup (contain.ts): there it is "/".
+          assert.ok(line?.endsWith(':/'), `${c}: ${line ?? 'no line'} in ${part.join('\n')}`);
         }
       }
     }
     for (const h of hierarchies) {
       const dir = join(h.dir, `trainee-${ana.name}`);
       assert.ok(procsOf(dir)?.includes(pid), `the shell ${pid} is in ${dir}`);
+      // The shell proper is its child, in the trainee's pid namespace; seen from here, it is in the trainee's cgroup too.
+      const shell = Number(execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n')[0]);
+      assert.ok(procsOf(dir)?.includes(shell), `the contained shell ${shell} is in ${dir}`);
       if (h.controllers.includes('pids')) assert.equal(cgroupFile(dir, 'pids.max'), '256');
       if (h.controllers.includes('memory')) assert.equal(cgroupFile(dir, h.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'), String(512 * MiB));
       if (h.controllers.includes('cpu')) {

@@ -13,6 +13,7 @@ import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { DEFAULT_QUOTAS } from './classroom';
 import { api, Peer, upgrade } from './test-http';
+import { TraineeUsers } from './contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 /** Trainee names: the rm- prefix, so that their kernel labs (`NAME--LAB`) carry it too. */
@@ -61,6 +62,8 @@ describe('classroom mode (kernel, real sockets)', { concurrency: false }, () => 
     for (const p of peers) p.ws.terminate();
     await server?.stop();
     for (const l of kernelLabs) await destroyLab(l).catch(() => undefined);
+    // Trainees' labs were made in their user namespaces (classroom/contain.ts): unbind those too.
+    for (const l of kernelLabs) if (l.includes('--')) new TraineeUsers().release(l.slice(0, l.indexOf('--')));
     const left = netnsList().filter((n) => [...kernelLabs].some((l) => n.startsWith(`nslab.${l}.`)));
     assert.deepEqual(left, [], 'every namespace these tests made is gone');
   });

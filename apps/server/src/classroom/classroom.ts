@@ -9,6 +9,7 @@ import type { Topology } from '@nslab/model';
 import type { LabSummary } from '../kernel/observe';
 import { LabError } from '../labs';
 import type { TraineeCgroups } from './cgroups';
+import type { TraineeUser, TraineeUsers } from './contain';
 import { Roster } from './roster';
 import type { Principal } from './scope';
 import { ownLab } from './scope';
@@ -41,7 +42,20 @@ export class Classroom {
     readonly cgroups?: TraineeCgroups,
     /** The kernel labs whose packets are being captured now. */
     private readonly capturedLabs: () => string[] = () => [],
+    /** The trainees' user namespaces (contain.ts); none: trainees' shells and labs are not contained. */
+    readonly users?: TraineeUsers,
   ) {}
+
+  /** The user namespace a new shell of `principal` is contained in (contain.ts): the trainee's; none for the instructor. */
+  shellUser(principal: Principal): TraineeUser | undefined {
+    return principal.kind === 'trainee' ? this.users?.ensure(principal.name) : undefined;
+  }
+
+  /** The user namespace file that owns the namespaces of kernel lab `kernel`: its trainee's, if a trainee owns it. */
+  labUserns(kernel: string): string | undefined {
+    const owner = this.ownerOf(kernel);
+    return owner?.kind === 'trainee' ? this.users?.ensure(owner.name).userns : undefined;
+  }
 
   /**
    * The cgroup.procs files a new shell of `principal` joins before it runs: the trainee's own

@@ -8,12 +8,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { startServer } from '../main';
 import type { Running, ServeConfig } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { TRAINEE_REMOVED_CLOSE } from './routes';
 import { api, Peer } from './test-http';
+import { TraineeUsers } from './contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 /** Trainee names: ins and six hex digits. */
@@ -50,7 +52,7 @@ async function until(what: string, test: () => boolean | Promise<boolean>): Prom
 
 /** A classroom server and the helpers every test here uses. */
 function classroom(extra: Partial<ServeConfig> = {}) {
-  const state = { server: undefined as Running | undefined, kernelLabs: new Set<string>(), peers: [] as Peer[] };
+  const state = { server: undefined as Running | undefined, kernelLabs: new Set<string>(), peers: [] as Peer[], trainees: [] as string[] };
   const port = () => state.server?.port ?? 0;
   before(async () => {
     state.server = await startServer({ port: 0, host: '127.0.0.1', token: INSTRUCTOR, examplesDir: '/nonexistent', webDir: '/nonexistent', maxTerminals: 16, classroom: true, ...extra }, () => {});
@@ -59,6 +61,8 @@ function classroom(extra: Partial<ServeConfig> = {}) {
     for (const p of state.peers) p.ws.terminate();
     await state.server?.stop();
     for (const l of state.kernelLabs) await destroyLab(l).catch(() => undefined);
+    // The trainees' user namespaces outlive a server on purpose (contain.ts): these tests release theirs.
+    for (const name of state.trainees) new TraineeUsers().release(name);
     const left = netnsList().filter((n) => [...state.kernelLabs].some((l) => n.startsWith(`nslab.${l}.`)));
     assert.deepEqual(left, [], 'every namespace these tests made is gone');
   });
@@ -67,6 +71,7 @@ function classroom(extra: Partial<ServeConfig> = {}) {
     async makeTrainee(): Promise<{ name: string; token: string }> {
       const r = await api(port(), INSTRUCTOR, 'POST', '/api/trainees', { name: trainee() });
       assert.equal(r.status, 201, JSON.stringify(r.body));
+      state.trainees.push((r.body as { name: string }).name);
       return r.body as { name: string; token: string };
     },
     async put(t: { name: string; token: string }, lab: string, n: number) {
@@ -112,6 +117,7 @@ describe('the instructor removes a trainee', { concurrency: false }, () => {
     assert.deepEqual(r.body['labs'], ['web']);
     assert.equal(await pa.closed(), TRAINEE_REMOVED_CLOSE, 'their lab socket was closed');
     assert.deepEqual(kernelNodes(`${a.name}--web`), [], 'their lab is gone from the kernel');
+    assert.ok(!existsSync(`/run/nslab/users/${a.name}`) && !existsSync(`/run/nslab/users/${a.name}.id`), 'their user namespace was released');
     assert.equal((await api(room.port(), a.token, 'GET', '/api/labs')).status, 401, 'their token opens nothing');
     const instructorView = await api(room.port(), INSTRUCTOR, 'GET', `/api/labs/${a.name}--web/terminals`);
     assert.deepEqual((instructorView.body['terminals'] as unknown[]).filter((t) => (t as { exit?: unknown }).exit == null), [], 'their shell ended');

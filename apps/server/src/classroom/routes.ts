@@ -50,7 +50,7 @@ function instructorOnly(res: Response, what: string): boolean {
 export function mountClassRoutes(app: express.Express, deps: ClassRouteDeps): void {
   const { classroom } = deps;
 
-  // Removing a trainee: the token first (nothing new gets in), then their sockets, shells, captures and labs, then their cgroups.
+  // Removing a trainee: the token first (nothing new gets in), then their sockets, shells, captures and labs, then their cgroups and user namespace.
   app.delete('/api/trainees/:name', async (req, res, next) => {
     try {
       if (!instructorOnly(res, 'removes trainees')) return;
@@ -73,6 +73,8 @@ export function mountClassRoutes(app: express.Express, deps: ClassRouteDeps): vo
       }
       await deps.feed.refreshLabs().catch(() => undefined);
       const held = (await classroom.cgroups?.remove(name)) ?? [];
+      // Their user namespace goes too: a trainee of the same name later gets a new one.
+      classroom.users?.release(name);
       res.json({ name, labs: destroyed, ...(held.length > 0 ? { warning: `these cgroups still hold processes and stay until the next start: ${held.join(', ')}` } : {}) });
     } catch (e) { next(e); }
   });

@@ -63,10 +63,12 @@ export function mountLiveRoutes(app: express.Express, terminals: TerminalManager
       classroom?.admitTerminal(principal);
       // A trainee's shell joins the trainee's cgroups before it runs; the instructor's has no limits.
       const cgroupProcs = classroom?.shellCgroups(principal) ?? [];
+      // And runs contained in the trainee's user, pid, mount and cgroup namespaces (classroom/contain.ts).
+      const user = classroom?.shellUser(principal);
       const size = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
       const cols = size(body.cols);
       const rows = size(body.rows);
-      const opened = await terminals.open({ lab, node, ...(cols ? { cols } : {}), ...(rows ? { rows } : {}), ...(cgroupProcs.length > 0 ? { cgroupProcs } : {}) });
+      const opened = await terminals.open({ lab, node, ...(cols ? { cols } : {}), ...(rows ? { rows } : {}), ...(cgroupProcs.length > 0 ? { cgroupProcs } : {}), ...(user ? { user } : {}) });
       res.status(201).json(opened);
     } catch (err) {
       if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });

@@ -10,6 +10,7 @@ import { opArgv } from '@nslab/model';
 import { explain } from './explain';
 import { pool, run } from './runner';
 import { batchLine } from './batch';
+import { ownedNetnsArgv } from './userns';
 
 /** Batches in flight at once: 8 in parallel was the fastest build here (DESIGN.md section 8). */
 export const APPLY_CONCURRENCY = 8;
@@ -51,10 +52,18 @@ export function channelOf(argv: string[]): Channel {
 
 interface Step { index: number; op: Op; argv: string[]; channel: Channel }
 
+/** How ops are run. */
+export interface ApplyOptions {
+  /** A user namespace file (a classroom trainee's, classroom/contain.ts): new network namespaces are made owned by it. */
+  userns?: string;
+}
+
 /** Runs the ops in order and reports each one. Resolves with the number run. */
-export async function applyOps(ops: Op[], onEvent: (e: OpEvent) => void = () => {}): Promise<number> {
+export async function applyOps(ops: Op[], onEvent: (e: OpEvent) => void = () => {}, options: ApplyOptions = {}): Promise<number> {
+  const { userns } = options;
   const steps: Step[] = ops.map((op, index) => {
-    const argv = opArgv(op);
+    // A trainee's node is made inside the trainee's user namespace, which then owns it (kernel/userns.ts).
+    const argv = op.kind === 'netns.add' && userns !== undefined ? ownedNetnsArgv(userns, op.netns) : opArgv(op);
     return { index, op, argv, channel: channelOf(argv) };
   });
   // Consecutive steps of one channel type form a stage; stages run one after another.

@@ -42,6 +42,8 @@ export async function applyTopology(
     meta?: TopologyMeta;
     /** The lab as a live feed already knows it: skips the read (an edit on the canvas plans against what the user sees). */
     observed?: Topology;
+    /** A classroom trainee's user namespace file: the lab's new namespaces are made owned by it (kernel/userns.ts). */
+    userns?: string;
   } = {},
 ): Promise<ApplyOutcome> {
   // What a run killed mid-apply left of this lab (empty netns files, unmarked namespaces) goes first.
@@ -57,7 +59,7 @@ export async function applyTopology(
   const intent = creating.length > 0 ? await recordIntent(desired.name, creating) : undefined;
   let ran: number;
   try {
-    ran = await applyOps(ops, options.onEvent);
+    ran = await applyOps(ops, options.onEvent, options.userns !== undefined ? { userns: options.userns } : {});
   } finally {
     await intent?.done();
   }
@@ -165,10 +167,11 @@ export class NodeError extends Error {
 /**
  * Creates one empty node of a lab (what `ip netns add NAME` typed in a lab shell asks for): the
  * namespace nslab.<lab>.<node>, marked as the lab's, with lo up, planned exactly as a file with
- * that one node would be, so nothing else of the lab is touched. Returns the ops it ran and, when
+ * that one node would be, so nothing else of the lab is touched (with `userns`, owned by that user
+ * namespace, as a classroom trainee's nodes are). Returns the ops it ran and, when
  * the helper made it, the new namespace as read from inside once made (a live feed shows it as is).
  */
-export async function addNode(lab: string, node: string): Promise<{ ops: Op[]; reading?: NamespaceReading }> {
+export async function addNode(lab: string, node: string, options: { userns?: string } = {}): Promise<{ ops: Op[]; reading?: NamespaceReading }> {
   const problem = nameProblem(lab, 'lab') ?? nameProblem(node, 'node');
   if (problem) throw new NodeError('invalid', problem);
   const netns = netnsName(lab, node);
@@ -177,9 +180,10 @@ export async function addNode(lab: string, node: string): Promise<{ ops: Op[]; r
   if (!one.ok) throw new NodeError('invalid', one.problems.map((p) => p.message).join('; '));
   const ops = plan(one.topology, { name: lab, nodes: {}, links: [] });
   // One process for the whole plan when the helper is built (it undoes itself on failure); else op by op.
-  const create = reader() === 'nsread' ? createArgv(ops) : undefined;
+  // A trainee's node is made in the trainee's user namespace (kernel/userns.ts), op by op.
+  const create = reader() === 'nsread' && options.userns === undefined ? createArgv(ops) : undefined;
   if (!create) {
-    await applyOps(ops);
+    await applyOps(ops, undefined, options.userns !== undefined ? { userns: options.userns } : {});
     return { ops };
   }
   try {

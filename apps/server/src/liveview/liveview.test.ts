@@ -16,6 +16,7 @@ import { TestClient } from '../terminal/testkit';
 import { readOnlySentence } from './policy';
 import { VIEW_ENDED_CLOSE } from './links';
 import { api, upgrade } from '../classroom/test-http';
+import { TraineeUsers } from '../classroom/contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 /** How long one awaited message may take; bounds a failure only (the machine is shared). */
@@ -137,6 +138,8 @@ describe('live-view links (kernel, real sockets)', { concurrency: false }, () =>
     for (const t of terms) t.ws.terminate();
     await server?.stop();
     for (const l of kernelLabs) await destroyLab(l).catch(() => undefined);
+    // Trainees' labs were made in their user namespaces (classroom/contain.ts): unbind those too.
+    for (const l of kernelLabs) if (l.includes('--')) new TraineeUsers().release(l.slice(0, l.indexOf('--')));
     const left = netnsList().filter((n) => [...kernelLabs].some((l) => n.startsWith(`nslab.${l}.`)));
     assert.deepEqual(left, [], 'every namespace these tests made is gone');
   });

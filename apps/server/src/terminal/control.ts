@@ -12,8 +12,10 @@
  * The wire, one exchange per connection, lines of at most MAX_LINE_BYTES:
  *   -> "netns add NAME\n" | "netns del NAME\n"
  *   <- "ok\n" | "error SENTENCE\n"
- * The socket file lives in the server's private 0700 folder: only root reaches it, and lab shells
- * are root already (they may do anything a request could).
+ * The socket file is root's (mode 0755: only root can connect), and lab shells are root already
+ * (they may do anything a request could). A classroom trainee's shell is not the machine's root
+ * (classroom/contain.ts): the socket of a lab it opens a shell in is made its own (0600, the
+ * trainee's ids, manager.ts), so the lab a request is for is the socket's, never the shell's word.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';

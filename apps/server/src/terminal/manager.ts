@@ -6,7 +6,7 @@
  *
  * Wiring (apps/server/src/main.ts):
  *   const terminals = new TerminalManager({ maxPerLab: config.maxTerminals });
- *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows, cgroupProcs })  (a trainee's cgroups)
+ *   POST /api/labs/:lab/terminals {node, cols, rows}  ->  await terminals.open({ lab, node, cols, rows, cgroupProcs, user })  (a trainee's cgroups and user namespace)
  *   upgrade /ws/term/:id (after token and Origin checks; WebSocketServer maxPayload: MAX_CLIENT_FRAME_BYTES)
  *                                                     ->  terminals.attach(id, ws)
  *   GET /api/labs/:lab/terminals                      ->  terminals.list(lab)
@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn as spawnPty } from 'node-pty';
 import { NAME_PATTERN, netnsName as defaultNetnsName, parseNetnsName } from '@nslab/model';
@@ -33,6 +33,7 @@ import { controlHandler, LabControl, type LabHands } from './control';
 import { TerminalCloseCode, clampTerminalSize } from '@nslab/model';
 import { DEFAULT_REPLAY_BYTES } from './replay';
 import { SHELL_RC, SHELL_TERM, shellCommand, shellEnv } from './shell';
+import type { TraineeUser } from '../classroom/contain';
 import { DEFAULT_KILL_DELAY_MS, Terminal, type TerminalExit } from './terminal';
 
 /** Default live terminals per lab (the --max-terminals flag): enough for every node of a tutorial lab, few enough that a stuck tab cannot fork-bomb the server. */
@@ -98,6 +99,11 @@ export interface OpenRequest {
    * classroom/cgroups.ts); everything the shell starts inherits them. None: no limits.
    */
   cgroupProcs?: readonly string[];
+  /**
+   * A classroom trainee's user namespace: the shell is contained in it (classroom/contain.ts), and
+   * the lab's control socket is made the trainee's (only their shells, and root, can reach it).
+   */
+  user?: TraineeUser;
 }
 
 /** A terminal as listed to the UI. */
@@ -290,12 +296,12 @@ export class TerminalManager {
     this.startWatch();
 
     const { cols, rows } = clampTerminalSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
-    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath(), request.cgroupProcs);
-    const control = await this.controlFor(lab);
+    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath(), request.cgroupProcs, request.user);
+    const control = await this.controlFor(lab, request.user);
     let pty;
     try {
       // encoding: null gives raw bytes, so output is passed on byte for byte (terminal.ts frames it).
-      pty = spawnPty(file, args, { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node, control?.path), encoding: null });
+      pty = spawnPty(file, args, { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node, control?.path, request.user ? null : undefined), encoding: null });
     } catch (cause) {
       throw new TerminalError('spawn', terminalMessages.spawn(lab, node, String(cause)), { lab, node, argv: [file, ...args], cause });
     }
@@ -336,8 +342,12 @@ export class TerminalManager {
     return made;
   }
 
-  /** The lab's control socket (control.ts), started with its first shell; none without `hands`. */
-  private controlFor(lab: string): Promise<LabControl | undefined> {
+  /**
+   * The lab's control socket (control.ts), started with its first shell; none without `hands`.
+   * With `user` (a trainee's shell) the socket is made the trainee's (mode 0600): the lab is known
+   * from the socket a request comes in on, and no other trainee's shell can connect to it.
+   */
+  private async controlFor(lab: string, user?: TraineeUser): Promise<LabControl | undefined> {
     const hands = this.hands;
     if (!hands) return Promise.resolve(undefined);
     let control = this.controls.get(lab);
@@ -346,7 +356,13 @@ export class TerminalManager {
       control = LabControl.listen(join(this.rcPath(), '..', `${lab}.sock`), handle).catch(() => undefined);
       this.controls.set(lab, control);
     }
-    return control;
+    const listening = await control;
+    // Each time, as the instructor's shell may have started the socket of a trainee's lab.
+    if (listening && user) {
+      chmodSync(listening.path, 0o600);
+      chownSync(listening.path, user.hostId, user.hostId);
+    }
+    return listening;
   }
 
   /** A lab's nodes as the kernel has them, with their kernel namespace names. */

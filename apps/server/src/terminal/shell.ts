@@ -9,10 +9,14 @@
  * Neither nsenter (no --pid, no --fork) nor `ip netns exec` (outside batch mode) forks, so the
  * pid node-pty reports is the shell's own `$$`. A classroom trainee's shell is started by
  * libexec/join-cgroup first, which joins the trainee's cgroups and execs the same argv (same pid).
+ * In a classroom a trainee's shell is started by nslab-contain instead (classroom/contain.ts): it
+ * joins the cgroups, enters the lab's view and then the trainee's own namespaces, and runs
+ * `ip netns exec <node> bash ...` there as a child, so node-pty's pid is the helper's, not `$$`.
  */
 import { join } from 'node:path';
 import { JOIN_CGROUP } from '../classroom/cgroups';
 import { SERVER_DIR } from '../paths';
+import { containedShellCommand, type TraineeUser } from '../classroom/contain';
 
 /** Where lab shells start, and $HOME: root's home, as in a tutorial run with sudo -i. */
 export const SHELL_CWD = '/root';
@@ -51,10 +55,15 @@ alias ls='ls --color=auto' grep='grep --color=auto'
 /**
  * The program and argv of a lab shell (never a shell string). With `cgroupProcs` (a classroom
  * trainee's cgroup.procs files, classroom/cgroups.ts) the shell first joins those cgroups, so it
- * and all it starts are limited before it runs anything.
+ * and all it starts are limited before it runs anything. With `user` (a classroom trainee's user
+ * namespace) it is also contained: its own user, pid, mount and cgroup namespaces, a read-only
+ * tree and scratch space at /root and /tmp (classroom/contain.ts).
  */
-export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = []): { file: string; args: string[] } {
-  const shell = ['nsenter', `--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', 'ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath];
+export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = [], user?: TraineeUser): { file: string; args: string[] } {
+  const inNode = ['ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath];
+  // A classroom trainee's shell is contained (classroom/contain.ts): the helper enters the view itself.
+  if (user) return containedShellCommand(user, mountNamespace, cgroupProcs, inNode);
+  const shell = ['nsenter', `--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', ...inNode];
   if (cgroupProcs.length > 0) return { file: JOIN_CGROUP, args: [...cgroupProcs, '--', ...shell] };
   return { file: shell[0] as string, args: shell.slice(1) };
 }
@@ -64,7 +73,7 @@ export function shellCommand(mountNamespace: string, node: string, rcPath: strin
  * may hold its token. PS1 is also set here for shells that do not read the rc file (sh, nested bash).
  * `control` is the lab's control socket (control.ts), for shell-bin's ip.
  */
-export function shellEnv(lab: string, node: string, control?: string, hostMount = `/proc/${process.pid}/ns/mnt`): Record<string, string> {
+export function shellEnv(lab: string, node: string, control?: string, hostMount: string | null = `/proc/${process.pid}/ns/mnt`): Record<string, string> {
   return {
     ...(control ? { NSLAB_CONTROL: control } : {}),
     TERM: SHELL_TERM,
@@ -78,7 +87,8 @@ export function shellEnv(lab: string, node: string, control?: string, hostMount 
     NSLAB_LAB: lab,
     NSLAB_NODE: node,
     // The server's mount namespace, where lab namespaces have their kernel names: shell-bin/docker works there.
-    NSLAB_HOST_MNT: hostMount,
+    // None (null) in a contained trainee shell, which could not enter it anyway: it says so to shell-bin/docker.
+    ...(hostMount !== null ? { NSLAB_HOST_MNT: hostMount } : { NSLAB_CONTAINED: '1' }),
     PS1: `${lab}:${node}# `,
   };
 }
