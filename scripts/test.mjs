@@ -100,12 +100,10 @@ if (want('lint')) {
   }
 }
 
-if (want('unit') || want('reliability')) {
-  // The kernel tests read namespaces with nslab-nsread: build it if its source changed.
-  if ((await run([process.execPath, 'apps/server/native/build.mjs'])) !== 0) failed += 1;
-}
-
 if (want('unit') || want('reliability') || want('e2e')) {
+  // The kernel tests read namespaces with nslab-nsread, and classroom shells start through nslab-contain: build them if their source changed.
+  if ((await run([process.execPath, 'apps/server/native/build.mjs'])) !== 0) failed += 1;
+
   // The `nslab` the tests start (CLI, server, a lab shell's docker) is the bundle users run
   // (apps/server/dist); tests that import modules run the sources through tsx.
   if ((await run([process.execPath, 'apps/server/build.mjs'])) !== 0) failed += 1;
