@@ -14,6 +14,7 @@ import { readNamespace } from './iproute';
 import type { NamespaceReading } from './iproute';
 import { decodeLinks, decodeNetconf, decodeRoutes, HOST_LITTLE_ENDIAN, linkNames, loopbackAlias, UTF8 } from './rtnetlink';
 import { CommandError, pool, run } from './runner';
+import { readUnmodelled, savedTables } from './unmodelled';
 
 /** Where scripts/install.sh builds the helper. */
 export const NSREAD_PATH = fileURLToPath(new URL('../../native/build/nslab-nsread', import.meta.url));
@@ -116,6 +117,7 @@ export async function readWithHelper(
       if (saved.code === 0) {
         reading.namespace.nat = parseIptablesSave(saved.stdout);
         reading.namespace.policies = parseIptablesPolicies(saved.stdout);
+        await readUnmodelled(reading.namespace, [NSREAD_PATH, 'exec', n, '--'], savedTables(saved.stdout), nftTables(grouped[i]));
       }
       else if (/cannot enter namespace/.test(saved.stderr)) readings[i] = undefined;
       // No iptables on this machine: no rules can be read, as with the ip reader.
@@ -124,6 +126,13 @@ export async function readWithHelper(
     });
   }
   return readings;
+}
+
+/** The number of nftables tables the helper counted in a namespace, when it did. */
+function nftTables(tags: Map<number, Frame[]> | undefined): number | undefined {
+  const t = tags ? only(tags, TAG.TABLES) : undefined;
+  if (!t || t.length < 8) return undefined;
+  return new DataView(t.buffer, t.byteOffset, t.byteLength).getUint32(0, HOST_LITTLE_ENDIAN);
 }
 
 /** The readings in a helper's frames, by namespace; undefined for a namespace that is gone. */

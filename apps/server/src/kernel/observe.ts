@@ -14,6 +14,7 @@ import { batchLine } from './batch';
 import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
 import { recoverKilledRuns } from './journal';
+import { readUnmodelled, savedTables } from './unmodelled';
 
 /** Where iproute2 keeps named namespaces. */
 export const NETNS_DIR = '/run/netns';
@@ -67,6 +68,7 @@ export async function readNetnsWithIp(netns: string, withFirewall = true): Promi
     if (withFirewall) {
       reading.namespace.nat = parseIptablesSave(rest);
       reading.namespace.policies = parseIptablesPolicies(rest);
+      await readUnmodelled(reading.namespace, ['ip', 'netns', 'exec', netns], savedTables(rest));
     }
     return reading;
   } catch (err) {
