@@ -116,7 +116,9 @@ export async function readWithHelper(
       const saved = await run(save, { allowFailure: true });
       if (saved.code === 0) {
         reading.namespace.nat = parseIptablesSave(saved.stdout);
-        reading.namespace.policies = parseIptablesPolicies(saved.stdout);
+        // Both readers agree: no policies at all when iptables has no table (the helper then reads none).
+        const policies = parseIptablesPolicies(saved.stdout);
+        if (Object.keys(policies).length > 0) reading.namespace.policies = policies;
         await readUnmodelled(reading.namespace, [NSREAD_PATH, 'exec', n, '--'], savedTables(saved.stdout), nftTables(grouped[i]));
       }
       else if (/cannot enter namespace/.test(saved.stderr)) readings[i] = undefined;

@@ -67,7 +67,9 @@ export async function readNetnsWithIp(netns: string, withFirewall = true): Promi
     const reading = readNamespace(docs);
     if (withFirewall) {
       reading.namespace.nat = parseIptablesSave(rest);
-      reading.namespace.policies = parseIptablesPolicies(rest);
+      // Both readers agree: no policies at all when iptables has no table (the helper then reads none).
+      const policies = parseIptablesPolicies(rest);
+      if (Object.keys(policies).length > 0) reading.namespace.policies = policies;
       await readUnmodelled(reading.namespace, ['ip', 'netns', 'exec', netns], savedTables(rest));
     }
     return reading;
