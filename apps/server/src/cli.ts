@@ -154,7 +154,12 @@ async function cmdShow(args: string[], values: Record<string, unknown>): Promise
   const observed = await requireLab(lab, { sysctls: true });
   const file = toFile(observed.topology, (await readMeta(lab)) ?? {}) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
   // show is the kernel's view: every knob with its value, where the file form keeps only those off their default.
-  for (const node of Object.keys(file.nodes)) file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...observed.topology.nodes[node]?.sysctls } };
+  for (const node of Object.keys(file.nodes)) {
+    const ns = observed.topology.nodes[node];
+    // And what the file form cannot hold at all: native nftables tables and ip6tables rules, kept as they are.
+    const kept = { ...(ns?.nftables ? { nftables: ns.nftables } : {}), ...(ns?.ip6tables ? { ip6tables: ns.ip6tables } : {}) };
+    file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...ns?.sysctls }, ...kept };
+  }
   if (values['json'] === true) console.log(JSON.stringify(file, null, 2));
   else process.stdout.write(formatYaml(file));
   return 0;

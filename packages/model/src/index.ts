@@ -14,6 +14,7 @@ export * from './validate';
 export * from './warnings';
 export * from './firewall';
 export * from './policy';
+export * from './nftables';
 export * from './confirm';
 export * from './script';
 export * from './patch';

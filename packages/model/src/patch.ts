@@ -15,7 +15,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
  * The changes that turn `prev` into `next`, at the grain a viewer cares about:
- * a node's interfaces one by one, its routes, NAT rules, chain policies and forwarding as wholes,
+ * a node's interfaces one by one, its routes, NAT rules, chain policies, unmodelled firewall state and forwarding as wholes,
  * and the list of links.
  */
 export function diffTopology(prev: Topology, next: Topology): Change[] {
@@ -41,7 +41,9 @@ function diffNamespace(node: string, old: Namespace, ns: Namespace, changes: Cha
   if (old.forwarding !== ns.forwarding) changes.push({ path: ['nodes', node, 'forwarding'], value: ns.forwarding });
   if (!same(old.routes, ns.routes)) changes.push({ path: ['nodes', node, 'routes'], value: ns.routes });
   if (!same(old.nat, ns.nat)) changes.push({ path: ['nodes', node, 'nat'], value: ns.nat });
-  if (!same(old.policies, ns.policies)) changes.push({ path: ['nodes', node, 'policies'], ...(ns.policies ? { value: ns.policies } : {}) });
+  for (const key of ['policies', 'nftables', 'ip6tables'] as const) {
+    if (!same(old[key], ns[key])) changes.push({ path: ['nodes', node, key], ...(ns[key] ? { value: ns[key] } : {}) });
+  }
 }
 
 /** Applies changes to a topology, returning a new one (the input is not modified). */

@@ -65,6 +65,10 @@ export interface Namespace {
    * Observed: every built-in chain of each table iptables-save printed.
    */
   policies?: Record<string, ChainPolicy>;
+  /** Observed only: nftables tables nslab does not model, as "FAMILY NAME" ("inet t1"): shown and kept, never changed. */
+  nftables?: string[];
+  /** Observed only: ip6tables rules, as firewall lines ("-t filter -A INPUT -p ipv6-icmp -j ACCEPT"): shown and kept, never changed. */
+  ip6tables?: string[];
 }
 
 /** One end of a link: an interface of a node. */

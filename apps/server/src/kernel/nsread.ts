@@ -15,6 +15,7 @@ import type { NamespaceReading } from './iproute';
 import { decodeLinks, decodeNetconf, decodeRoutes, HOST_LITTLE_ENDIAN, linkNames, loopbackAlias, UTF8 } from './rtnetlink';
 import { CommandError, pool, run } from './runner';
 import { SERVER_DIR } from '../paths';
+import { readUnmodelled, savedTables } from './unmodelled';
 
 /** Where scripts/install.sh builds the helper. */
 export const NSREAD_PATH = join(SERVER_DIR, 'native', 'build', 'nslab-nsread');
@@ -116,7 +117,10 @@ export async function readWithHelper(
       const saved = await run(save, { allowFailure: true });
       if (saved.code === 0) {
         reading.namespace.nat = parseIptablesSave(saved.stdout);
-        reading.namespace.policies = parseIptablesPolicies(saved.stdout);
+        // Both readers agree: no policies at all when iptables has no table (the helper then reads none).
+        const policies = parseIptablesPolicies(saved.stdout);
+        if (Object.keys(policies).length > 0) reading.namespace.policies = policies;
+        await readUnmodelled(reading.namespace, [NSREAD_PATH, 'exec', n, '--'], savedTables(saved.stdout), nftTables(grouped[i]));
       }
       else if (/cannot enter namespace/.test(saved.stderr)) readings[i] = undefined;
       // No iptables on this machine: no rules can be read, as with the ip reader.
@@ -125,6 +129,13 @@ export async function readWithHelper(
     });
   }
   return readings;
+}
+
+/** The number of nftables tables the helper counted in a namespace, when it did. */
+function nftTables(tags: Map<number, Frame[]> | undefined): number | undefined {
+  const t = tags ? only(tags, TAG.TABLES) : undefined;
+  if (!t || t.length < 8) return undefined;
+  return new DataView(t.buffer, t.byteOffset, t.byteLength).getUint32(0, HOST_LITTLE_ENDIAN);
 }
 
 /** The readings in a helper's frames, by namespace; undefined for a namespace that is gone. */

@@ -15,6 +15,7 @@ import { batchLine } from './batch';
 import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
 import { recoverKilledRuns } from './journal';
+import { readUnmodelled, savedTables } from './unmodelled';
 
 /** Where iproute2 keeps named namespaces. */
 export const NETNS_DIR = '/run/netns';
@@ -67,7 +68,10 @@ export async function readNetnsWithIp(netns: string, withFirewall = true): Promi
     const reading = readNamespace(docs);
     if (withFirewall) {
       reading.namespace.nat = parseIptablesSave(rest);
-      reading.namespace.policies = parseIptablesPolicies(rest);
+      // Both readers agree: no policies at all when iptables has no table (the helper then reads none).
+      const policies = parseIptablesPolicies(rest);
+      if (Object.keys(policies).length > 0) reading.namespace.policies = policies;
+      await readUnmodelled(reading.namespace, ['ip', 'netns', 'exec', netns], savedTables(rest));
     }
     return reading;
   } catch (err) {

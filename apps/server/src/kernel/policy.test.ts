@@ -6,7 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTopology, toYaml, type Topology } from '@nslab/model';
+import { keptFirewallWarnings, opArgv, parseTopology, toYaml, type Topology } from '@nslab/model';
 import { LabService } from '../labs';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
@@ -97,6 +97,41 @@ describe('chain policies', () => {
       });
     }
     assert.equal(Object.keys((await observeLab(lab)).topology.nodes).length, 0, 'nothing was made');
+  });
+});
+
+describe('firewall state nslab does not model', () => {
+  test('an nftables table and an ip6tables rule made by hand are shown, warned about, and survive an apply and an edit', async () => {
+    const lab = uniqueLab('pol');
+    made.push(lab);
+    await applyTopology(loadExample('router.yaml', lab));
+    for (const argv of [
+      ['nft', 'add', 'table', 'inet', 't1'],
+      ['nft', 'add', 'chain', 'inet', 't1', 'in', '{ type filter hook input priority 0; policy accept; }'],
+      ['ip6tables', '-w', '-A', 'INPUT', '-p', 'ipv6-icmp', '-j', 'ACCEPT'],
+    ]) assert.equal(inNode(lab, 'router', argv).code, 0, argv.join(' '));
+
+    const observed = (await observeLab(lab)).topology;
+    assert.deepEqual(observed.nodes.router?.nftables, ['inet t1'], 'iptables-nft\'s own tables (ip6 filter) are not listed');
+    assert.deepEqual(observed.nodes.router?.ip6tables, ['-t filter -A INPUT -p ipv6-icmp -j ACCEPT']);
+    assert.equal(observed.nodes.ns1?.nftables, undefined);
+    const messages = keptFirewallWarnings(observed).map((p) => p.message);
+    assert.deepEqual(messages, [
+      'router has nftables table inet t1 that nslab does not model: it is kept as it is',
+      'router has 1 ip6tables rule that nslab does not model: it is kept as it is',
+    ]);
+
+    // A file with firewall rules of its own for the router, applied over it: only iptables' IPv4 rules change.
+    const owned = parsed(readRouter().replace('    forwarding: true\n', '    forwarding: true\n    firewall: [ "-A INPUT -p icmp -j ACCEPT" ]\n    policies: { filter/INPUT: ACCEPT }\n'), lab);
+    const applied = await applyTopology(owned);
+    assert.ok(applied.ops.every((o) => !opArgv(o).some((w) => w === 'nft' || w === 'ip6tables')), 'no op touches nft or ip6tables');
+    const service = new LabService(EXAMPLES);
+    const edited = await service.edit(lab, [{ kind: 'address.add', node: 'ns1', interface: 'eth0', address: '10.0.1.3/24' }]);
+    assert.ok(edited.warnings.some((w) => w.message.startsWith('router has nftables table inet t1')), JSON.stringify(edited.warnings));
+    assert.equal(inNode(lab, 'router', ['nft', 'list', 'table', 'inet', 't1']).code, 0, 'the nft table is still there');
+    assert.match(inNode(lab, 'router', ['ip6tables', '-w', '-S', 'INPUT']).out, /-A INPUT -p ipv6-icmp -j ACCEPT/);
+    const after = (await observeLab(lab)).topology;
+    assert.deepEqual(after.nodes.router?.nftables, ['inet t1']);
   });
 });
 

@@ -50,6 +50,15 @@ function rule(table: 'nat' | 'filter', chain: string, args: string[], insert?: n
   return insert ? { type: 'other', table, chain, args, insert } : { type: 'other', table, chain, args };
 }
 
+/**
+ * What lets an overlay's bridged frames through the host's FORWARD chain: nslab keeps the overlay
+ * bridge in the host's namespace, where Docker has it in a namespace of its own that the host's
+ * DROP policy never sees (expand.ts).
+ */
+export function overlayBridgeRule(bridge: string): OtherRule {
+  return rule('filter', 'FORWARD', ['-i', bridge, '-o', bridge, '-j', 'ACCEPT'], BELOW_JUMPS);
+}
+
 /** The host's Docker rules, in the order they are to be added. Empty when the host has no bridge network. */
 export function dockerRules(networks: HostNetwork[], published: PublishedPort[]): OtherRule[] {
   if (networks.length === 0) return [];

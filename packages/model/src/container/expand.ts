@@ -16,7 +16,7 @@ import { VXLAN_PORT } from '../interface/index';
 import { Ipam } from './ipam';
 import { own, reservedNameProblem, setOwn } from '../names';
 import type { HostNetwork, PublishedPort } from './docker-rules';
-import { DOCKER_POLICIES, dockerRules } from './docker-rules';
+import { DOCKER_POLICIES, dockerRules, overlayBridgeRule } from './docker-rules';
 import type { ChainPolicy } from '../policy';
 
 /** The node that plays the container host unless a container names another. */
@@ -336,6 +336,7 @@ export function expandContainers(
 
   // Bridges and gateways per network and host; then each host's firewall, as Docker lays it out.
   const hostNetworks = new Map<string, HostNetwork[]>();
+  const overlayBridges = new Map<string, string[]>();
   for (const [network, info] of Object.entries(layer.networks)) {
     const subnet = subnets.get(network);
     if (!subnet) continue;
@@ -343,7 +344,10 @@ export function expandContainers(
       const ns = nodeOf(host);
       const prefix = subnet.prefix;
       ns.interfaces[bridge] = { kind: 'bridge', up: true, addresses: info.gateway ? [`${info.gateway}/${prefix}`] : [] };
-      if (info.driver !== 'bridge') continue;
+      if (info.driver !== 'bridge') {
+        overlayBridges.set(host, [...(overlayBridges.get(host) ?? []), bridge]);
+        continue;
+      }
       if (!info.internal) ns.forwarding = true;
       const list = hostNetworks.get(host) ?? [];
       list.push({ bridge, subnet: info.subnet, internal: info.internal, icc: network !== GWBRIDGE });
@@ -354,9 +358,9 @@ export function expandContainers(
     const ns = nodeOf(host);
     ns.nat.push(...dockerRules(list, publishedOn.get(host) ?? []));
     // Docker keeps an overlay's bridge in a namespace of its own, out of reach of the host's FORWARD chain; nslab
-    // puts it in the host's, where bridged overlay frames cross FORWARD (br_netfilter). DROP there would cut
-    // what Docker never filters, so a host with an overlay bridge keeps ACCEPT.
-    if ([...overlayHosts.values()].some((hosts) => hosts.has(host))) continue;
+    // puts it in the host's, where bridged overlay frames cross FORWARD (br_netfilter): one ACCEPT per overlay
+    // bridge lets them through under the DROP policy below, as they pass in Docker.
+    ns.nat.push(...(overlayBridges.get(host) ?? []).map(overlayBridgeRule));
     ns.policies = Object.assign(Object.create(null) as Record<string, ChainPolicy>, ns.policies, DOCKER_POLICIES);
   }
 
