@@ -6,15 +6,27 @@
  * on again with `sysctl -w`, as a learner would in the router's terminal, after a pause
  * that varies from 0 to 1 s (a learner's fix lands at any point of a probe round):
  *  (model) the sysctl spawned -> a status with router-forwards turned (both directions);
- *  (probe) forwarding turned on -> a status with ns1-reaches-ns2 green (a ping probe);
+ *  (probe) forwarding turned on -> a status with ns1-reaches-ns2 green (a ping probe), in a
+ *  sample that first waited for it to turn red (before, a status that still carried the last
+ *  round's green was counted, so this figure timed the model check again);
  *  (anchor) the same sysctl process's own run, spawn to exit.
+ * Then the page: the built web app in /usr/bin/chromium (headless, as the e2e tests run
+ * it) follows the same lesson, and each sample times the sysctl spawned -> the check's
+ * `data-state` turning in the lesson column's DOM (a MutationObserver in the page stamps
+ * the change; page and bench share the machine's clock):
+ *  (page model) forwarding on -> router-forwards green in the DOM;
+ *  (page probe) forwarding on -> ns1-reaches-ns2 green in the DOM.
+ * The page figures need the web app built (npm run build -w @nslab/web); without it they are skipped and say so.
  * Run: node apps/server/bin/run-ts.mjs bench/lesson.ts   (or npm run bench -- lesson)
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import type { LessonStatus, ServerMessage } from '@nslab/model';
 import { netnsName } from '@nslab/model';
@@ -23,6 +35,28 @@ import { freePort, startServerProcess, stopServerProcess } from '../apps/server/
 
 /** Samples per figure: each is one off -> on round. */
 const SAMPLES = 40;
+/** Samples of the page figures (each a browser round trip more than a socket sample, so fewer). */
+const PAGE_SAMPLES = 20;
+/** The browser, as the e2e tests run it: never a downloaded one. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** The built web app the server serves; the page figures need it. */
+const WEB_INDEX = fileURLToPath(new URL('../apps/web/dist/index.html', import.meta.url));
+/**
+ * Stamps, in the page, when a lesson check's data-state last became each state
+ * (epoch ms from performance.timeOrigin + now(), comparable with the bench's own).
+ */
+const STAMP_SCRIPT = `
+window.__lessonStates = {};
+new MutationObserver((records) => {
+  const at = performance.timeOrigin + performance.now();
+  for (const r of records) {
+    const el = r.target;
+    if (!(el instanceof Element) || !el.hasAttribute('data-check')) continue;
+    window.__lessonStates[el.getAttribute('data-check') + ':' + el.getAttribute('data-state')] = at;
+  }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+`;
 /** Untimed rounds first (JIT, page cache, the feed's first reads). */
 const WARMUP = 3;
 /** The longest one status may take before the run is called broken (generous: the machine is shared). */
@@ -112,8 +146,55 @@ function sysctl(netns: string, value: 0 | 1): Promise<number> {
   });
 }
 
-/** The figures of one run. */
-export interface LessonReport { anchor: Stat; model: Stat; probe: Stat; samples: number }
+/** The figures of one run; the page's are undefined when the web app is not built. */
+export interface LessonReport { anchor: Stat; model: Stat; probe: Stat; samples: number; page?: { model: Stat; probe: Stat; samples: number }; pageSkipped?: string }
+
+/** The bench's clock on the page's scale: epoch ms. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/** When the page's DOM showed check `id` in `state`, once it does (epoch ms). */
+async function domState(page: Page, id: string, state: 'pass' | 'fail'): Promise<number> {
+  const key = `${id}:${state}`;
+  await page.waitForFunction((k) => (globalThis as unknown as { __lessonStates: Record<string, number> }).__lessonStates[k] !== undefined, key, { timeout: WAIT_MS });
+  return page.evaluate((k) => (globalThis as unknown as { __lessonStates: Record<string, number> }).__lessonStates[k] as number, key);
+}
+
+/** Forgets the page's stamps, so the next wait sees only a new change. */
+async function clearStamps(page: Page): Promise<void> {
+  await page.evaluate(() => { (globalThis as unknown as { __lessonStates: Record<string, number> }).__lessonStates = {}; });
+}
+
+/** The page figures: the lesson column followed in Chromium while forwarding goes off and on. */
+async function pageRounds(port: number, token: string, lab: string, router: string): Promise<{ model: Stat; probe: Stat; samples: number }> {
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript({ content: STAMP_SCRIPT });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?token=${token}#lab=${lab}`);
+    // The lesson column opens by itself once the server names the lab's lesson; its checks show their state.
+    await page.locator('[data-check="ns1-reaches-ns2"][data-state="pass"]').waitFor({ timeout: WAIT_MS });
+    const model: number[] = [];
+    const probe: number[] = [];
+    for (let i = 0; i < WARMUP + PAGE_SAMPLES; i += 1) {
+      await clearStamps(page);
+      await sysctl(router, 0);
+      await Promise.all([domState(page, 'router-forwards', 'fail'), domState(page, 'ns1-reaches-ns2', 'fail')]);
+      await new Promise((ok) => setTimeout(ok, ((i * 397) % 1000)));
+      await clearStamps(page);
+      const t1 = epochNow();
+      await sysctl(router, 1);
+      const [on, reach] = await Promise.all([domState(page, 'router-forwards', 'pass'), domState(page, 'ns1-reaches-ns2', 'pass')]);
+      if (i < WARMUP) continue;
+      model.push(on - t1);
+      probe.push(reach - t1);
+    }
+    return { model: stat(model), probe: stat(probe), samples: PAGE_SAMPLES };
+  } finally {
+    await browser?.close();
+  }
+}
 
 /** Runs the benchmark (see the file's comment). */
 export async function benchLesson(log: (line: string) => void = () => {}): Promise<LessonReport> {
@@ -143,9 +224,11 @@ export async function benchLesson(log: (line: string) => void = () => {}): Promi
     for (let i = 0; i < WARMUP + SAMPLES; i += 1) {
       // Off: the model check turns red at once; a probe round starts and its ping waits for an answer that will not come.
       const off = c.wait(status('router-forwards', false), 'router-forwards red');
+      // The probe's red too: until it comes, a status still carries the green of the round before, which would time nothing.
+      const unreached = c.wait(status('ns1-reaches-ns2', false), 'ns1-reaches-ns2 red');
       const t0 = performance.now();
       const exitOff = sysctl(router, 0);
-      const [tExit0, tOff] = await Promise.all([exitOff, off]);
+      const [tExit0, tOff] = await Promise.all([exitOff, off, unreached]);
       // The learner's fix lands somewhere in the probe round: 0 to 1 s later, spread evenly over the samples.
       await new Promise((ok) => setTimeout(ok, ((i * 397) % 1000)));
       const on = c.wait(status('router-forwards', true), 'router-forwards green');
@@ -159,7 +242,14 @@ export async function benchLesson(log: (line: string) => void = () => {}): Promi
       probe.push(tReach - t1);
     }
     log(`${SAMPLES} rounds done`);
-    return { anchor: stat(anchor), model: stat(model), probe: stat(probe), samples: SAMPLES };
+    const report: LessonReport = { anchor: stat(anchor), model: stat(model), probe: stat(probe), samples: SAMPLES };
+    if (!existsSync(WEB_INDEX)) report.pageSkipped = 'the web app is not built (npm run build -w @nslab/web)';
+    else if (!existsSync(CHROMIUM)) report.pageSkipped = `${CHROMIUM} is not installed`;
+    else {
+      log(`the page: ${PAGE_SAMPLES} rounds in Chromium`);
+      report.page = await pageRounds(port, token, lab, router);
+    }
+    return report;
   } finally {
     client?.close();
     if (server) await stopServerProcess(server);
@@ -174,6 +264,10 @@ export async function main(): Promise<void> {
   console.log(row('sysctl -w spawn -> exit (anchor)', r.anchor));
   console.log(row('sysctl -w -> router-forwards turned (model check)', r.model) + `  ${(r.model.median / r.anchor.median).toFixed(2)}x anchor`);
   console.log(row('forwarding on -> ns1-reaches-ns2 green (ping probe)', r.probe) + `  ${(r.probe.median / r.anchor.median).toFixed(2)}x anchor`);
+  if (r.page) {
+    console.log(row('page: forwarding on -> router-forwards green in the DOM', r.page.model) + `  ${(r.page.model.median / r.anchor.median).toFixed(2)}x anchor`);
+    console.log(row('page: forwarding on -> ns1-reaches-ns2 green in the DOM', r.page.probe) + `  ${(r.page.probe.median / r.anchor.median).toFixed(2)}x anchor`);
+  } else console.log(`page figures skipped: ${r.pageSkipped ?? ''}`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

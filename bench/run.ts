@@ -50,6 +50,9 @@ async function lessonGroup(): Promise<BenchRow[]> {
     { figure: 'sysctl -w spawn -> exit (anchor), median', value: `${r.anchor.median.toFixed(1)} ms`, anchor: '', ratio: '' },
     ...rows('sysctl -w -> model check turned on the client', r.model),
     ...rows('forwarding on -> ping probe green on the client', r.probe),
+    ...(r.page
+      ? [...rows('page: forwarding on -> model check green in the DOM', r.page.model), ...rows('page: forwarding on -> ping probe green in the DOM', r.page.probe)]
+      : [{ figure: 'page figures', value: 'skipped', anchor: '', ratio: r.pageSkipped ?? '' }]),
   ];
 }
 

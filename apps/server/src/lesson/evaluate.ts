@@ -55,22 +55,38 @@ export async function evaluateLesson(lesson: Lesson, lab: string, topology: Topo
   return status;
 }
 
+/** The checks whose failure a trace of one packet explains: a ping, one TCP connection (not a service's balance over many, which one connection cannot show). */
+function explainedByTrace(check: Check): boolean {
+  return check.kind === 'reach' || (check.kind === 'tcp' && (check.requests ?? 1) === 1);
+}
+
 /**
- * Replaces the hints of the first failing reach and tcp checks (in lesson order, so the
- * learner's step first) with a trace's account of why the packet is lost, in the
+ * Replaces the hints of the failing reach and tcp checks of the first step not passed
+ * (the learner's) with a trace's account of why the packet is lost, in the
  * kernel's words (forwarding off, no route back, an unanswered ARP, rp_filter, a rule
  * that dropped it). A tcp check keeps the probe's reading of the lab's NAT after it (a
  * service's missing DNAT is said there); the probe's hint stays whole when the trace
- * cannot tell. True when a hint changed. An aborted `signal` returns at once (the
- * trace finishes on its own).
+ * cannot tell. True when a hint changed. With `settleMs`, the lab must first stay
+ * unchanged that long. An aborted `signal` returns at once (a trace under way finishes
+ * on its own).
  */
-export async function explainFailures(lesson: Lesson, lab: string, topology: Topology, status: LessonStatus, signal?: AbortSignal): Promise<boolean> {
+export async function explainFailures(lesson: Lesson, lab: string, topology: Topology, status: LessonStatus, signal?: AbortSignal, options: { settleMs?: number } = {}): Promise<boolean> {
   if (tracing.has(lab)) return false;
-  const failing = lesson.steps
-    .flatMap((step, i) => step.checks.map((check, j) => ({ check, result: status.steps[i]?.checks[j] })))
-    .filter((c): c is { check: Extract<Check, { kind: 'reach' | 'tcp' }>; result: CheckResult } => (c.check.kind === 'reach' || c.check.kind === 'tcp') && c.result?.passed === false)
+  // The learner's step only: a later step's packets fail because of this one, and tracing them would only load the machine.
+  const at = status.steps.findIndex((s) => !s.passed);
+  const failing = (lesson.steps[at]?.checks ?? [])
+    .map((check, j) => ({ check, result: status.steps[at]?.checks[j] }))
+    .filter((c): c is { check: Extract<Check, { kind: 'reach' | 'tcp' }>; result: CheckResult } => explainedByTrace(c.check) && c.result?.passed === false)
     .slice(0, MAX_TRACED);
   if (failing.length === 0) return false;
+  if (options.settleMs) {
+    // A lab still changing (a learner typing the fix) is not traced: a change ends the wait, and no trace's processes compete with the fix.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.settleMs);
+      signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+    if (signal?.aborted || tracing.has(lab)) return false;
+  }
   tracing.add(lab);
   const traced = (async () => {
     const hints: (string | undefined)[] = [];

@@ -31,7 +31,8 @@ const BREAKS: Record<string, Break[]> = {
   router: [
     // The ping check's hint is the trace's: where the echo was last seen and the kernel's reason there.
     { node: 'router', argv: ['sysctl', '-qw', 'net.ipv4.ip_forward=0'], check: 'ns1-reaches-ns2', hint: /^the echo request reached router on eth1 but never left: forwarding is off in router \(net\.ipv4\.ip_forward = 0\)$/ },
-    { node: 'ns2', argv: ['ip', 'route', 'del', 'default'], check: 'ns1-reaches-ns2', hint: /^the echo request reached ns2 on eth0 from 10\.0\.1\.2, but ns2 has no route back to 10\.0\.1\.2 \(network is unreachable\)$/ },
+    // The routes step fails first here: the ping check of the step after it keeps the model's reading (no trace for a later step).
+    { node: 'ns2', argv: ['ip', 'route', 'del', 'default'], check: 'ns1-reaches-ns2', hint: /^ns2 has no route back to 10\.0\.1\.0\/24/ },
   ],
   masquerade: [
     { node: 'host', argv: ['iptables', '-t', 'nat', '-F', 'POSTROUTING'], check: 'masquerade-rule', hint: /no MASQUERADE rule for 172\.18\.0\.0\/24 out eth0 in host/ },
@@ -49,13 +50,12 @@ const BREAKS: Record<string, Break[]> = {
     { node: 'host2', argv: ['ip', 'link', 'set', 'vxlan0', 'down'], check: 'host2-vxlan', hint: /host2:vxlan0 is down/ },
   ],
   'k8s-pods': [
+    // The trace's words: the reply is what cannot find its way.
     { node: 'node2', argv: ['ip', 'route', 'del', '10.244.1.0/24'], check: 'pod-to-pod', hint: /^the echo reply reached node2 on cni0, but node2 has no route to 10\.244\.1\.2 \(network is unreachable\)$/ },
   ],
   'k8s-service': [
     // Without the random rule every connection takes the last one: one endpoint gets them all.
     { node: 'node1', argv: ['iptables', '-t', 'nat', '-D', 'KUBE-SVC-WEB', '1'], check: 'both-answer', hint: /^20 connections to 10\.96\.0\.10:80 all went to pod-b1 \(pod-b1 20, pod-b2 0\): nothing sends any to pod-b2/ },
-    // Nothing DNATs the ClusterIP any more: the trace finds the SYN stuck in node1, which has no route to an address no device has.
-    { node: 'node1', argv: ['iptables', '-t', 'nat', '-F', 'KUBE-SVC-WEB'], check: 'cluster-ip', hint: /^the SYN reached node1 on cni0, but node1 has no route to 10\.96\.0\.10 \(network is unreachable\)/ },
   ],
 };
 

@@ -14,6 +14,15 @@ import { evaluateLesson, explainFailures, modelStatus } from './evaluate';
 
 type Send = (message: LessonServerMessage) => void;
 
+/**
+ * How long a lab must stay unchanged before its failing packets are traced for their
+ * hints: a learner's fix typed within it costs no trace. A trace starts a capture and an
+ * nft monitor in every namespace; in bench/lesson, with traces starting at once, a fix
+ * landing during one turned green later (on a machine loaded by other runs, so the share
+ * is not known exactly). The probe's own hint shows meanwhile.
+ */
+const TRACE_SETTLE_MS = 1500;
+
 /** Probe rounds a change may end in a row before one is left to finish: a few patches of one command arrive within a round. */
 const MAX_ABORTS = 3;
 
@@ -106,7 +115,7 @@ export class LessonLive {
           // Probes judged an older state: send them with the model's view of the newest one.
           this.send(lab, f, modelStatus(f.lesson, lab, this.current(lab) ?? now, f.results));
           // Then the failing packets of the learner's step are traced, and their hints follow in the kernel's words.
-          if (f.again || !(await explainFailures(f.lesson, lab, now, status, round.signal)) || round.signal.aborted || this.labs.get(lab) !== f) continue;
+          if (f.again || !(await explainFailures(f.lesson, lab, now, status, round.signal, { settleMs: TRACE_SETTLE_MS })) || round.signal.aborted || this.labs.get(lab) !== f) continue;
           for (const c of status.steps.flatMap((s) => s.checks)) f.results.set(c.id, c);
           this.send(lab, f, modelStatus(f.lesson, lab, this.current(lab) ?? now, f.results));
         } while (f.again);
