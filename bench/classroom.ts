@@ -11,6 +11,7 @@
  * Trainee names start with ins (insbNN), so their kernel labs are insbNN--b; all destroyed at the end.
  * Run: npm run bench -- classroom
  */
+import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -190,6 +191,10 @@ async function benchClassroom(log: (line: string) => void): Promise<ClassroomRep
     for (const t of trainees) { t.term?.terminate(); t.client.close(); }
     await stopServerProcess(server);
     for (const name of names) await destroyLab(`${name}--b`).catch(() => undefined);
+    // A lab whose apply was cut short by the stop may lack its ownership mark: its namespaces (this run's names) go by name.
+    const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => names.some((name) => n.startsWith(`nslab.${name}--b.`)));
+    for (const ns of left) execFileSync('ip', ['netns', 'delete', ns]);
   }
 }
 
