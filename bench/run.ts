@@ -4,6 +4,7 @@
  * same run on the same machine. `npm run bench -- apply packets` runs some groups.
  */
 import { benchApply } from './apply';
+import { runClassroomBench } from './classroom';
 import type { Row } from './apply';
 import { runCanvasBench } from './canvas';
 import { runPacketBench } from './packets';
@@ -63,6 +64,7 @@ const groups: Record<string, () => Promise<BenchRow[]>> = {
   terminal: runTerminalBench,
   packets: runPacketBench,
   lesson: lessonGroup,
+  classroom: runClassroomBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -35,16 +35,16 @@ const NODES = 49;
 const WAIT_MS = 60_000;
 
 /** One timed figure: median and p95 in milliseconds. */
-interface Stat { median: number; p95: number; min: number; max: number }
+export interface Stat { median: number; p95: number; min: number; max: number }
 
-function stat(xs: number[]): Stat {
+export function stat(xs: number[]): Stat {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN; // nearest rank
   return { median: at(0.5), p95: at(0.95), min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
 }
 
 /** Resident memory of a process in MiB (VmRSS). */
-function rssMiB(pid: number): number {
+export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
@@ -78,7 +78,7 @@ function descendants(root: number): string[] {
 }
 
 /** A subscribed client that resolves waiters on the message that satisfies them. */
-class Client {
+export class Client {
   private readonly waiters = new Set<{ test: (m: ServerMessage) => boolean; ok: (at: number) => void; fail: (e: Error) => void; timer: NodeJS.Timeout }>();
 
   /** Each subscribed lab as this client knows it: its snapshot with every patch since applied. */
@@ -114,15 +114,15 @@ class Client {
     });
   }
 
-  /** Resolves with the arrival time (performance.now()) of the first message from now on that passes `test`. */
-  wait(test: (m: ServerMessage) => boolean, what: string): Promise<number> {
+  /** Resolves with the arrival time (performance.now()) of the first message from now on that passes `test` (failing after `timeoutMs`). */
+  wait(test: (m: ServerMessage) => boolean, what: string, timeoutMs = WAIT_MS): Promise<number> {
     return new Promise((ok, fail) => {
       const w = {
         test, ok, fail,
         timer: setTimeout(() => {
           this.waiters.delete(w);
-          fail(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`));
-        }, WAIT_MS),
+          fail(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs),
       };
       this.waiters.add(w);
     });

@@ -23,11 +23,11 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts `nslab serve --no-default-lab` on a port with a token, and resolves once it
+ * Starts `nslab serve --no-default-lab` (and `flags`: `--classroom`) on a port with a token, and resolves once it
  * prints that it is running. A child that does not get there in `timeoutMs` is killed.
  */
-export function startServerProcess(port: number, token: string, timeoutMs = 60_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['apps/server/bin/nslab.mjs', 'serve', '--port', String(port), '--token', token, '--no-default-lab'], {
+export function startServerProcess(port: number, token: string, timeoutMs = 60_000, flags: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['apps/server/bin/nslab.mjs', 'serve', '--port', String(port), '--token', token, '--no-default-lab', ...flags], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -53,11 +53,21 @@ export function plannedOp(op: Op): PlannedOp {
   return { op, argv: opArgv(op), description: describeOp(op) };
 }
 
+/**
+ * Applies of different labs in flight at once. Each apply runs up to 8 batches itself (kernel/apply.ts);
+ * thirty trainees starting labs at once on 2 cores starved each other's `ip -batch` past the runner's
+ * 30 s timeout (bench/classroom), while four at a time keep the machine busy and every batch short.
+ */
+const MAX_APPLIES = 4;
+
 /** Labs, serialized per lab. */
 export class LabService {
   private readonly busy = new Set<string>();
   /** Per lab, the end of the queue of node changes asked for by lab shells (they wait their turn rather than fail). */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Applies holding one of the MAX_APPLIES slots, and those waiting for one (inSlot). */
+  private applying = 0;
+  private readonly waiting: Array<() => void> = [];
   private readonly metas = new Map<string, TopologyMeta>();
 
   /**
@@ -192,7 +202,7 @@ export class LabService {
       let ops: Op[] = [];
       try {
         const userns = options.dryRun ? undefined : this.usernsOf(lab);
-        const outcome = await applyTopology(topology, {
+        const outcome = await this.inSlot(options.dryRun ?? false, () => applyTopology(topology, {
           dryRun: options.dryRun ?? false,
           ...(userns !== undefined ? { userns } : {}),
           ...(options.meta ? { meta: options.meta } : {}),
@@ -203,7 +213,7 @@ export class LabService {
             planned = planOps.map(plannedOp);
             options.plan?.(lab, planned, found);
           },
-        });
+        }));
         const dryRun = options.dryRun ?? false;
         const differs = dryRun || outcome.ops.length === 0 ? [] : confirm(outcome.ops, await this.confirmingRead(lab, outcome.ops), topology);
         return { lab, ops: outcome.ops.map(plannedOp), ran: outcome.ran, dryRun, warnings: [...found, ...differs] };
@@ -222,6 +232,23 @@ export class LabService {
   private async confirmingRead(lab: string, ops: Op[]): Promise<Topology> {
     const nodes = [...new Set(ops.flatMap(opNodes))];
     return (await this.reread(lab, nodes)) ?? (await observeLab(lab)).topology;
+  }
+
+  /**
+   * Runs an apply's kernel work when one of MAX_APPLIES slots is free (first come, first served); a dry
+   * run changes nothing and takes no slot. A slot is handed straight to the next waiter.
+   */
+  private async inSlot<T>(dryRun: boolean, task: () => Promise<T>): Promise<T> {
+    if (dryRun) return task();
+    if (this.applying >= MAX_APPLIES) await new Promise<void>((ok) => this.waiting.push(ok));
+    else this.applying += 1;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.applying -= 1;
+    }
   }
 
   /** Runs `task` exclusively, after the lab's earlier queued tasks, waiting out any other change of the lab. */

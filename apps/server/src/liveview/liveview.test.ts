@@ -177,7 +177,7 @@ describe('live-view links (kernel, real sockets)', { concurrency: false }, () =>
     const view = await makeView(INSTRUCTOR, lab);
     const v = view.token;
     assert.deepEqual((await api(port, v, 'GET', '/api/session')).body, { role: 'viewer', lab, expires: view.expires });
-    assert.deepEqual((await api(port, INSTRUCTOR, 'GET', '/api/session')).body, { role: 'instructor' });
+    assert.deepEqual((await api(port, INSTRUCTOR, 'GET', '/api/session')).body, { role: 'instructor', classroom: true }, 'this server is a classroom: the instructor\'s page may show the class');
     assert.deepEqual((await api(port, v, 'GET', '/api/labs')).body['labs'], [{ name: lab, nodes: 2 }]);
     const read = await api(port, v, 'GET', `/api/labs/${lab}`);
     assert.equal(read.status, 200);

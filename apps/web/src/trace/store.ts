@@ -31,6 +31,8 @@ export interface TraceState {
   setDestination(destination: string): void;
   start(id: string): void;
   finish(id: string, result: PingTraceResult): void;
+  /** A trace this page did not ask for (a live view shows the owner's): shown unless one of this page's own is running. */
+  seen(result: PingTraceResult): void;
   fail(id: string, error: string): void;
   setShown(shown: boolean): void;
   setFlow(proto: TraceProto, port: string): void;
@@ -70,6 +72,9 @@ export const useTrace = create<TraceState>()((set, get) => ({
   },
   finish(id, result) {
     if (get().running === id) set({ running: undefined, result, selectedHop: undefined });
+  },
+  seen(result) {
+    if (get().running === undefined) set({ result, error: undefined, selectedHop: undefined });
   },
   fail(id, error) {
     if (get().running === id) set({ running: undefined, error });

@@ -38,6 +38,12 @@ export function runTrace(source: string, destination: string, flow?: { proto: 'i
 export function installTraces(): () => void {
   useTrace.getState().follow(useLab.getState().lab);
   const stop = listen((message) => {
+    // A trace with no id answers no request of this page: the owner's, sent to a live view of the lab.
+    if (message.type === 'trace' && message.id === undefined && message.lab === useLab.getState().lab) {
+      useTrace.getState().seen(message.result);
+      useDock.getState().show('trace');
+      return;
+    }
     const running = useTrace.getState().running;
     if (!running || message.type === 'hello') return;
     if (message.type === 'trace' && message.id === running) useTrace.getState().finish(running, message.result);
