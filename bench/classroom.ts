@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import { destroyLab } from '../apps/server/src/kernel/lab';
+import { TraineeUsers } from '../apps/server/src/classroom/contain';
 import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
 import type { Stat } from './sync';
 import { Client, rssMiB, stat } from './sync';
@@ -195,6 +196,9 @@ async function benchClassroom(log: (line: string) => void): Promise<ClassroomRep
     const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '')
       .filter((n) => names.some((name) => n.startsWith(`nslab.${name}--b.`)));
     for (const ns of left) execFileSync('ip', ['netns', 'delete', ns]);
+    // Each trainee's user namespace outlives the server on purpose (classroom/contain.ts): the bench releases its own.
+    const users = new TraineeUsers();
+    for (const name of names) users.release(name);
   }
 }
 
