@@ -271,7 +271,16 @@ containers:
   old1: {}
   old2: {}
 `);
-    assert.match(inNode(lab, 'client', ['getent', 'hosts', 'web']).out, /^10\.20\.0\.2\s+web$/m);
+    // The resolver was started by the apply; on a loaded machine it may take a moment to listen.
+    const resolve = async (name: string) => {
+      let seen = '';
+      for (let i = 0; i < 50 && !seen.includes(name); i += 1) {
+        seen = inNode(lab, 'client', ['getent', 'hosts', name]).out;
+        if (!seen.includes(name)) await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return seen;
+    };
+    assert.match(await resolve('web'), /^10\.20\.0\.2\s+web$/m);
     assert.ok(pings(lab, 'client', 'web'));
     // The resolver is a process inside the container's namespace, listening at 127.0.0.11:53.
     assert.match(inNode(lab, 'client', ['ss', '-lnu']).out, /127\.0\.0\.11:53/);
@@ -279,12 +288,7 @@ containers:
     assert.notEqual(inNode(lab, 'old1', ['getent', 'hosts', 'old2'], 4_000).code, 0);
     // A container joining later is a name at once.
     assert.equal((await call(lab, ['run', '-d', '--name', 'late', '--network', 'app', 'busybox'])).code, 0);
-    let seen = '';
-    for (let i = 0; i < 50 && !seen.includes('late'); i += 1) {
-      seen = inNode(lab, 'client', ['getent', 'hosts', 'late']).out;
-      if (!seen.includes('late')) await new Promise((ok) => setTimeout(ok, 100));
-    }
-    assert.match(seen, /^10\.20\.0\.4\s+late$/m);
+    assert.match(await resolve('late'), /^10\.20\.0\.4\s+late$/m);
     // Destroy ends the resolvers.
     const pids = execFileSync('ip', ['netns', 'pids', netnsName(lab, 'client')], { encoding: 'utf8' }).trim().split('\n').map(Number);
     await destroyLab(lab);
