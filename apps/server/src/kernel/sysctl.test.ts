@@ -120,6 +120,23 @@ describe('sysctls outside the allow-list', () => {
   });
 });
 
+describe('sysctls written by the apply', () => {
+  test('several in one namespace are written together, and a value the kernel refuses names its key', async () => {
+    const lab = uniqueLab('tr');
+    made.push(lab);
+    const file = (cookies: number, timeout: string) => `name: ${lab}\nnodes:\n  a:\n    sysctls: { net.ipv4.tcp_syncookies: ${cookies}, net.ipv4.tcp_fin_timeout: ${timeout} }\n`;
+    const service = new LabService(EXAMPLES);
+    await service.apply(file(0, '45'));
+    assert.deepEqual(['net.ipv4.tcp_syncookies', 'net.ipv4.tcp_fin_timeout'].map((k) => knob(lab, 'a', k)), ['0', '45']);
+    // Written together they fail; one by one, the key before the refused one lands and the refused one is named.
+    await assert.rejects(service.apply(file(2, 'soon')), (err: Error) => {
+      assert.match(err.message, /net\.ipv4\.tcp_fin_timeout/, err.message);
+      return true;
+    });
+    assert.deepEqual(['net.ipv4.tcp_syncookies', 'net.ipv4.tcp_fin_timeout'].map((k) => knob(lab, 'a', k)), ['2', '45']);
+  });
+});
+
 describe('net.bridge.bridge-nf-call-iptables', () => {
   test('shown, naming the FORWARD rule that drops bridged frames, and toggled off by an edit', async () => {
     const lab = uniqueLab('tr');
