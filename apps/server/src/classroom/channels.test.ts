@@ -8,11 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { ServerMessage } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { api, Peer } from './test-http';
+import { TraineeUsers } from './contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');
 const trainee = () => `ins${randomBytes(3).toString('hex')}`;
@@ -82,8 +84,11 @@ describe('per-channel scoping between trainees (kernel, real sockets)', { concur
     for (const p of peers) p.ws.terminate();
     await server?.stop();
     for (const lab of ['web', 'vp']) for (const t of [a, b]) await destroyLab(`${t.name}--${lab}`).catch(() => undefined);
+    // The trainees' user namespaces outlive a server on purpose (contain.ts): these tests release theirs.
+    for (const t of [a, b]) new TraineeUsers().release(t.name);
     const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`${a.name}--`) || l.includes(`${b.name}--`));
     assert.deepEqual(left, [], 'every namespace these tests made is gone');
+    assert.ok(![a, b].some((t) => existsSync(`/run/nslab/users/${t.name}`)), 'and their user namespaces');
   });
 
   it('packets: A cannot watch B\'s lab by its kernel name, and B\'s captured pings never reach A', async () => {
