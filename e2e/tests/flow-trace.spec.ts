@@ -11,23 +11,29 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from '@playwright/test';
 import { expect, openApp, test } from '../fixtures';
 import { ROOT } from '../server';
 import { node, runPlan } from './helpers';
 
 const DNAT = readFileSync(join(ROOT, 'examples', 'dnat.yaml'), 'utf8');
 
-test('TCP to a published port: the DNAT rewrite in the hops and on the canvas; a dropping hop shows its rule', async ({ page, server, lab, applyLab, shot }) => {
-  await applyLab(DNAT);
-  await openApp(page, server, lab);
-  await expect(node(page, 'web')).toBeVisible();
-
+/** In the trace tab: TCP from internet to the host's published port 8080. */
+async function traceToPublishedPort(page: Page): Promise<void> {
   await page.getByRole('tab', { name: 'Ping trace' }).click();
   await page.getByLabel('Trace source').selectOption('internet');
   await page.getByLabel('Trace protocol').selectOption('tcp');
   await page.getByLabel('Trace port').fill('8080');
   await page.getByLabel('Trace destination').fill('203.0.113.2');
   await page.getByRole('button', { name: 'Trace', exact: true }).click();
+}
+
+test('TCP to a published port: the DNAT rewrite in the hops and on the canvas; a dropping hop shows its rule', async ({ page, server, lab, applyLab, shot }) => {
+  await applyLab(DNAT);
+  await openApp(page, server, lab);
+  await expect(node(page, 'web')).toBeVisible();
+
+  await traceToPublishedPort(page);
 
   const verdict = page.getByRole('status', { name: 'Trace verdict' });
   // Nobody listens in web: the SYN still crosses the DNAT, and web answers with a reset.
@@ -114,12 +120,7 @@ test('a connection to a published port: the live conntrack table, the packet lis
     await expect(other).toContainText('net.ipv4.tcp_syncookies = 0');
 
     // A traced connection that web answers: the trace panel shows the conntrack entry that links the DNAT and its reverse.
-    await page.getByRole('tab', { name: 'Ping trace' }).click();
-    await page.getByLabel('Trace source').selectOption('internet');
-    await page.getByLabel('Trace protocol').selectOption('tcp');
-    await page.getByLabel('Trace port').fill('8080');
-    await page.getByLabel('Trace destination').fill('203.0.113.2');
-    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    await traceToPublishedPort(page);
     await expect(page.getByRole('status', { name: 'Trace verdict' })).toContainText('internet reached 203.0.113.2', { timeout: 20_000 });
     await expect(page.getByRole('list', { name: 'Conntrack entries' })).toContainText(/host: tcp .*203\.0\.113\.2:8080.*reply 192\.168\.1\.1:80/);
   } finally {

@@ -4,16 +4,7 @@
  */
 import { viewLink, viewLinks } from '@nslab/model';
 import type { ViewLink } from '@nslab/model';
-import { apiFetch } from '../server/credentials';
-
-/** The sentence of a failed answer, or what its status means. */
-async function errorOf(res: Response): Promise<string> {
-  try {
-    const body = (await res.json()) as { error?: unknown };
-    if (typeof body.error === 'string') return body.error;
-  } catch { /* not JSON */ }
-  return `the server answered ${res.status} ${res.statusText}`;
-}
+import { apiFetch, errorOf } from '../server/credentials';
 
 /** Makes a link to `lab` lasting `hours`; throws the server's sentence when refused. */
 export async function makeViewLink(lab: string, hours?: number): Promise<ViewLink> {

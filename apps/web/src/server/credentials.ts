@@ -71,6 +71,17 @@ export function socketProtocols(): string[] {
   return token ? [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${token}`] : [WS_PROTOCOL];
 }
 
+/** The sentence of a failed API answer (its `{error}`), or what its status means. */
+export async function errorOf(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: unknown };
+    if (typeof body.error === 'string') return body.error;
+  } catch {
+    /* not JSON */
+  }
+  return `the server answered ${res.status} ${res.statusText}`;
+}
+
 /** fetch() on the API with the token. */
 export function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(path, { ...init, credentials: 'omit', headers: { ...(init.headers as Record<string, string> | undefined), ...authHeaders() } });

@@ -8,22 +8,11 @@ import { useLab } from '../state/lab';
 import type { TerminalTab } from './store';
 import { useTerminals } from './store';
 import { openedTerminal } from '@nslab/model';
-import { apiFetch } from '../server/credentials';
+import { apiFetch, errorOf } from '../server/credentials';
 import { isViewer } from '../liveview/store';
 
 /** The size a new terminal starts with before the dock measures it (the VT100's). */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
-
-/** Reads `{error}` from a failed response, or says what the status means. */
-async function errorOf(res: Response): Promise<string> {
-  try {
-    const body = (await res.json()) as { error?: unknown };
-    if (typeof body.error === 'string') return body.error;
-  } catch {
-    /* not JSON */
-  }
-  return `the server answered ${res.status} ${res.statusText}`;
-}
 
 /** Starts a shell in `node` of the open lab; resolves with its tab, or undefined (the problem is in the store). */
 async function start(node: string): Promise<TerminalTab | undefined> {
