@@ -18,7 +18,7 @@ import { createApp } from './http/api';
 import { LabFeed } from './live/feed';
 import { reader } from './kernel/observe';
 import { watchMeta } from './kernel/meta';
-import { LabService } from './labs';
+import { LabService } from './labs/service';
 import { HistoryStore } from './history';
 import { PacketService } from './packets';
 import { ConntrackService } from './capture/conntrack-live';

@@ -7,7 +7,7 @@
  */
 import type { Topology } from '@nslab/model';
 import type { LabSummary } from '../kernel/observe';
-import { LabError } from '../labs';
+import { LabError } from '../labs/service';
 import type { TraineeCgroups } from './cgroups';
 import type { TraineeUser, TraineeUsers } from './contain';
 import { Roster } from './roster';

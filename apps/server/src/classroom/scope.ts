@@ -7,7 +7,7 @@
  */
 import type { ServerMessage } from '@nslab/model';
 import { nameProblem } from '@nslab/model';
-import { LabError } from '../labs';
+import { LabError } from '../labs/service';
 
 /** Between a trainee's name and their lab's name in the kernel's lab name. */
 export const TRAINEE_SEPARATOR = '--';

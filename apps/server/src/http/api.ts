@@ -12,7 +12,7 @@ import type { SessionInfo, Topology, ViewLink } from '@nslab/model';
 import { exportScript, MAX_MESSAGE_BYTES, toYaml, viewLinkRequest } from '@nslab/model';
 import { historyProblem, type HistoryStore, type LabHistory } from '../history';
 import type { LabFeed } from '../live/feed';
-import { LabError, LabService } from '../labs';
+import { LabError, LabService } from '../labs/service';
 import type { HostPolicy } from './auth';
 import { bearerToken, signatureValid, signPath, tokenMatches } from './auth';
 import type { Classroom } from '../classroom/classroom';

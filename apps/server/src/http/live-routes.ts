@@ -12,7 +12,7 @@ import type { Classroom } from '../classroom/classroom';
 import { QuotaError } from '../classroom/classroom';
 import { CgroupError } from '../classroom/cgroups';
 import { kernelLab, ownLab, principalOf } from '../classroom/scope';
-import { LabError } from '../labs';
+import { LabError } from '../labs/service';
 
 /** HTTP status of each terminal error (see terminal/manager.ts). */
 const TERMINAL_STATUS: Record<TerminalError['code'], number> = {

@@ -7,7 +7,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { keptFirewallWarnings, opArgv, parseTopology, toYaml, type Topology } from '@nslab/model';
-import { LabService } from '../labs';
+import { LabService } from '../labs/service';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
 import { observeLab } from './observe';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isOtherSysctl, parseTopology, toYaml, type Topology } from '@nslab/model';
-import { LabService } from '../labs';
+import { LabService } from '../labs/service';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
 import { observeLab } from './observe';

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import type { LessonStatus } from '@nslab/model';
 import { nameProblem } from '@nslab/model';
-import { LabError, LabService } from '../labs';
+import { LabError, LabService } from '../labs/service';
 import { brokenSentence, LessonCatalog } from './catalog';
 import { LessonEngine } from './engine';
 import { REPO_DIR } from '../paths';

@@ -6,8 +6,8 @@
  */
 import type { Edit, Lesson, LessonStatus, PlannedOp, Topology } from '@nslab/model';
 import { chooseParams, instantiate, isModelCheck, netnsName, splitCommand, startTopology } from '@nslab/model';
-import type { ChangeHooks, LabService } from '../labs';
-import { LabError } from '../labs';
+import type { ChangeHooks, LabService } from '../labs/service';
+import { LabError } from '../labs/service';
 import { observeLab } from '../kernel/observe';
 import { run } from '../kernel/runner';
 import type { LessonCatalog } from './catalog';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientMessage } from '@nslab/model';
-import { LabError } from '../labs';
+import { LabError } from '../labs/service';
 import { admitViewerMessage, readOnlySentence, viewerMayRequest } from './policy';
 import { hoursProblem, ViewLinks } from './links';
 

@@ -4,7 +4,7 @@
  * compile error until someone decides) and one list for HTTP.
  */
 import type { ClientMessage } from '@nslab/model';
-import { LabError } from '../labs';
+import { LabError } from '../labs/service';
 
 /** `show`: reads what is there; `change`: changes the kernel, a lesson or runs probes in the lab. */
 type Access = 'show' | 'change';

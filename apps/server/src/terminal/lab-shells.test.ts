@@ -12,7 +12,7 @@ import { netnsName, type Change } from '@nslab/model';
 import { addNode, removeNode } from '../kernel/lab';
 import { observeLab } from '../kernel/observe';
 import { cleanup, EXAMPLES, uniqueLab } from '../kernel/testlab';
-import { LabService } from '../labs';
+import { LabService } from '../labs/service';
 import { LabFeed } from '../live/feed';
 import { TerminalManager, type TerminalManagerOptions } from './manager';
 import { TestClient, pidExists, startTestServer, waitFor, type TestServer } from './testkit';

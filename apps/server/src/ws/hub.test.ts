@@ -8,7 +8,7 @@ import type { Change, ServerMessage, Topology, TopologyMeta } from '@nslab/model
 import { applyChanges, diffTopology, parseTopologyData } from '@nslab/model';
 import type { WebSocket } from 'ws';
 import type { LabFeed } from '../live/feed';
-import type { LabService } from '../labs';
+import type { LabService } from '../labs/service';
 import type { PacketService } from '../packets';
 import { Hub } from './hub';
 

@@ -10,13 +10,13 @@ import { netnsName, own, parseClientMessage, PROTOCOL_VERSION } from '@nslab/mod
 import type { OpEvent } from '../kernel/apply';
 import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
-import type { LabService } from '../labs';
+import type { LabService } from '../labs/service';
 import type { PacketService } from '../packets';
 import type { ConntrackService } from '../capture/conntrack-live';
 import { readSysctls } from '../kernel/observe';
 import { readOtherSysctls } from '../kernel/sysctl-other';
 import { PingTraceError, traceInLab } from '../capture/index';
-import { LabError } from '../labs';
+import { LabError } from '../labs/service';
 import type { LessonEngine } from '../lesson/engine';
 import type { LessonLive } from '../lesson/live';
 import type { Classroom } from '../classroom/classroom';

@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import type { Edit, ServerMessage, Topology } from '@nslab/model';
 import { applyChanges, netnsName, parseTopology } from '@nslab/model';
-import { startServer } from './main';
-import type { Running } from './main';
-import { applyTopology } from './kernel/lab';
-import { cleanup, inNode, uniqueLab } from './kernel/testlab';
+import { startServer } from '../main';
+import type { Running } from '../main';
+import { applyTopology } from '../kernel/lab';
+import { cleanup, inNode, uniqueLab } from '../kernel/testlab';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const TOKEN = `tle${randomBytes(16).toString('hex')}`;
 /** Bounds a failure only (a patch takes tens of milliseconds); generous because the machine is shared. */
 const EVENT_TIMEOUT_MS = 20_000;

@@ -6,12 +6,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Edit, ExampleLab, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
 import { applyEdits, confirm, describeOp, keptFirewallWarnings, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
-import { metaStamp, readMeta } from './kernel/meta';
-import type { OpEvent } from './kernel/apply';
-import type { NamespaceReading } from './kernel/iproute';
-import { ApplyError } from './kernel/apply';
-import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeNode } from './kernel/lab';
-import { observeLab } from './kernel/observe';
+import { metaStamp, readMeta } from '../kernel/meta';
+import type { OpEvent } from '../kernel/apply';
+import type { NamespaceReading } from '../kernel/iproute';
+import { ApplyError } from '../kernel/apply';
+import { addNode, applyTopology, destroyLab, NodeError, parseWithKernel, removeNode } from '../kernel/lab';
+import { observeLab } from '../kernel/observe';
 
 /** A failure a client should see: a code for machines and a sentence for people. */
 export class LabError extends Error {
