@@ -20,7 +20,7 @@ import { reader } from './kernel/observe';
 import { watchMeta } from './kernel/meta';
 import { LabService } from './labs/service';
 import { HistoryStore } from './history';
-import { PacketService } from './packets';
+import { PacketService } from './packets/service';
 import { ConntrackService } from './capture/conntrack-live';
 import { TerminalManager } from './terminal/index';
 import { mountLiveRoutes } from './http/live-routes';

@@ -5,7 +5,7 @@
 import express from 'express';
 import type { Request, Response, NextFunction } from 'express';
 import { ifnameProblem, MAX_MESSAGE_BYTES, nameProblem } from '@nslab/model';
-import type { PacketService } from '../packets';
+import type { PacketService } from '../packets/service';
 import type { TerminalManager } from '../terminal/index';
 import { TerminalError } from '../terminal/index';
 import type { Classroom } from '../classroom/classroom';

@@ -9,7 +9,7 @@ import { applyChanges, diffTopology, parseTopologyData } from '@nslab/model';
 import type { WebSocket } from 'ws';
 import type { LabFeed } from '../live/feed';
 import type { LabService } from '../labs/service';
-import type { PacketService } from '../packets';
+import type { PacketService } from '../packets/service';
 import { Hub } from './hub';
 
 function topology(lab: string, nodes: string[]): Topology {

@@ -11,7 +11,7 @@ import type { OpEvent } from '../kernel/apply';
 import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
 import type { LabService } from '../labs/service';
-import type { PacketService } from '../packets';
+import type { PacketService } from '../packets/service';
 import type { ConntrackService } from '../capture/conntrack-live';
 import { readSysctls } from '../kernel/observe';
 import { readOtherSysctls } from '../kernel/sysctl-other';

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerMessage } from '@nslab/model';
-import { PacketService } from './packets';
-import { uniqueLab } from './kernel/testlab';
+import { PacketService } from './service';
+import { uniqueLab } from '../kernel/testlab';
 
 test('captures start again for a watching page when a destroyed lab is applied again', async () => {
   const service = new PacketService();

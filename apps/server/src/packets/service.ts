@@ -8,10 +8,10 @@
  * reader) while a namespace is quiet, for live ping tracing; buffered mode when it
  * floods, since immediate mode hands packets over one by one and drops under load.
  */
-import type { CaptureFormat, CaptureOptions, ExportFilter, Sighting } from './capture/index';
-import { Handover, NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
-import type { LimitedEvent } from './capture/index';
-import { BUFFERED_HOLD_MS } from './capture/capture';
+import type { CaptureFormat, CaptureOptions, ExportFilter, Sighting } from '../capture/index';
+import { Handover, NetnsCapture, PacketRateLimiter, startTicking } from '../capture/index';
+import type { LimitedEvent } from '../capture/index';
+import { BUFFERED_HOLD_MS } from '../capture/capture';
 import type { NodePacketEvent, ServerMessage } from '@nslab/model';
 import { netnsName } from '@nslab/model';
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readPcapng, type ServerMessage } from '@nslab/model';
-import { PacketService } from './packets';
-import { TestNetns } from './capture/test-netns';
+import { PacketService } from './service';
+import { TestNetns } from '../capture/test-netns';
 
 const labs: TestNetns[] = [];
 const services: PacketService[] = [];
