@@ -4,13 +4,13 @@
  * the last packets kept for .pcap export, and its end (stopped, exited, namespace
  * deleted) reported as an event rather than thrown.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { LINKTYPE_LINUX_SLL2, PcapStreamParser, peekIfindex, type PcapRecord } from '@nslab/model';
 import { NETNS_DIR } from '../kernel/observe';
 import { snaplenOf, tcpdumpArgv, type TcpdumpSettings } from './argv';
-import { dieWithParent } from '../kernel/runner';
+import { dieWithParent, start } from '../kernel/runner';
 import { InterfaceNames, type InterfaceReader } from './interfaces';
 import { PacketRing, RING_MAX_BYTES, RING_MAX_PACKETS, type CaptureFormat, type ExportFilter } from './ring';
 import { Sighting } from './sighting';
@@ -169,10 +169,10 @@ export class NetnsCapture {
   /** Starts tcpdump; resolves once it is capturing (packets sent after this are seen). Rejects with CaptureError if it cannot. */
   start(): Promise<void> {
     if (this.child !== null) return Promise.reject(new CaptureError(`the capture of ${this.netns} was already started`, this.netns, this.argv, ''));
-    const [command, ...args] = this.argv as [string, ...string[]];
-    // The one long-lived process outside kernel/runner.ts: run() waits for an exit,
-    // a capture streams until stopped. Same discipline: an argv array, no shell.
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = this.argv[0] as string;
+    // Started through the runner's door; this.argv already holds the parent-death wrapper.
+    // Its stderr ("listening on", the packet counts, a failure) is read and kept here.
+    const { child } = start(this.argv, { dieWithParent: false, log: () => undefined });
     this.child = child;
     this.names.refresh().catch(() => {});
     return new Promise<void>((resolve, reject) => {

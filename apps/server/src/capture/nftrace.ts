@@ -5,10 +5,10 @@
  * nftables rules underneath here, so both appear). The table is removed afterwards,
  * even when the trace fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { RuleVerdict, TraceProto } from '@nslab/model';
-import { dieWithParent, run } from '../kernel/runner';
+import { run, start } from '../kernel/runner';
 
 /**
  * Priority of the tracing chains: before raw (-300) and conntrack (-200), so every
@@ -267,11 +267,9 @@ export class NfTrace {
 
   private startMonitors(): void {
     for (const ns of this.namespaces) {
-      // A long-running reader, spawned here rather than through run() (which waits for exit), as captures are.
-      const argv = dieWithParent(['ip', 'netns', 'exec', ns.netns, 'nft', '-a', 'monitor']);
-      const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+      // A long-running reader: started, not run (run waits for an exit).
+      const { child } = start(['ip', 'netns', 'exec', ns.netns, 'nft', '-a', 'monitor']);
       const m = { ns, child, lines: [] as string[], tail: '', waiters: [] as (() => void)[] };
-      child.on('error', () => undefined);
       child.stdout?.setEncoding('utf8');
       child.stdout?.on('data', (chunk: string) => {
         const parts = (m.tail + chunk).split('\n');

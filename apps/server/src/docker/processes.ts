@@ -6,11 +6,11 @@
  * restarted server end exactly those processes, and never a later process that
  * happens to reuse the pid.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nameProblem } from '@nslab/model';
 import { META_DIR } from '../kernel/meta';
+import { start as startChild } from '../kernel/runner';
 
 /** One recorded process. */
 interface Recorded { container: string; pid: number; start: string; command: string[] }
@@ -69,7 +69,9 @@ export async function isRunning(lab: string, container: string): Promise<boolean
 export async function startContainerProcess(lab: string, container: string, netns: string, command: string[]): Promise<number> {
   await mkdir(labDir(lab), { recursive: true });
   const log = await open(join(labDir(lab), `${container.replace(':', '-')}.log`), 'a');
-  const child = spawn('ip', ['netns', 'exec', netns, ...command], { detached: true, stdio: ['ignore', log.fd, log.fd] });
+  // Its own session, its output in the log, and no parent-death signal: a container outlives the
+  // `docker run -d` that started it, and is ended by its record (`docker rm -f`, destroy).
+  const { child } = startChild(['ip', 'netns', 'exec', netns, ...command], { detached: true, dieWithParent: false, stdout: log.fd, stderr: log.fd });
   await new Promise<void>((ok, fail) => { child.once('spawn', () => ok()); child.once('error', fail); });
   child.unref();
   await log.close();

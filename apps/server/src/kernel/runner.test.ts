@@ -5,10 +5,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, pool, run, start } from './runner';
+import { CommandError, pool, run, start, startShell } from './runner';
 
 describe('run', () => {
   test('an aborted signal kills the command and run rejects, instead of waiting for it to end', async () => {
@@ -85,6 +85,20 @@ describe('start', () => {
     assert.ok(logged.some((l) => /nslab-no-such-path/.test(l)));
   });
 
+  test('a child gets exactly the environment given, and writes to a file descriptor given as its stdout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nslab-runner-'));
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'a');
+    try {
+      const started = start(['env'], { stdout: fd, env: { NSLAB_ONLY: 'this' } });
+      assert.equal(await started.ended, undefined);
+      assert.equal(readFileSync(file, 'utf8'), 'NSLAB_ONLY=this\n');
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a missing program is a CommandError that says so', async () => {
     const err = await start(['nslab-no-such-program'], { dieWithParent: false }).ended;
     assert.ok(err instanceof CommandError);
@@ -118,5 +132,13 @@ describe('start', () => {
       parent.kill('SIGKILL');
       if (alive()) process.kill(pid, 'SIGKILL');
     }
+  });
+});
+
+describe('startShell', () => {
+  test('refuses an empty argv or a word with a NUL or newline before a shell starts', () => {
+    const options = { name: 'xterm-256color', cols: 80, rows: 24, cwd: '/', env: {} };
+    assert.throws(() => startShell([], options), /empty argv/);
+    assert.throws(() => startShell(['bash', '-c', 'a\nb'], options), /NUL or newline/);
   });
 });

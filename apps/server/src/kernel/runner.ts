@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawn as spawnPty } from 'node-pty';
+import type { IPty } from 'node-pty';
 
 /** What a finished command printed. */
 export interface RunResult {
@@ -132,16 +134,27 @@ export function dieWithParent(argv: readonly string[]): string[] {
 /** How much of a long-lived child's stderr is kept for its error (bytes): a few lines of tcpdump or nft is well under this. */
 export const STDERR_KEEP = 4096;
 
+/** Where one of a long-lived child's standard streams goes: a pipe, nothing, the server's own, or an open file descriptor. */
+export type StartStdio = 'pipe' | 'ignore' | 'inherit' | number;
+
 /** Options of a long-lived child. */
 export interface StartOptions {
-  /** Its standard input: a pipe to write to, or nothing. Default nothing. */
-  stdin?: 'pipe' | 'ignore';
-  /** Its standard output: a pipe to read, or nothing. Default a pipe. */
-  stdout?: 'pipe' | 'ignore';
-  /** Wrap it with dieWithParent (default true). False only for a command that sets its own parent-death signal or that loses it on a change of user. */
+  /** Its standard input. Default nothing. */
+  stdin?: StartStdio;
+  /** Its standard output. Default a pipe. */
+  stdout?: StartStdio;
+  /** Its standard error. Default a pipe, whose text is kept (for the error) and logged; anything else keeps nothing. */
+  stderr?: StartStdio;
+  /** Wrap it with dieWithParent (default true). False only for a command that sets its own parent-death signal, that loses it on a change of user, or that must outlive this process. */
   dieWithParent?: boolean;
   /** Where its stderr lines go (default console.error, prefixed with the command's name). */
   log?: (line: string) => void;
+  /** Its whole environment (default the server's). */
+  env?: NodeJS.ProcessEnv;
+  /** Its working directory (default the server's). */
+  cwd?: string;
+  /** Leads its own process group, so that it can be signalled as one (default false). */
+  detached?: boolean;
 }
 
 /** A long-lived child started by `start`. */
@@ -164,7 +177,12 @@ export function start(argv: readonly string[], options: StartOptions = {}): Star
   checkArgv(argv);
   const full = options.dieWithParent === false ? [...argv] : dieWithParent(argv);
   const log = options.log ?? ((line: string) => console.error(`${argv[0]}: ${line}`));
-  const child = spawn(full[0] as string, full.slice(1), { stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'] });
+  const child = spawn(full[0] as string, full.slice(1), {
+    stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'],
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.detached ? { detached: true } : {}),
+  });
   let tail = '';
   let partial = '';
   child.stderr?.on('data', (chunk: Buffer | string) => {
@@ -186,4 +204,31 @@ export function start(argv: readonly string[], options: StartOptions = {}): Star
     });
   });
   return { child, argv: full, stderr: () => tail, ended };
+}
+
+/** Options of a shell on a pseudo-terminal. */
+export interface ShellOptions {
+  /** The terminal type it is told (TERM). */
+  name: string;
+  cols: number;
+  rows: number;
+  cwd: string;
+  /** Its whole environment: nothing is inherited from the server. */
+  env: Record<string, string>;
+}
+
+/**
+ * Starts a shell on a pseudo-terminal (node-pty), with the same argv checks as `run`
+ * and `start`. Output arrives as raw bytes (encoding null). No parent-death wrapper:
+ * node-pty makes the shell a session leader with the pty as its controlling terminal,
+ * so when the server ends its side of the pty closes and the kernel hangs the session
+ * up (SIGHUP to the shell and its jobs). A failure to start throws the CommandError.
+ */
+export function startShell(argv: readonly string[], options: ShellOptions): IPty {
+  checkArgv(argv);
+  try {
+    return spawnPty(argv[0] as string, argv.slice(1), { ...options, encoding: null });
+  } catch (e) {
+    throw new CommandError(argv, null, '', '', e instanceof Error ? e.message : String(e));
+  }
 }

@@ -1,12 +1,11 @@
 /**
  * A short-lived background process of a probe (a tcpdump that waits for one packet,
- * a listener that answers one connection). Like captures, the one other door to a
- * process besides kernel/runner.ts: an argv array, no shell, dies with the server,
- * and is always stopped by whoever started it.
+ * a listener that answers one connection), started through kernel/runner.ts `start`:
+ * an argv array, no shell, dies with the server, and is always stopped by whoever
+ * started it.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { dieWithParent } from '../kernel/runner';
+import { start } from '../kernel/runner';
 
 /** A running background process and what it has printed so far. */
 export class ProbeProcess {
@@ -17,8 +16,8 @@ export class ProbeProcess {
   private readonly waiters = new Set<() => void>();
 
   constructor(argv: readonly string[]) {
-    const [command, ...args] = dieWithParent(argv) as [string, ...string[]];
-    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its stderr is part of what the probe reads (tcpdump's "listening on"), not news for the log.
+    this.child = start(argv, { log: () => undefined }).child;
     const take = (b: Buffer) => {
       // What a probe needs is at the start; the rest is dropped so a chatty process cannot grow memory.
       if (this.out.length < 64 * 1024) this.out += b.toString('utf8');
