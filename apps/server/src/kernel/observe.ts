@@ -183,6 +183,31 @@ export type OwnerCache = Map<string, { lab: string; node: string }>;
 export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
   await recoverKilledRuns();
   const names = (await listNetns()).filter((n) => parseNetnsName(n) !== undefined);
+  const labs = new Map<string, string[]>();
+  for (const owner of await ownedNodes(names, cache)) {
+    const list = labs.get(owner.lab) ?? [];
+    list.push(owner.node);
+    labs.set(owner.lab, list);
+  }
+  return [...labs].sort(([a], [b]) => a.localeCompare(b)).map(([name, nodes]) => ({ name, nodes }));
+}
+
+/**
+ * The nodes of one lab as the kernel has them: the namespaces named like its nodes that carry
+ * its ownership marker, decided as listLabs decides (a namespace merely named like a node is not
+ * one). With a cache kept for this lab, only namespaces not seen before are read.
+ */
+export async function labNodes(lab: string, cache?: OwnerCache): Promise<string[]> {
+  const names = (await listNetns()).filter((n) => parseNetnsName(n)?.lab === lab);
+  return (await ownedNodes(names, cache)).map((owner) => owner.node);
+}
+
+/**
+ * The namespaces among `names` whose marker names the lab and node their name says, in the order
+ * given. A cache keeps what was read, by name and inode, and forgets every namespace not in `names`
+ * (so a cache serves one set of names: all of them for listLabs, one lab's for labNodes).
+ */
+async function ownedNodes(names: readonly string[], cache?: OwnerCache): Promise<{ lab: string; node: string }[]> {
   // The namespace's inode tells a recreated namespace of the same name from the one cached.
   const keys = await Promise.all(names.map((n) => stat(join(NETNS_DIR, n)).then((st) => `${n}:${st.ino}`, () => undefined)));
   const owners = names.map((_, i) => {
@@ -201,16 +226,11 @@ export async function listLabs(cache?: OwnerCache): Promise<LabSummary[]> {
     const live = new Set(keys);
     for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
   }
-  const labs = new Map<string, string[]>();
-  names.forEach((n, i) => {
+  return names.flatMap((n, i) => {
     const owner = owners[i];
     const parsed = parseNetnsName(n);
-    if (!owner || !parsed || owner.lab !== parsed.lab || owner.node !== parsed.node) return;
-    const list = labs.get(owner.lab) ?? [];
-    list.push(owner.node);
-    labs.set(owner.lab, list);
+    return owner && parsed && owner.lab === parsed.lab && owner.node === parsed.node ? [owner] : [];
   });
-  return [...labs].sort(([a], [b]) => a.localeCompare(b)).map(([name, nodes]) => ({ name, nodes }));
 }
 
 /** The ownership markers on namespaces' lo, if any: one process for all with the helper. */

@@ -115,14 +115,14 @@ export function controlHandler(
   lab: string,
   hands: LabHands,
   view: () => Promise<LabView>,
-  nodes: () => ReadonlyMap<string, string>,
+  nodes: () => Promise<ReadonlyMap<string, string>>,
 ): (request: ControlRequest) => Promise<void> {
   return async ({ verb, node }) => {
     const problem = nameProblem(node, 'node');
     if (problem) throw new Error(problem);
     if (verb === 'add') await hands.addNode(lab, node);
     else await hands.removeNode(lab, node);
-    const failure = (await (await view()).sync(nodes())).get(node);
+    const failure = (await (await view()).sync(await nodes())).get(node);
     if (verb === 'add' && failure) throw failure;
   };
 }

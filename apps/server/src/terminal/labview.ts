@@ -5,9 +5,11 @@
  * (shell.ts), so `ip netns list` shows the lab's nodes and `ip netns exec ns1 ...` works exactly
  * as in the tutorials, and two labs never see each other.
  *
- * The namespace is held by a `cat` started under `unshare --mount --propagation private`; its
- * stdin is a pipe from the server, so if the server dies the pipe closes, cat exits and the mount
- * namespace goes away with the last shell in it (node-pty's shells get SIGHUP at the same time).
+ * The namespace is held by a `cat` started (kernel/runner.ts `start`) under `unshare --mount
+ * --propagation private`; it has the runner's parent-death signal and its stdin is a pipe from the
+ * server, so if the server dies cat exits and the mount namespace goes away with the last shell in
+ * it (node-pty's shells get SIGHUP at the same time). Helper commands (nsenter, mount) go through
+ * the runner's `run`; a failure is a TerminalError whose cause is the runner's CommandError.
  *
  * Setup, all argv, no shell strings: (1) lazily unmount the /run/netns inherited from the root
  * mount namespace (its copies of every nsfs mount would otherwise keep every namespace on the
@@ -26,13 +28,12 @@
  *   namespace that only that shell's mount namespace sees, and dies with it; `ip netns del` of a
  *   lab node done that way only removes the name from the view, and the next `sync` puts it back.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NETNS_DIR } from '../kernel/observe';
+import { CommandError, run, start } from '../kernel/runner';
 import { TerminalError, terminalMessages } from './errors';
-
-/** iproute2's NETNS_RUN_DIR: where named network namespaces are bind-mounted. */
-export const NETNS_DIR = '/run/netns';
 
 /** Helper commands (nsenter, mount) finish in milliseconds; 5 s means something is stuck. */
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -63,16 +64,17 @@ export function bindArgv(serverPid: number, netns: string, node: string): string
   return ['mount', '--bind', `/proc/${serverPid}/root${NETNS_DIR}/${netns}`, `${NETNS_DIR}/${node}`];
 }
 
-/** Runs one helper command; failures become a TerminalError carrying argv, exit code and stderr. */
-function run(argv: readonly string[]): Promise<void> {
-  const [file, ...args] = argv;
-  return new Promise((resolve, reject) => {
-    execFile(file as string, args, { timeout: COMMAND_TIMEOUT_MS }, (error, _stdout, stderr) => {
-      if (!error) return resolve();
-      const exitCode = typeof error.code === 'number' ? error.code : null;
-      reject(new TerminalError('command', terminalMessages.command(argv, stderr), { argv, exitCode, stderr, cause: error }));
-    });
-  });
+/**
+ * Runs one helper command through the runner. Its CommandError (argv, exit code, stderr) is
+ * carried as the cause of the TerminalError the terminal's callers map to HTTP and show.
+ */
+async function helper(argv: readonly string[]): Promise<void> {
+  try {
+    await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    throw new TerminalError('command', terminalMessages.command(argv, error.stderr), { argv, exitCode: error.code, stderr: error.stderr, cause: error });
+  }
 }
 
 /** The inode of a namespace file (the namespace's id), or undefined when the file is gone. */
@@ -114,14 +116,18 @@ export class LabView {
   /** Starts the holder and prepares an empty /run/netns in it; nodes are added by `sync`. */
   static async create(lab: string): Promise<LabView> {
     const argv = holderArgv();
-    const holder = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'ignore', 'ignore'] });
+    // Also dies with the server through the runner's parent-death signal (setpriv execs unshare, which execs cat: one pid).
+    const started = start(argv, { stdin: 'pipe', stdout: 'ignore' });
+    const holder = started.child;
     const pid = await new Promise<number>((resolve, reject) => {
-      holder.once('error', (cause) => reject(new TerminalError('command', terminalMessages.command(argv, String(cause)), { lab, argv, cause })));
+      void started.ended.then((cause) => {
+        if (cause) reject(new TerminalError('command', terminalMessages.command(argv, cause.message), { lab, argv, cause }));
+      });
       holder.once('spawn', () => resolve(holder.pid as number));
     });
-    // The server must not wait for cat to exit: unref the process and its stdin pipe.
+    // The server must not wait for cat to exit: unref the process and its stdin and stderr pipes.
     holder.unref();
-    (holder.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    for (const pipe of [holder.stdin, holder.stderr]) (pipe as unknown as { unref?: () => void } | null)?.unref?.();
     const view = new LabView(lab, holder, pid);
     try {
       await view.waitUntilUnshared();
@@ -199,10 +205,10 @@ export class LabView {
       const under = mountPoints(this.pid).filter((p) => p === NETNS_DIR || p.startsWith(`${NETNS_DIR}/`));
       const shallowest = under.sort((a, b) => a.length - b.length)[0];
       if (shallowest === undefined) break;
-      await run(inMountNamespace(ns, ['umount', '--lazy', shallowest]));
+      await helper(inMountNamespace(ns, ['umount', '--lazy', shallowest]));
     }
-    await run(inMountNamespace(ns, tmpfsArgv(this.lab)));
-    await run(inMountNamespace(ns, ['mount', '--make-shared', NETNS_DIR]));
+    await helper(inMountNamespace(ns, tmpfsArgv(this.lab)));
+    await helper(inMountNamespace(ns, ['mount', '--make-shared', NETNS_DIR]));
   }
 
   private viewPath(node: string): string {
@@ -211,7 +217,7 @@ export class LabView {
 
   private async unbind(node: string): Promise<void> {
     this.bound.delete(node);
-    await run(inMountNamespace(this.mountNamespace, ['umount', '--lazy', `${NETNS_DIR}/${node}`])).catch(() => undefined);
+    await helper(inMountNamespace(this.mountNamespace, ['umount', '--lazy', `${NETNS_DIR}/${node}`])).catch(() => undefined);
     try {
       unlinkSync(this.viewPath(node));
     } catch {
@@ -224,7 +230,7 @@ export class LabView {
     if (inode === undefined) throw new TerminalError('no-namespace', terminalMessages.noNamespace(this.lab, node), { lab: this.lab, node });
     writeFileSync(this.viewPath(node), '', { flag: 'a', mode: 0o444 });
     try {
-      await run(inMountNamespace(this.mountNamespace, bindArgv(process.pid, netns, node)));
+      await helper(inMountNamespace(this.mountNamespace, bindArgv(process.pid, netns, node)));
     } catch (error) {
       try {
         unlinkSync(this.viewPath(node));

@@ -21,19 +21,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn as spawnPty } from 'node-pty';
-import { NAME_PATTERN, netnsName as defaultNetnsName, parseNetnsName } from '@nslab/model';
+import { NAME_PATTERN, netnsName as defaultNetnsName } from '@nslab/model';
 import { OutputBudget } from './budget';
 import { SocketChannel, type TerminalSocket } from './channel';
 import { TerminalError, terminalMessages } from './errors';
-import { LabView, NETNS_DIR, netnsInode } from './labview';
+import { LabView, netnsInode } from './labview';
+import { labNodes, NETNS_DIR, type OwnerCache } from '../kernel/observe';
 import { controlHandler, LabControl, type LabHands } from './control';
 import { TerminalCloseCode, clampTerminalSize } from '@nslab/model';
 import { DEFAULT_REPLAY_BYTES } from './replay';
 import { SHELL_RC, SHELL_TERM, shellCommand, shellEnv } from './shell';
 import type { TraineeUser } from '../classroom/contain';
+import { startShell } from '../kernel/runner';
 import { DEFAULT_KILL_DELAY_MS, Terminal, type TerminalExit } from './terminal';
 
 /** Default live terminals per lab (the --max-terminals flag): enough for every node of a tutorial lab, few enough that a stuck tab cannot fork-bomb the server. */
@@ -70,8 +71,8 @@ export interface TerminalManagerOptions {
   watchIntervalMs?: number;
   /** Kernel namespace name of a node (default nslab.<lab>.<node>, from @nslab/model). */
   netnsName?: (lab: string, node: string) => string;
-  /** The nodes of a lab (default: the nslab.<lab>.* entries of /run/netns). Give it with a custom netnsName. */
-  labNodes?: (lab: string) => string[];
+  /** The nodes of a lab (default: the nslab.<lab>.* namespaces that carry the lab's ownership marker). Give it with a custom netnsName. */
+  labNodes?: (lab: string) => Promise<string[]>;
   /**
    * How the lab adds and removes nodes. With it, `ip netns add|delete NAME` in a lab shell makes or
    * deletes a node of the lab (control.ts), and a host terminal of a lab without a node called host
@@ -130,7 +131,9 @@ export class TerminalManager {
   private readonly killDelayMs: number;
   private readonly watchIntervalMs: number;
   private readonly netnsName: (lab: string, node: string) => string;
-  private readonly labNodes: (lab: string) => string[];
+  private readonly labNodes: (lab: string) => Promise<string[]>;
+  /** Ownership markers already read, per lab (kernel/observe.ts labNodes). */
+  private readonly owners = new Map<string, OwnerCache>();
   private readonly hands: LabHands | undefined;
   private readonly controls = new Map<string, Promise<LabControl | undefined>>();
 
@@ -154,7 +157,11 @@ export class TerminalManager {
     this.killDelayMs = options.killDelayMs ?? DEFAULT_KILL_DELAY_MS;
     this.watchIntervalMs = options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS;
     this.netnsName = options.netnsName ?? defaultNetnsName;
-    this.labNodes = options.labNodes ?? labNodesFromRunDir;
+    this.labNodes = options.labNodes ?? ((lab) => {
+      const cache = this.owners.get(lab) ?? (new Map() as OwnerCache);
+      this.owners.set(lab, cache);
+      return labNodes(lab, cache);
+    });
     this.hands = options.hands;
   }
 
@@ -272,14 +279,14 @@ export class TerminalManager {
   private async start(request: OpenRequest): Promise<{ id: string; node: string; pid: number }> {
     const { lab } = request;
     const epoch = this.labEpoch.get(lab) ?? 0;
-    let nodes = this.nodesOf(lab);
+    let nodes = await this.nodesOf(lab);
     let node = request.node;
     if (node === 'host' && !nodes.has('host') && this.hands) {
       // Every lab has a host terminal: its commands build inside the lab, never in the machine's root namespace.
       await this.hands.addNode(lab, 'host').catch((cause: unknown) => {
         if (!netnsInode(`${NETNS_DIR}/${this.netnsName(lab, 'host')}`)) throw new TerminalError('command', terminalMessages.hostNode(lab, cause instanceof Error ? cause.message : String(cause)), { lab, node, cause });
       });
-      nodes = this.nodesOf(lab);
+      nodes = await this.nodesOf(lab);
     }
     if (node === 'host' && !nodes.has('host')) {
       if (request.hostFallback === undefined) throw new TerminalError('no-host-node', terminalMessages.noHostNode(lab), { lab, node });
@@ -300,10 +307,10 @@ export class TerminalManager {
     const control = await this.controlFor(lab, request.user);
     let pty;
     try {
-      // encoding: null gives raw bytes, so output is passed on byte for byte (terminal.ts frames it).
-      pty = spawnPty(file, args, { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node, control?.path, request.user ? null : undefined), encoding: null });
+      // startShell gives raw bytes (encoding null), so output is passed on byte for byte (terminal.ts frames it).
+      pty = startShell([file, ...args], { name: SHELL_TERM, cols, rows, cwd: '/', env: shellEnv(lab, node, control?.path, request.user ? null : undefined) });
     } catch (cause) {
-      throw new TerminalError('spawn', terminalMessages.spawn(lab, node, String(cause)), { lab, node, argv: [file, ...args], cause });
+      throw new TerminalError('spawn', terminalMessages.spawn(lab, node, cause instanceof Error ? cause.message : String(cause)), { lab, node, argv: [file, ...args], cause });
     }
     const id = randomUUID();
     const terminal = new Terminal({ id, lab, node, netns, netnsInode: inode }, pty, {
@@ -366,11 +373,12 @@ export class TerminalManager {
   }
 
   /** A lab's nodes as the kernel has them, with their kernel namespace names. */
-  private nodesOf(lab: string): Map<string, string> {
-    return new Map(this.labNodes(lab).map((node) => [node, this.netnsName(lab, node)] as const));
+  private async nodesOf(lab: string): Promise<Map<string, string>> {
+    return new Map((await this.labNodes(lab)).map((node) => [node, this.netnsName(lab, node)] as const));
   }
 
   private async closeView(lab: string): Promise<void> {
+    this.owners.delete(lab);
     const view = this.views.get(lab);
     const control = this.controls.get(lab);
     this.views.delete(lab);
@@ -455,7 +463,7 @@ export class TerminalManager {
         }
         const view = await viewPromise.catch(() => undefined);
         if (!view?.alive) continue;
-        await view.sync(this.nodesOf(lab)).catch(() => undefined);
+        await view.sync(await this.nodesOf(lab)).catch(() => undefined);
       }
       if (this.terminals.size === 0 && this.views.size === 0 && this.watchTimer !== undefined) {
         clearInterval(this.watchTimer);
@@ -470,20 +478,4 @@ export class TerminalManager {
 /** A failure nobody awaits, said once on the server's log. */
 function logFailure(what: string, err: unknown): void {
   console.error(`nslab: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-}
-
-/** The nodes of a lab as the kernel has them: /run/netns entries named nslab.<lab>.<node>. */
-export function labNodesFromRunDir(lab: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(NETNS_DIR);
-  } catch {
-    return [];
-  }
-  const nodes: string[] = [];
-  for (const entry of entries) {
-    const parsed = parseNetnsName(entry);
-    if (parsed?.lab === lab) nodes.push(parsed.node);
-  }
-  return nodes;
 }

@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { TerminalManager } from './manager';
 import { ACK_EVERY_BYTES, MAX_CLIENT_FRAME_BYTES, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import type { TerminalServerMessage } from '@nslab/model';
+import { ownerMarker } from '@nslab/model';
 
 /** A lab of real namespaces made for one test; `remove` deletes exactly the namespaces it made. */
 export interface TestLab {
@@ -66,6 +67,8 @@ export function createTestLab(nodes: readonly string[], links: readonly TestLink
       ip(['netns', 'add', netns(node)]);
       made.add(netns(node));
       ip(['-n', netns(node), 'link', 'set', 'lo', 'up']);
+      // The ownership marker a lab's namespace carries: the terminal code finds a lab's nodes by it.
+      ip(['-n', netns(node), 'link', 'set', 'lo', 'alias', ownerMarker(lab, node)]);
     }
     for (const link of links) {
       const ifA = link.ifA ?? 'eth0';
