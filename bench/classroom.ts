@@ -19,7 +19,7 @@ import { WebSocket } from 'ws';
 import { TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import { destroyLab } from '../apps/server/src/kernel/lab';
 import { TraineeUsers } from '../apps/server/src/classroom/contain';
-import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../apps/server/test-kit/child-server';
 import type { Stat } from './sync';
 import { Client, rssMiB, stat } from './sync';
 import type { BenchRow } from './terminal';

@@ -31,7 +31,7 @@ import { WebSocket } from 'ws';
 import type { LessonStatus, ServerMessage } from '@nslab/model';
 import { netnsName } from '@nslab/model';
 import { destroyLab } from '../apps/server/src/kernel/lab';
-import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../apps/server/test-kit/child-server';
 
 /** Samples per figure: each is one off -> on round. */
 const SAMPLES = 40;

@@ -18,9 +18,9 @@ import { WebSocket } from 'ws';
 import type { ServerMessage } from '@nslab/model';
 import { netnsName, PcapStreamParser, protocolOf } from '@nslab/model';
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
-import { loadExample } from '../apps/server/src/kernel/testlab';
+import { loadExample } from '../apps/server/test-kit/lab';
 import type { BenchRow } from './terminal';
-import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../apps/server/test-kit/child-server';
 
 /** Packets in the flood: 50,000 echo requests and their replies, as the issue asks. */
 const FLOOD = 50_000;

@@ -21,7 +21,7 @@ import { applyChanges, netnsName, TERMINAL_PROTOCOL_VERSION } from '@nslab/model
 import { applyTopology, destroyLab } from '../apps/server/src/kernel/lab';
 import { bridgeLab } from './apply';
 import type { Row } from './apply';
-import { freePort, startServerProcess, stopServerProcess } from '../apps/server/src/child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../apps/server/test-kit/child-server';
 
 /** Samples per timed figure (the brief: 100 changes, 100 edits). */
 const SAMPLES = 100;

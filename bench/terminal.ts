@@ -21,7 +21,7 @@ import { spawn as spawnPty } from 'node-pty';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TerminalManager } from '../apps/server/src/terminal/manager';
 import { ACK_EVERY_BYTES, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
-import { createTestLab, startTestServer } from '../apps/server/src/terminal/testkit';
+import { createTestLab, startTestServer } from '../apps/server/test-kit/terminal';
 
 /** Keystrokes timed (after 20 warm-up ones). */
 const KEYSTROKES = 300;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { WebSocket } from 'ws';
 import { TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
-import { freePort, startServerProcess, stopServerProcess } from '../src/child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../test-kit/child-server';
 import { figure } from './figures';
 
 const TOKEN = randomBytes(24).toString('hex');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { WebSocket } from 'ws';
-import { freePort, startServerProcess, stopServerProcess } from '../src/child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../test-kit/child-server';
 import { figure } from './figures';
 
 const TOKEN = randomBytes(24).toString('hex');

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanup, uniqueLab } from '../src/kernel/testlab';
+import { cleanup, uniqueLab } from '../test-kit/lab';
 import { figure } from './figures';
 
 const NSLAB = fileURLToPath(new URL('../bin/nslab.mjs', import.meta.url));

@@ -11,7 +11,7 @@ import type { Topology } from '@nslab/model';
 import { parseTopologyData, validate } from '@nslab/model';
 import { applyTopology } from '../src/kernel/lab';
 import { observeLab } from '../src/kernel/observe';
-import { cleanup, uniqueLab } from '../src/kernel/testlab';
+import { cleanup, uniqueLab } from '../test-kit/lab';
 import { figure } from './figures';
 
 const PER_KIND = 500;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyTopology, destroyLab } from '../src/kernel/lab';
-import { cleanup, loadExample, uniqueLab } from '../src/kernel/testlab';
+import { cleanup, loadExample, uniqueLab } from '../test-kit/lab';
 import { figure } from './figures';
 import { fingerprint } from './fingerprint';
 

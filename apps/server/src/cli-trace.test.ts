@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { netnsName } from '@nslab/model';
 import { applyTopology } from './kernel/lab';
-import { cleanup, loadExample, uniqueLab } from './kernel/testlab';
+import { cleanup, loadExample, uniqueLab } from '../test-kit/lab';
 
 const BIN = fileURLToPath(new URL('../bin/nslab.mjs', import.meta.url));
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { netnsName } from '@nslab/model';
-import { cleanup, uniqueLab } from './kernel/testlab';
+import { cleanup, uniqueLab } from '../test-kit/lab';
 
 const NSLAB = fileURLToPath(new URL('../bin/nslab.mjs', import.meta.url));
 

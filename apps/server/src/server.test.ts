@@ -17,7 +17,7 @@ import { WebSocket } from 'ws';
 import type { Change, NatRule, Route, ServerMessage, Topology } from '@nslab/model';
 import { applyChanges, MAX_MESSAGE_BYTES, netnsName, parseTopology, PROTOCOL_VERSION } from '@nslab/model';
 import { startServer } from './main';
-import { freePort, startServerProcess, stopServerProcess } from './child-server';
+import { freePort, startServerProcess, stopServerProcess } from '../test-kit/child-server';
 import type { Running } from './main';
 import { applyTopology, destroyLab } from './kernel/lab';
 import { writeMeta } from './kernel/meta';

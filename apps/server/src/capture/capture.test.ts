@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingKey, readPcapng, type NodePacketEvent } from '@nslab/model';
 import { CaptureError, NetnsCapture, STOP_GRACE_MS, type CaptureEvent } from './capture';
-import { leftoverChildren, TestNetns } from './test-netns';
+import { leftoverChildren, TestNetns } from '../../test-kit/netns';
 
 const labs: TestNetns[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'nslab-capture-'));

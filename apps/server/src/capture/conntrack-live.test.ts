@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { ConntrackServerMessage } from '@nslab/model';
 import { netnsName, parseServerMessage } from '@nslab/model';
 import { applyTopology } from '../kernel/lab';
-import { cleanup, curlUntil, loadExample, uniqueLab } from '../kernel/testlab';
+import { cleanup, curlUntil, loadExample, uniqueLab } from '../../test-kit/lab';
 import { ConntrackService } from './conntrack-live';
 
 const lab = uniqueLab('t2-ct');

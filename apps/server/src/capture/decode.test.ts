@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePacket, PcapStreamParser, pingKey, protocolOf, type NodePacketEvent, type PacketLayer, type PcapRecord } from '@nslab/model';
 import { NetnsCapture, type CaptureEvent } from './capture';
-import { leftoverChildren, TestNetns } from './test-netns';
+import { leftoverChildren, TestNetns } from '../../test-kit/netns';
 
 const lab = new TestNetns();
 const events: NodePacketEvent[] = [];

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import type { PingHop, PingTraceResult } from '@nslab/model';
 import { pingTrace } from './ping-trace';
 import { NfTrace } from './nftrace';
-import { leftoverChildren, TestNetns } from './test-netns';
+import { leftoverChildren, TestNetns } from '../../test-kit/netns';
 
 const labs: TestNetns[] = [];
 

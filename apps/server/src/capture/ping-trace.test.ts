@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { PingHop, PingTraceResult } from '@nslab/model';
 import { pingTrace, PingTraceError, parseDestination } from './ping-trace';
 
-import { leftoverChildren, TestNetns } from './test-netns';
+import { leftoverChildren, TestNetns } from '../../test-kit/netns';
 
 const labs: TestNetns[] = [];
 

@@ -16,11 +16,11 @@ import { parseCommand } from '../cli';
 import { destroyLab } from '../kernel/lab';
 import { parseServeArgs, startServer } from '../main';
 import type { Running } from '../main';
-import { TestClient, waitFor } from '../terminal/testkit';
+import { TestClient, waitFor } from '../../test-kit/terminal';
 import type { Hierarchy } from './cgroups';
 import { CPU_PERIOD_US, DEFAULT_TRAINEE_LIMITS, detectLayout, limitFiles, parseTraineeLimits, planLayout, procsOf, TraineeCgroups } from './cgroups';
 import { TraineeUsers } from './contain';
-import { api } from './test-http';
+import { api } from '../../test-kit/http';
 
 const MiB = 1024 * 1024;
 

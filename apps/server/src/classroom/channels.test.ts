@@ -13,7 +13,7 @@ import type { ServerMessage } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
-import { api, Peer } from './test-http';
+import { api, Peer } from '../../test-kit/http';
 import { TraineeUsers } from './contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');

@@ -12,7 +12,7 @@ import { startServer } from '../main';
 import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { DEFAULT_QUOTAS } from './classroom';
-import { api, Peer, upgrade } from './test-http';
+import { api, Peer, upgrade } from '../../test-kit/http';
 import { TraineeUsers } from './contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');

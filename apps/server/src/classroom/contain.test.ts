@@ -15,10 +15,10 @@ import { destroyLab } from '../kernel/lab';
 import { CONTAIN_PATH } from '../kernel/userns';
 import { startServer } from '../main';
 import type { Running } from '../main';
-import { TestClient } from '../terminal/testkit';
+import { TestClient } from '../../test-kit/terminal';
 import { detectLayout, procsOf } from './cgroups';
 import { TraineeUsers } from './contain';
-import { api } from './test-http';
+import { api } from '../../test-kit/http';
 
 /** Runs one line in a shell and returns what it printed and its exit status. */
 async function run(client: TestClient, line: string, timeoutMs = 30_000): Promise<{ out: string; code: number }> {

@@ -14,7 +14,7 @@ import { startServer } from '../main';
 import type { Running, ServeConfig } from '../main';
 import { destroyLab } from '../kernel/lab';
 import { TRAINEE_REMOVED_CLOSE } from './routes';
-import { api, Peer } from './test-http';
+import { api, Peer } from '../../test-kit/http';
 import { TraineeUsers } from './contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');

@@ -14,7 +14,7 @@ import type { RawTopology } from '@nslab/model';
 import { applyTopology, destroyLab, parseWithKernel } from '../kernel/lab';
 import { readMeta } from '../kernel/meta';
 import { observeLab } from '../kernel/observe';
-import { cleanup, curlUntil, EXAMPLES, inNode, netnsList, pings, uniqueLab } from '../kernel/testlab';
+import { cleanup, curlUntil, EXAMPLES, inNode, netnsList, pings, uniqueLab } from '../../test-kit/lab';
 import { shellEnv } from '../terminal/shell';
 import { docker } from './docker';
 

@@ -8,7 +8,7 @@ import type { Op } from '@nslab/model';
 import { netnsName, parseTopology } from '@nslab/model';
 import { ApplyError, applyOps } from './apply';
 import { applyTopology } from './lab';
-import { cleanup, inNode, uniqueLab } from './testlab';
+import { cleanup, inNode, uniqueLab } from '../../test-kit/lab';
 
 const lab = uniqueLab('hk-batch');
 after(() => cleanup(lab));

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { netnsName } from '@nslab/model';
 import { applyTopology, parseWithKernel } from './lab';
-import { captureWhile, cleanup, curlUntil, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
+import { captureWhile, cleanup, curlUntil, EXAMPLES, inNode, pings, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 after(() => cleanup(...made));

@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { netnsName } from '@nslab/model';
 import { applyTopology, parseWithKernel } from './lab';
-import { cleanup, curlUntil, EXAMPLES, inNode, pings, uniqueLab } from './testlab';
+import { cleanup, curlUntil, EXAMPLES, inNode, pings, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 const servers: ChildProcess[] = [];

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTopology } from '@nslab/model';
 import { checkFirewall } from './firewall';
-import { netnsList } from './testlab';
+import { netnsList } from '../../test-kit/lab';
 
 test('iptables-restore --test refuses a bad raw rule at its path, accepts good ones, and touches no namespace', async () => {
   const parsed = parseTopology([

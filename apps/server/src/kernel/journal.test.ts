@@ -12,7 +12,7 @@ import { netnsName, parseTopology } from '@nslab/model';
 import { applyTopology, deleteNetns, destroyLab } from './lab';
 import { JOURNAL_DIR } from './journal';
 import { listLabs } from './observe';
-import { cleanup, netnsList, uniqueLab } from './testlab';
+import { cleanup, netnsList, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 const files: string[] = [];

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { ifnameProblem, netnsName, parseTopologyData } from '@nslab/model';
 import { applyTopology } from './lab';
-import { cleanup, uniqueLab } from './testlab';
+import { cleanup, uniqueLab } from '../../test-kit/lab';
 
 /** Words from ip-link(8), ip-address(8) and ip-route(8), and the abbreviations ip takes for them. */
 export const IP_GRAMMAR_WORDS = [

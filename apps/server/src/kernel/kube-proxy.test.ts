@@ -16,7 +16,7 @@ import { netnsName, toFile } from '@nslab/model';
 import { applyTopology, parseWithKernel } from './lab';
 import { readMeta } from './meta';
 import { observeLab } from './observe';
-import { cleanup, curlUntil, EXAMPLES, inNode, uniqueLab } from './testlab';
+import { cleanup, curlUntil, EXAMPLES, inNode, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 const servers: ChildProcess[] = [];

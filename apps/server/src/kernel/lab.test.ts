@@ -9,7 +9,7 @@ import { netnsName, parseTopology, plan, toYaml } from '@nslab/model';
 import { ApplyError } from './apply';
 import { applyTopology, destroyLab } from './lab';
 import { listLabs, observeLab } from './observe';
-import { captureWhile, cleanup, curlUntil, inNode, loadExample, netnsList, pings, uniqueLab } from './testlab';
+import { captureWhile, cleanup, curlUntil, inNode, loadExample, netnsList, pings, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 after(() => cleanup(...made));

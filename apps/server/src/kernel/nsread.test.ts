@@ -15,7 +15,7 @@ import { createArgv, createWithHelper, NSREAD_PATH, nsreadAvailable, ownersWithH
 import { listNetns, readNetnsWithIp, readOwner } from './observe';
 import { HOST_LITTLE_ENDIAN } from './rtnetlink';
 import { CommandError, pool } from './runner';
-import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from './testlab';
+import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 /** Namespaces made by hand (not lab-owned, so destroyLab leaves them): deleted by name. */

@@ -11,7 +11,7 @@ import { LabService } from '../labs/service';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
 import { observeLab } from './observe';
-import { cleanup, EXAMPLES, inNode, loadExample, pings, uniqueLab } from './testlab';
+import { cleanup, EXAMPLES, inNode, loadExample, pings, uniqueLab } from '../../test-kit/lab';
 
 const made: string[] = [];
 after(() => cleanup(...made));

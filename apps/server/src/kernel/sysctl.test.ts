@@ -15,7 +15,7 @@ import { LabService } from '../labs/service';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
 import { observeLab } from './observe';
-import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from './testlab';
+import { cleanup, EXAMPLES, inNode, loadExample, uniqueLab } from '../../test-kit/lab';
 
 const NSLAB = fileURLToPath(new URL('../../bin/nslab.mjs', import.meta.url));
 const made: string[] = [];

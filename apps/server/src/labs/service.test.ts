@@ -17,7 +17,7 @@ import { applyChanges, netnsName, parseTopology } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
 import { applyTopology } from '../kernel/lab';
-import { cleanup, inNode, uniqueLab } from '../kernel/testlab';
+import { cleanup, inNode, uniqueLab } from '../../test-kit/lab';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const TOKEN = `tle${randomBytes(16).toString('hex')}`;

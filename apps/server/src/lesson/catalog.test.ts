@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../labs/service';
-import { EXAMPLES } from '../kernel/testlab';
+import { EXAMPLES } from '../../test-kit/lab';
 import { LabError } from '../labs/service';
 import { LessonCatalog } from './catalog';
 import { lessonCommand, LESSONS_DIR } from './cli';

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cleanup, uniqueLab } from '../kernel/testlab';
+import { cleanup, uniqueLab } from '../../test-kit/lab';
 
 const NSLAB = fileURLToPath(new URL('../../bin/nslab.mjs', import.meta.url));
 const made: string[] = [];

@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LessonStatus } from '@nslab/model';
 import { LabService } from '../labs/service';
-import { cleanup, EXAMPLES, inNode, uniqueLab } from '../kernel/testlab';
+import { cleanup, EXAMPLES, inNode, uniqueLab } from '../../test-kit/lab';
 import { LessonCatalog } from './catalog';
 import { LESSONS_DIR } from './cli';
 import { LessonEngine } from './engine';

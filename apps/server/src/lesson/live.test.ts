@@ -13,7 +13,7 @@ import type { LessonStatus, ServerMessage } from '@nslab/model';
 import { netnsName } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
-import { cleanup, uniqueLab } from '../kernel/testlab';
+import { cleanup, uniqueLab } from '../../test-kit/lab';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const TOKEN = 'lessonlivetesttoken0123';

@@ -16,7 +16,7 @@ import type { ServerMessage } from '@nslab/model';
 import { chooseParams, parseLesson } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
-import { cleanup, inNode, uniqueLab } from '../kernel/testlab';
+import { cleanup, inNode, uniqueLab } from '../../test-kit/lab';
 import { LESSONS_DIR } from './cli';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -8,7 +8,7 @@ import type { Change } from '@nslab/model';
 import { netnsName } from '@nslab/model';
 import { applyTopology } from '../kernel/lab';
 import { observeLab } from '../kernel/observe';
-import { cleanup, loadExample, uniqueLab } from '../kernel/testlab';
+import { cleanup, loadExample, uniqueLab } from '../../test-kit/lab';
 import { LabFeed } from './feed';
 
 /** A listener that keeps every patch and wakes whoever waits for one. */

@@ -12,10 +12,10 @@ import type { ClientMessage, ServerMessage } from '@nslab/model';
 import { startServer } from '../main';
 import type { Running } from '../main';
 import { destroyLab } from '../kernel/lab';
-import { TestClient } from '../terminal/testkit';
+import { TestClient } from '../../test-kit/terminal';
 import { readOnlySentence } from './policy';
 import { VIEW_ENDED_CLOSE } from './links';
-import { api, upgrade } from '../classroom/test-http';
+import { api, upgrade } from '../../test-kit/http';
 import { TraineeUsers } from '../classroom/contain';
 
 const INSTRUCTOR = randomBytes(24).toString('hex');

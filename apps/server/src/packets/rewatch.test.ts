@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerMessage } from '@nslab/model';
 import { PacketService } from './service';
-import { uniqueLab } from '../kernel/testlab';
+import { uniqueLab } from '../../test-kit/lab';
 
 test('captures start again for a watching page when a destroyed lab is applied again', async () => {
   const service = new PacketService();

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readPcapng, type ServerMessage } from '@nslab/model';
 import { PacketService } from './service';
-import { TestNetns } from '../capture/test-netns';
+import { TestNetns } from '../../test-kit/netns';
 
 const labs: TestNetns[] = [];
 const services: PacketService[] = [];

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { MAX_SINK_QUEUED_BYTES, OutputBudget } from './budget';
 import { TerminalManager } from './manager';
 import { TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
-import { createTestLab, startTestServer } from './testkit';
+import { createTestLab, startTestServer } from '../../test-kit/terminal';
 
 /** Resolves once `test` holds, checked every 20 ms; a failure is bounded at 30 s. */
 async function waitUntil(test: () => boolean, what: string): Promise<void> {

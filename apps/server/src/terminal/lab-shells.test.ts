@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { netnsName, type Change } from '@nslab/model';
 import { addNode, removeNode } from '../kernel/lab';
 import { observeLab } from '../kernel/observe';
-import { cleanup, EXAMPLES, uniqueLab } from '../kernel/testlab';
+import { cleanup, EXAMPLES, uniqueLab } from '../../test-kit/lab';
 import { LabService } from '../labs/service';
 import { LabFeed } from '../live/feed';
 import { TerminalManager, type TerminalManagerOptions } from './manager';
-import { TestClient, pidExists, startTestServer, waitFor, type TestServer } from './testkit';
+import { TestClient, pidExists, startTestServer, waitFor, type TestServer } from '../../test-kit/terminal';
 
 /** The lab's own hands, as `nslab exec` has them (the server goes through LabService, which calls the same). */
 const hands = {

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { TerminalManager, type TerminalManagerOptions } from './manager';
 import { TerminalError } from './errors';
 import { TerminalCloseCode, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
-import { TestClient, createTestLab, pidExists, startTestServer, waitFor, type TestLab, type TestLink, type TestServer } from './testkit';
+import { TestClient, createTestLab, pidExists, startTestServer, waitFor, type TestLab, type TestLink, type TestServer } from '../../test-kit/terminal';
 
 interface Ctx {
   lab: TestLab;

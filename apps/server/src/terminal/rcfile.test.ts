@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { TerminalManager } from './manager';
-import { TestClient, createTestLab, startTestServer } from './testkit';
+import { TestClient, createTestLab, startTestServer } from '../../test-kit/terminal';
 
 const tmpFolders = () => readdirSync('/tmp').filter((n) => n.startsWith('nslab-term-'));
 

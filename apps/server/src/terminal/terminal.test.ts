@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TerminalManager } from './manager';
 import { HIGH_WATER_BYTES } from '@nslab/model';
-import { TestClient, createTestLab, startTestServer } from './testkit';
+import { TestClient, createTestLab, startTestServer } from '../../test-kit/terminal';
 
 /** RSS samples taken once the pty is paused (every 250 ms): any buffer still growing behind the pause shows. */
 const SAMPLES_AFTER_PAUSE = 40;

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { TerminalManager } from './manager';
+import type { TerminalManager } from '../src/terminal/manager';
 import { ACK_EVERY_BYTES, MAX_CLIENT_FRAME_BYTES, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import type { TerminalServerMessage } from '@nslab/model';
 import { ownerMarker } from '@nslab/model';

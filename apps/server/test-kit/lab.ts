@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Topology } from '@nslab/model';
 import { netnsName, parseTopology } from '@nslab/model';
-import { destroyLab } from './lab';
+import { destroyLab } from '../src/kernel/lab';
 
 /** The repository's examples folder. */
-export const EXAMPLES = fileURLToPath(new URL('../../../../examples/', import.meta.url));
+export const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
 /** A lab name no other test uses: prefix plus random hex, within the 24-character limit. */
 export function uniqueLab(prefix: string): string {
