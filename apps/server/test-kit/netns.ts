@@ -1,19 +1,31 @@
 /**
- * Throwaway namespaces for the capture engine's kernel tests. Every namespace is
- * named `nslab.tcap<random>.<node>`, created here and deleted here, exactly those,
- * even when a test fails; nothing in the root namespace is touched (veth pairs are
- * created with both ends already inside test namespaces).
+ * Throwaway namespaces for kernel tests: the one way the test kit makes raw namespaces (the
+ * capture tests use it directly, the terminal kit's createTestLab through terminal.ts; tests that
+ * want a whole lab apply one with lab.ts). Every namespace is named `nslab.<lab>.<node>`, marked
+ * as that lab's on request; it is created here and deleted here, exactly those, even when a test
+ * fails; nothing in the root namespace is touched (veth pairs are created with both ends already
+ * inside test namespaces).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { ownerMarker } from '@nslab/model';
 
-/** A set of test namespaces sharing one random prefix. */
+/** A set of test namespaces of one throwaway lab. */
 export class TestNetns {
-  /** `nslab.tcap3f9a.`: tcap + 4 random hex digits. */
-  readonly prefix = `nslab.tcap${randomBytes(2).toString('hex')}.`;
+  /** `nslab.<lab>.`: by default tcap + 4 random hex digits. */
+  readonly prefix: string;
   private readonly created: string[] = [];
   private readonly children: ChildProcess[] = [];
+
+  /**
+   * `lab` must be a lab name no other test uses (a random part in it). `marked`: each namespace
+   * carries the lab's ownership marker, as a lab's do (the terminal code finds a lab's nodes by
+   * it); unmarked, the set is no lab to a server listing labs on this machine meanwhile.
+   */
+  constructor(readonly lab = `tcap${randomBytes(2).toString('hex')}`, private readonly marked = false) {
+    this.prefix = `nslab.${lab}.`;
+  }
 
   /** The kernel name of a node. */
   name(node: string): string {
@@ -25,14 +37,20 @@ export class TestNetns {
     return this.created.map((netns) => ({ node: netns.slice(this.prefix.length), netns }));
   }
 
-  /** Creates a namespace for a node, with lo up. */
+  /** Creates a namespace for a node, with lo up (and the lab's ownership marker when the set is marked). */
   add(...nodes: string[]): void {
     for (const node of nodes) {
       const netns = this.name(node);
       execFileSync('ip', ['netns', 'add', netns]);
       this.created.push(netns);
       this.ip(node, 'link', 'set', 'lo', 'up');
+      if (this.marked) this.ip(node, 'link', 'set', 'lo', 'alias', ownerMarker(this.lab, node));
     }
+  }
+
+  /** Whether this set made the node's namespace and has not deleted it. */
+  has(node: string): boolean {
+    return this.created.includes(this.name(node));
   }
 
   /** A veth pair between two nodes, both ends created inside their namespaces and set up. */
@@ -84,6 +102,11 @@ export class TestNetns {
         await gone;
       }
     }
+    this.removeAll();
+  }
+
+  /** Deletes exactly the namespaces this set created (not what background() started). Safe to call twice. */
+  removeAll(): void {
     for (const netns of this.created.splice(0).reverse()) {
       if (existsSync(`/run/netns/${netns}`)) execFileSync('ip', ['netns', 'del', netns]);
     }

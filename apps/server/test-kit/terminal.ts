@@ -1,9 +1,9 @@
 /**
  * Test support for the terminal module (not a test itself): throwaway lab namespaces named
- * nslab.tterm<random>.<node>, a WebSocket server that hands /ws/term/:id to a manager, and a
- * client that speaks protocol.ts. Used by the *.test.ts files here and by bench/terminal.ts.
+ * nslab.tterm<random>.<node> (made by netns.ts), a WebSocket server that hands /ws/term/:id to a
+ * manager, and a client that speaks the terminal protocol. Used by the terminal tests and by
+ * bench/terminal.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { TerminalManager } from '../src/terminal/manager';
 import { ACK_EVERY_BYTES, MAX_CLIENT_FRAME_BYTES, TERMINAL_PROTOCOL_VERSION } from '@nslab/model';
 import type { TerminalServerMessage } from '@nslab/model';
-import { ownerMarker } from '@nslab/model';
+import { TestNetns } from './netns';
 
 /** A lab of real namespaces made for one test; `remove` deletes exactly the namespaces it made. */
 export interface TestLab {
@@ -34,56 +34,30 @@ export interface TestLink {
   ifB?: string;
 }
 
-function ip(args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** Creates nslab.tterm<random>.<node> for each node and the given veth links; cleans up if creation fails. */
+/** Creates nslab.tterm<random>.<node> for each node (netns.ts) and the given veth links; cleans up if creation fails. */
 export function createTestLab(nodes: readonly string[], links: readonly TestLink[] = []): TestLab {
-  const lab = `tterm${randomBytes(4).toString('hex')}`;
-  const netns = (node: string): string => `nslab.${lab}.${node}`;
-  const made = new Set<string>();
-  const lab_: TestLab = {
-    lab,
-    netns,
-    removeNode(node) {
-      if (!made.has(netns(node))) return;
-      made.delete(netns(node));
-      ip(['netns', 'del', netns(node)]);
-    },
-    remove() {
-      for (const name of [...made]) {
-        made.delete(name);
-        try {
-          ip(['netns', 'del', name]);
-        } catch {
-          // already gone
-        }
-      }
-    },
-  };
+  const set = new TestNetns(`tterm${randomBytes(4).toString('hex')}`, true);
   try {
-    for (const node of nodes) {
-      ip(['netns', 'add', netns(node)]);
-      made.add(netns(node));
-      ip(['-n', netns(node), 'link', 'set', 'lo', 'up']);
-      // The ownership marker a lab's namespace carries: the terminal code finds a lab's nodes by it.
-      ip(['-n', netns(node), 'link', 'set', 'lo', 'alias', ownerMarker(lab, node)]);
-    }
+    set.add(...nodes);
     for (const link of links) {
       const ifA = link.ifA ?? 'eth0';
       const ifB = link.ifB ?? 'eth0';
-      ip(['link', 'add', ifA, 'netns', netns(link.a), 'type', 'veth', 'peer', 'name', ifB, 'netns', netns(link.b)]);
-      ip(['-n', netns(link.a), 'addr', 'add', link.addrA, 'dev', ifA]);
-      ip(['-n', netns(link.b), 'addr', 'add', link.addrB, 'dev', ifB]);
-      ip(['-n', netns(link.a), 'link', 'set', ifA, 'up']);
-      ip(['-n', netns(link.b), 'link', 'set', ifB, 'up']);
+      set.veth(link.a, ifA, link.b, ifB);
+      set.ip(link.a, 'addr', 'add', link.addrA, 'dev', ifA);
+      set.ip(link.b, 'addr', 'add', link.addrB, 'dev', ifB);
     }
   } catch (error) {
-    lab_.remove();
+    set.removeAll();
     throw error;
   }
-  return lab_;
+  return {
+    lab: set.lab,
+    netns: (node) => set.name(node),
+    removeNode: (node) => {
+      if (set.has(node)) set.remove(node);
+    },
+    remove: () => set.removeAll(),
+  };
 }
 
 /** An HTTP server on 127.0.0.1 (random port) whose WebSocket upgrades at /ws/term/:id go to `manager.attach`. */
