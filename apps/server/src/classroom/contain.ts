@@ -15,9 +15,9 @@
  * A user namespace lives as a bind mount at /run/nslab/users/NAME (no process holds it), with its
  * first host id in NAME.id: a restarted server finds it again, so the trainee's labs stay usable.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runSync } from '../kernel/runner';
 import { CONTAIN_PATH } from '../kernel/userns';
 
 /** The trainees' user namespaces, or none (with a warning on the log) when the helper is not built. */
@@ -66,7 +66,7 @@ export class TraineeUsers {
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     rmSync(userns, { force: true });
     const hostId = this.freeId();
-    execFileSync(CONTAIN_PATH, ['user', userns, String(hostId)], { timeout: HELPER_TIMEOUT_MS, stdio: ['ignore', 'ignore', 'pipe'] });
+    runSync([CONTAIN_PATH, 'user', userns, String(hostId)], { timeoutMs: HELPER_TIMEOUT_MS });
     writeFileSync(idFile, String(hostId));
     return { userns, hostId };
   }
@@ -81,7 +81,7 @@ export class TraineeUsers {
   /** Unbinds and forgets a trainee's user namespace (it lives on while a namespace it owns or a process in it does). */
   release(name: string): void {
     const userns = join(this.dir, name);
-    if (isMountPoint(userns)) execFileSync('umount', [userns], { timeout: HELPER_TIMEOUT_MS, stdio: 'ignore' });
+    if (isMountPoint(userns)) runSync(['umount', userns], { timeoutMs: HELPER_TIMEOUT_MS });
     rmSync(userns, { force: true });
     rmSync(`${userns}.id`, { force: true });
   }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, pool, run, start, startShell } from './runner';
+import { CommandError, pool, run, runSync, start, startShell } from './runner';
 
 describe('run', () => {
   test('an aborted signal kills the command and run rejects, instead of waiting for it to end', async () => {
@@ -140,5 +140,16 @@ describe('startShell', () => {
     const options = { name: 'xterm-256color', cols: 80, rows: 24, cwd: '/', env: {} };
     assert.throws(() => startShell([], options), /empty argv/);
     assert.throws(() => startShell(['bash', '-c', 'a\nb'], options), /NUL or newline/);
+  });
+});
+
+describe('runSync', () => {
+  test('refuses a word with a newline before anything runs, and a failure is a CommandError with argv, exit code and stderr', () => {
+    assert.throws(() => runSync(['echo', 'a\nb']), /NUL or newline/);
+    const err = (() => { try { runSync(['ls', '/nslab-no-such-path']); return undefined; } catch (e) { return e; } })();
+    assert.ok(err instanceof CommandError, String(err));
+    assert.deepEqual(err.argv, ['ls', '/nslab-no-such-path']);
+    assert.notEqual(err.code, 0);
+    assert.match(err.stderr, /No such file/);
   });
 });

@@ -3,7 +3,7 @@
  * array (never a shell string), a timeout, and failures turned into a typed error
  * that carries the argv, the exit code and the kernel's message.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { spawn as spawnPty } from 'node-pty';
 import type { IPty } from 'node-pty';
@@ -104,6 +104,23 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
       },
     );
   });
+}
+
+/**
+ * Runs a short command and blocks until it ends: only for a step that must not interleave with
+ * other work of the event loop (a trainee's user namespace is made and its id range recorded in
+ * one step, classroom/contain.ts). The same argv checks, timeout and error type as `run`.
+ */
+export function runSync(argv: readonly string[], options: { timeoutMs?: number } = {}): void {
+  checkArgv(argv);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const r = spawnSync(argv[0] as string, argv.slice(1), { timeout: timeoutMs, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const stderr = r.stderr ?? '';
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') throw new CommandError(argv, null, '', '', `${argv[0]} is not installed (run the install command in README.md)`);
+  if (code === 'ETIMEDOUT') throw new CommandError(argv, r.status, stderr, '', `timed out after ${timeoutMs} ms`);
+  if (r.error) throw new CommandError(argv, r.status, stderr, '', r.error.message);
+  if (r.status !== 0) throw new CommandError(argv, r.status, stderr, '', stderr.trim() || `exited with ${r.status ?? r.signal}`);
 }
 
 /** Runs `tasks` with at most `limit` in flight; results in input order. */
