@@ -1,7 +1,9 @@
 /**
- * The one door to a process. Every command nslab runs goes through `run`: an argv
- * array (never a shell string), a timeout, and failures turned into a typed error
- * that carries the argv, the exit code and the kernel's message.
+ * The one door to a process. Every command nslab runs goes through `run` (or, for the one
+ * step that must block, `runSync`): an argv array (never a shell string), a timeout, and
+ * failures turned into a typed error that carries the argv, the exit code and the kernel's
+ * message. Long-lived children come through `start` and pty shells through `startShell`, with
+ * the same argv checks. No other module of the server spawns a process.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
