@@ -118,7 +118,7 @@ export function runSync(argv: readonly string[], options: { timeoutMs?: number }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const r = spawnSync(argv[0] as string, argv.slice(1), { timeout: timeoutMs, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const stderr = r.stderr ?? '';
-  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  const code = r.error && 'code' in r.error ? r.error.code : undefined;
   if (code === 'ENOENT') throw new CommandError(argv, null, '', '', `${argv[0]} is not installed (run the install command in README.md)`);
   if (code === 'ETIMEDOUT') throw new CommandError(argv, r.status, stderr, '', `timed out after ${timeoutMs} ms`);
   if (r.error) throw new CommandError(argv, r.status, stderr, '', r.error.message);
