@@ -170,8 +170,6 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Its whole environment (default the server's). */
   env?: NodeJS.ProcessEnv;
-  /** Its working directory (default the server's). */
-  cwd?: string;
   /** Leads its own process group, so that it can be signalled as one (default false). */
   detached?: boolean;
 }
@@ -199,7 +197,6 @@ export function start(argv: readonly string[], options: StartOptions = {}): Star
   const child = spawn(full[0] as string, full.slice(1), {
     stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', options.stderr ?? 'pipe'],
     ...(options.env ? { env: options.env } : {}),
-    ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.detached ? { detached: true } : {}),
   });
   let tail = '';
