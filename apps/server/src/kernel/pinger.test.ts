@@ -82,6 +82,14 @@ test('bad names, addresses and waits are refused before the helper sees them, an
   assert.equal(r.stdout, '1 error not a namespace name\n2 error not an IPv4 address\n3 error expected: ID NETNS DEST WAIT_MS\n');
 });
 
+test('a process whose pings are answered exits without closing the pinger (an idle helper holds no event loop)', () => {
+  const script = `import { Pinger } from ${JSON.stringify(new URL('./pinger.ts', import.meta.url).pathname)}; const r = await new Pinger().ping(${JSON.stringify(ns1)}, '172.18.0.3', 2000); console.log(r.kind);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, 'it was not killed for hanging');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'reply');
+});
+
 test('the helper ends when the process that started it dies', async () => {
   // A parent that starts the helper, prints its pid and is then killed.
   const parent = spawn(process.execPath, ['-e', `const c = require('node:child_process').spawn(${JSON.stringify(PING_PATH)}, [], { stdio: ['pipe', 'ignore', 'ignore'] }); console.log(c.pid); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });

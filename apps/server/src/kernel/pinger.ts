@@ -101,7 +101,7 @@ export class Pinger {
   private hold(busy: boolean): void {
     const helper = this.helper;
     if (!helper) return;
-    const handles = [helper.child, helper.child.stdin, helper.child.stdout] as unknown as Array<{ ref?: () => void; unref?: () => void } | null>;
+    const handles = [helper.child, helper.child.stdin, helper.child.stdout, helper.child.stderr] as unknown as Array<{ ref?: () => void; unref?: () => void } | null>;
     const keep = busy || this.pending.size > 0;
     for (const h of handles) {
       if (keep) h?.ref?.();
