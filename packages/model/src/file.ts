@@ -4,7 +4,7 @@
  */
 import { Document, isScalar, isSeq, parse as parseYaml, visit, YAMLParseError } from 'yaml';
 import type { core } from 'zod';
-import { canonicalCidr, canonicalIp, formatCidr, networkOf, parseCidr } from './address';
+import { canonicalCidr, canonicalIp, formatCidr, networkOf, parsePrefix } from './address';
 import { VXLAN_PORT } from './interface/index';
 import type { NatRule } from './nat';
 import { assertNever } from './nat';
@@ -169,7 +169,7 @@ function resolveNat(raw: RawNat): NatRule {
   // ::/0 and other IPv6 prefixes stay as written, for validation to refuse.
   const prefix = (v: string | undefined) => {
     if (v === undefined) return undefined;
-    const c = parseCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`);
+    const c = parsePrefix(v);
     if (!c) return v;
     if (c.family === 4 && c.prefix === 0) return undefined;
     return formatCidr(networkOf(c));

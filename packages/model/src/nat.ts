@@ -3,7 +3,7 @@
  * and forward accept/drop. Rendered to iptables arguments and read back from
  * `iptables-save`, whose output is itself an argument list per rule.
  */
-import { canonicalIp, parseCidr, formatCidr, parseIp } from './address';
+import { canonicalIp, canonicalPrefix, parseIp } from './address';
 
 /** Source NAT to the address of the outgoing interface. */
 export interface MasqueradeRule { type: 'masquerade'; source?: string; destination?: string; out?: string }
@@ -137,13 +137,6 @@ export function splitRuleLine(line: string): string[] {
   return words;
 }
 
-/** Canonical prefix text: iptables prints host addresses as "/32". */
-function prefixArg(value: string): string | undefined {
-  const withLen = value.includes('/') ? value : `${value}/${value.includes(':') ? 128 : 32}`;
-  const c = parseCidr(withLen);
-  return c ? formatCidr(c) : undefined;
-}
-
 /**
  * Reads the rules of `iptables-save` output (all tables) into model rules. Rules in
  * chains nslab does not model come back as `other`, so nothing is hidden.
@@ -199,8 +192,8 @@ const NAT_OPTIONS = new Set(['-s', '-d', '-o', '-i', '-p', '-m', '--dport', '-j'
 function recognise(table: string, chain: string, args: string[]): NatRule | undefined {
   const o = options(args, NAT_OPTIONS);
   if (!o) return undefined;
-  const src = o.has('-s') ? prefixArg(o.get('-s') ?? '') : undefined;
-  const dst = o.has('-d') ? prefixArg(o.get('-d') ?? '') : undefined;
+  const src = o.has('-s') ? canonicalPrefix(o.get('-s') ?? '') : undefined;
+  const dst = o.has('-d') ? canonicalPrefix(o.get('-d') ?? '') : undefined;
   if ((o.has('-s') && !src) || (o.has('-d') && !dst)) return undefined;
   const base = { ...(src ? { source: src } : {}), ...(dst ? { destination: dst } : {}) };
   const target = o.get('-j');

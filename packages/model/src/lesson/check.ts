@@ -6,7 +6,7 @@
  * ask `diagnoseReach` why a packet did not make it.
  */
 import type { Cidr, IpValue } from '../address';
-import { canonicalCidr, canonicalIp, contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../address';
+import { canonicalCidr, canonicalIp, canonicalPrefix, contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../address';
 import type { DnatRule, NatRule } from '../nat';
 import { describeNat, parseDnatTarget } from '../nat';
 import { formatRoute, parseRoute, routeSatisfies } from '../route';
@@ -171,7 +171,7 @@ function downHint(topology: Topology, node: string, ifname: string, iface: Inter
   return `${node}:${ifname} is ${iface.state ?? 'down'}`;
 }
 
-const prefixOf = (v: string | undefined) => (v === undefined ? undefined : canonicalCidr(v.includes('/') ? v : `${v}/32`) ?? v);
+const prefixOf = (v: string | undefined) => (v === undefined ? undefined : canonicalPrefix(v) ?? v);
 
 type NatCheck = Extract<Check, { kind: 'nat' }>;
 
