@@ -44,7 +44,8 @@ export function NatEditor({ node, rules, interfaces }: { node: string; rules: Na
   };
 
   // nat.remove counts rules as the file does: the ones nslab models ("other" rules are only shown).
-  let fileIndex = -1;
+  // A rule's index among the rules nslab manages (the file's `nat` list): rules of kind other are not in it.
+  const fileIndex = rules.reduce<number[]>((out, r) => [...out, (out.at(-1) ?? -1) + (r.type !== 'other' ? 1 : 0)], []);
   const ifaceSelect = (key: 'in' | 'out', label: string) => (
     <label className="field-row"><span>{label}</span>
       <select aria-label={label} value={f[key]} onChange={set(key)}>
@@ -57,8 +58,7 @@ export function NatEditor({ node, rules, interfaces }: { node: string; rules: Na
     <>
       <ul className="rule-list" aria-label={`Firewall rules of ${node}`}>
         {rules.map((r, i) => {
-          if (r.type !== 'other') fileIndex += 1;
-          const index = fileIndex;
+          const index = fileIndex[i] ?? -1;
           return (
             <li key={i} className="rule">
               <code>{describeNat(r)}</code>
