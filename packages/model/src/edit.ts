@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { rawInterface, rawNat } from './schema';
 import type { RawTopology } from './schema';
 import type { Problem } from './problem';
-import { assertNever } from './nat';
+import { assertNever } from './never';
 import { parseRoute, formatRoute, routeSatisfies } from './route';
 import { reservedNameProblem } from './names';
 

@@ -7,7 +7,7 @@ import type { core } from 'zod';
 import { canonicalCidr, canonicalIp, formatCidr, networkOf, parsePrefix } from './address';
 import { VXLAN_PORT } from './interface/index';
 import type { NatRule } from './nat';
-import { assertNever } from './nat';
+import { assertNever } from './never';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
 import { formatRoute, parseRoute } from './route';

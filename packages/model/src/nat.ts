@@ -4,6 +4,7 @@
  * `iptables-save`, whose output is itself an argument list per rule.
  */
 import { canonicalIp, canonicalPrefix, parseIp } from './address';
+import { assertNever } from './never';
 
 /** Source NAT to the address of the outgoing interface. */
 export interface MasqueradeRule { type: 'masquerade'; source?: string; destination?: string; out?: string }
@@ -42,11 +43,6 @@ export type NatRule = MasqueradeRule | SnatRule | DnatRule | ForwardRule | Other
 
 /** Where a rule lives: `iptables -t TABLE -A CHAIN ARGS...` (TABLE is nat or filter here, any iptables table in general). */
 export interface RuleSpec { table: string; chain: string; args: string[]; insert?: number }
-
-/** Exhaustiveness guard for tagged unions. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected variant: ${JSON.stringify(x)}`);
-}
 
 /** An interface match: "eth0", or "!eth0" for every interface but eth0 (as Docker writes `! -o docker0`). */
 function ifaceArgs(flag: '-i' | '-o', value: string): string[] {

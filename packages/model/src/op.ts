@@ -9,7 +9,8 @@ import type { Interface } from './topology';
 import type { Route } from './route';
 import { formatRoute } from './route';
 import type { NatRule, RuleSpec } from './nat';
-import { assertNever, describeNat } from './nat';
+import { describeNat } from './nat';
+import { assertNever } from './never';
 import type { ChainPolicy } from './policy';
 import { describePolicy, policyKey } from './policy';
 

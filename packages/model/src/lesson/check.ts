@@ -9,6 +9,7 @@ import type { Cidr, IpValue } from '../address';
 import { canonicalCidr, canonicalIp, canonicalPrefix, contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../address';
 import type { DnatRule, NatRule } from '../nat';
 import { describeNat, parseDnatTarget } from '../nat';
+import { assertNever } from '../never';
 import { formatRoute, parseRoute, routeSatisfies } from '../route';
 import type { Interface, Namespace, Topology } from '../topology';
 import { linkOf } from '../topology';
@@ -155,10 +156,6 @@ export function evaluateModelCheck(check: Check, topology: Topology): Verdict {
     default:
       return assertNever(check);
   }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected check: ${JSON.stringify(x)}`);
 }
 
 function downHint(topology: Topology, node: string, ifname: string, iface: Interface): string {
