@@ -33,7 +33,7 @@ export function confirm(ops: readonly Op[], read: Topology, desired?: Topology):
           differs(op, `the kernel does not have the veth pair ${op.a.node}:${op.a.interface} <-> ${op.b.node}:${op.b.interface}`);
         }
         break;
-      case 'link.add':
+      case 'device.add':
         if (!read.nodes[op.node]?.interfaces[op.interface]) differs(op, `the kernel has no ${op.node}:${op.interface}`);
         break;
       case 'link.del':
@@ -95,7 +95,7 @@ function intentKey(op: Op): string {
     case 'netns.add':
     case 'netns.del':
       return `netns ${op.node}`;
-    case 'link.add':
+    case 'device.add':
     case 'link.del':
       return `link ${op.node} ${op.interface}`;
     case 'veth.add':

@@ -26,7 +26,7 @@ export type Op = (
   | { kind: 'netns.del' } & Where
   | { kind: 'netns.mark'; marker: string } & Where
   | { kind: 'veth.add'; a: Where & { interface: string }; b: Where & { interface: string } }
-  | { kind: 'link.add'; interface: string; device: Interface } & Where
+  | { kind: 'device.add'; interface: string; device: Interface } & Where
   | { kind: 'link.del'; interface: string } & Where
   | { kind: 'link.enslave'; interface: string; master: string } & Where
   | { kind: 'link.release'; interface: string } & Where
@@ -62,7 +62,7 @@ export const OP_RANK: Record<OpKind, number> = {
   'netns.add': 10,
   'veth.add': 11,
   'netns.mark': 12,
-  'link.add': 13,
+  'device.add': 13,
   'link.enslave': 14,
   'link.mtu': 15,
   'addr.add': 16,
@@ -95,7 +95,7 @@ export function opArgv(op: Op): string[] {
     case 'netns.del': return ['ip', 'netns', 'del', op.netns];
     case 'netns.mark': return ['ip', '-n', op.netns, 'link', 'set', 'lo', 'alias', op.marker];
     case 'veth.add': return ['ip', 'link', 'add', 'name', op.a.interface, 'netns', op.a.netns, 'type', 'veth', 'peer', 'name', op.b.interface, 'netns', op.b.netns];
-    case 'link.add': {
+    case 'device.add': {
       const create = KINDS[op.device.kind].create;
       if (!create) throw new Error(`a ${op.device.kind} device cannot be created alone`);
       return ['ip', '-n', op.netns, ...create(op.interface, op.device)];
@@ -126,7 +126,7 @@ export function describeOp(op: Op): string {
     case 'netns.del': return `delete namespace ${op.node}`;
     case 'netns.mark': return `mark ${op.node} as owned by this lab`;
     case 'veth.add': return `create veth pair ${op.a.node}:${op.a.interface} <-> ${op.b.node}:${op.b.interface}`;
-    case 'link.add': return `create ${op.device.kind} ${op.interface} in ${op.node}`;
+    case 'device.add': return `create ${op.device.kind} ${op.interface} in ${op.node}`;
     case 'link.del': return `delete ${op.node}:${op.interface}`;
     case 'link.enslave': return `attach ${op.node}:${op.interface} to bridge ${op.master}`;
     case 'link.release': return `detach ${op.node}:${op.interface} from its bridge`;

@@ -107,7 +107,7 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       const obs = isFresh ? undefined : obsNs?.interfaces[name];
       if (isFresh && des.kind === 'other') continue; // kept while the kernel has it, never built (see warnings)
       if (isFresh && des.kind !== 'veth') {
-        ops.push({ kind: 'link.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
+        ops.push({ kind: 'device.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
       }
       if ((des.master ?? '') !== (obs?.master ?? '')) {
         if (des.master) ops.push({ kind: 'link.enslave', ...w, interface: name, master: des.master, reason: `${node}:${name} is a port of bridge ${des.master} in the topology` });
@@ -177,7 +177,7 @@ function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: stri
 
 /** Orders ops by rank, keeping the plan's order among equals; bridges before the devices that use them. */
 export function sortOps(ops: Op[]): Op[] {
-  const subRank = (op: Op) => (op.kind === 'link.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
+  const subRank = (op: Op) => (op.kind === 'device.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
   return ops
     .map((op, i) => ({ op, i }))
     .sort((x, y) => OP_RANK[x.op.kind] - OP_RANK[y.op.kind] || subRank(x.op) - subRank(y.op) || x.i - y.i)
