@@ -8,8 +8,8 @@ import { KINDS } from './interface/index';
 import type { Interface } from './topology';
 import type { Route } from './route';
 import { formatRoute } from './route';
-import type { NatRule, RuleSpec } from './nat';
-import { describeNat } from './nat';
+import type { FirewallRule, RuleSpec } from './nat';
+import { describeFirewallRule } from './nat';
 import { assertNever } from './never';
 import type { ChainPolicy } from './policy';
 import { describePolicy, policyKey } from './policy';
@@ -39,8 +39,8 @@ export type Op = (
   | { kind: 'route.del'; route: Route } & Where
   | { kind: 'sysctl.set'; key: string; value: string } & Where
   | { kind: 'chain.add'; table: string; chain: string } & Where
-  | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
-  | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
+  | { kind: 'nat.add'; rule: FirewallRule; spec: RuleSpec } & Where
+  | { kind: 'nat.del'; rule: FirewallRule; spec: RuleSpec } & Where
   | { kind: 'chain.policy'; table: string; chain: string; policy: ChainPolicy } & Where
 ) & { reason: string };
 
@@ -141,8 +141,8 @@ export function describeOp(op: Op): string {
       ? `${op.value === '1' ? 'enable' : 'disable'} IPv4 forwarding in ${op.node}`
       : `set ${op.key}=${op.value} in ${op.node}`;
     case 'chain.add': return `create chain ${op.chain} in ${op.node}'s ${op.table} table`;
-    case 'nat.add': return `add ${describeNat(op.rule)} in ${op.node}`;
-    case 'nat.del': return `remove ${describeNat(op.rule)} in ${op.node}`;
+    case 'nat.add': return `add ${describeFirewallRule(op.rule)} in ${op.node}`;
+    case 'nat.del': return `remove ${describeFirewallRule(op.rule)} in ${op.node}`;
     case 'chain.policy': return `set ${describePolicy(policyKey(op.table, op.chain), op.policy)} in ${op.node}`;
     default: return assertNever(op);
   }

@@ -5,7 +5,7 @@
  */
 import { KINDS } from './interface/index';
 import { netnsName, ownerMarker } from './names';
-import { natKey, ruleSpecs, userChains } from './nat';
+import { firewallRuleKey, ruleSpecs, userChains } from './nat';
 import type { Op } from './op';
 import { OP_RANK } from './op';
 import { formatRoute, routeSatisfies } from './route';
@@ -138,8 +138,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       if (obsNs?.sysctls?.[key] !== value) ops.push({ kind: 'sysctl.set', ...w, key, value, reason: `${key} is ${value} for ${node} in the topology` });
     }
 
-    const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
-    const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
+    const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [firewallRuleKey({ type: 'other', ...spec }), { rule, spec }] as const)));
+    const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [firewallRuleKey({ type: 'other', ...spec }), { rule, spec }] as const)));
     for (const [key, { rule, spec }] of obsSpecs) {
       // Rules nslab does not model belong to the file only when it lists `firewall:` for this node.
       if (rule.type === 'other' && !desNs.firewall) continue;

@@ -5,14 +5,14 @@
  */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { describeNat } from '@nslab/model';
-import type { NatRule, RawNat } from '@nslab/model';
+import { describeFirewallRule } from '@nslab/model';
+import type { FirewallRule, RawFirewallRule } from '@nslab/model';
 import { fieldKey } from '../editing/problems';
 import { proposeEdits } from '../editing/submit';
 import { FieldProblem } from './FieldProblem';
 import { Icon } from '../ui/Icons';
 
-type RuleType = RawNat['type'];
+type RuleType = RawFirewallRule['type'];
 
 const HELP: Record<RuleType, string> = {
   masquerade: 'rewrite the source of packets leaving an interface to its address (docker0 to the internet)',
@@ -22,13 +22,13 @@ const HELP: Record<RuleType, string> = {
 };
 
 /** The rule list and the add form. */
-export function NatEditor({ node, rules, interfaces }: { node: string; rules: NatRule[]; interfaces: string[] }) {
+export function FirewallEditor({ node, rules, interfaces }: { node: string; rules: FirewallRule[]; interfaces: string[] }) {
   const [type, setType] = useState<RuleType>('masquerade');
   const [f, setF] = useState({ source: '', destination: '', out: '', in: '', to: '', port: '', proto: 'tcp', action: 'accept' });
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
   const opt = (v: string) => (v.trim() ? v.trim() : undefined);
 
-  const build = (): RawNat => {
+  const build = (): RawFirewallRule => {
     switch (type) {
       case 'masquerade': return { type, ...(opt(f.source) ? { source: opt(f.source) } : {}), ...(opt(f.out) ? { out: opt(f.out) } : {}) };
       case 'snat': return { type, to: f.to.trim(), ...(opt(f.source) ? { source: opt(f.source) } : {}), ...(opt(f.out) ? { out: opt(f.out) } : {}) };
@@ -61,8 +61,8 @@ export function NatEditor({ node, rules, interfaces }: { node: string; rules: Na
           const index = fileIndex[i] ?? -1;
           return (
             <li key={i} className="rule">
-              <code>{describeNat(r)}</code>
-              {r.type !== 'other' ? <button className="chip-x" aria-label={`Remove rule ${describeNat(r)}`} onClick={() => proposeEdits([{ kind: 'nat.remove', node, index }], `remove ${describeNat(r)} in ${node}`)}><Icon name="close" size={12} /></button> : <span className="muted" title="a rule nslab shows but does not manage">kernel</span>}
+              <code>{describeFirewallRule(r)}</code>
+              {r.type !== 'other' ? <button className="chip-x" aria-label={`Remove rule ${describeFirewallRule(r)}`} onClick={() => proposeEdits([{ kind: 'nat.remove', node, index }], `remove ${describeFirewallRule(r)} in ${node}`)}><Icon name="close" size={12} /></button> : <span className="muted" title="a rule nslab shows but does not manage">kernel</span>}
             </li>
           );
         })}
