@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import type { Change, NatRule, Route, ServerMessage, Topology } from '@nslab/model';
+import type { Change, FirewallRule, Route, ServerMessage, Topology } from '@nslab/model';
 import { applyChanges, MAX_MESSAGE_BYTES, netnsName, parseTopology, PROTOCOL_VERSION } from '@nslab/model';
 import { startServer } from './main';
 import { freePort, startServerProcess, stopServerProcess } from '../test-kit/child-server';
@@ -391,7 +391,7 @@ describe('nslab server (kernel, real sockets)', { concurrency: false }, () => {
         await viaKernel(peer, lab, ['ip', '-n', ns1, 'route', 'add', '10.99.0.0/16', 'via', '10.9.0.254', 'dev', 'br9'], ['nodes', 'ns1', 'routes'],
           (v) => (v as Route[]).some((r) => r.dst === '10.99.0.0/16' && r.gateway === '10.9.0.254'));
         await viaKernel(peer, lab, ['ip', 'netns', 'exec', ns1, 'iptables', '-w', '-t', 'nat', '-A', 'POSTROUTING', '-s', '10.9.0.0/24', '-j', 'MASQUERADE'], ['nodes', 'ns1', 'nat'],
-          (v) => (v as NatRule[]).some((r) => r.type === 'masquerade' && r.source === '10.9.0.0/24'));
+          (v) => (v as FirewallRule[]).some((r) => r.type === 'masquerade' && r.source === '10.9.0.0/24'));
         await viaKernel(peer, lab, ['ip', 'netns', 'exec', ns1, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'], ['nodes', 'ns1', 'forwarding'], (v) => v === true);
         // Removals name the object and carry no value.
         await viaKernel(peer, lab, ['ip', '-n', ns1, 'link', 'del', 'br9'], br9, (v) => v === undefined);

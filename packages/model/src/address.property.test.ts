@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Address4, Address6 } from 'ip-address';
-import { contains, formatIp, networkOf, parseCidr, parseIp } from './address';
+import { contains, formatIp, networkOf, parseCidr, parseIp, parsePrefix } from './address';
 
 const v4 = fc.bigInt({ min: 0n, max: (1n << 32n) - 1n });
 /** IPv6 values with runs of zero groups, so "::" compression is exercised, not only random groups. */
@@ -62,9 +62,21 @@ test('prefixes: the network address and membership agree with ip-address', () =>
   }), { numRuns: 2000 });
 });
 
+test('prefixes as iptables and ip route write them: a bare address is the host prefix ip-address reads it as', () => {
+  const ip = fc.oneof(v4.map((value) => ({ family: 4 as const, value })), v6.map((value) => ({ family: 6 as const, value })));
+  fc.assert(fc.property(ip, fc.integer({ min: 0, max: 128 }), (addr, len) => {
+    const text = formatIp(addr);
+    const theirs = addr.family === 4 ? new Address4(text) : new Address6(text);
+    assert.deepEqual(parsePrefix(text), { ...addr, prefix: theirs.subnetMask });
+    const prefix = len % (theirs.subnetMask + 1);
+    assert.deepEqual(parsePrefix(`${text}/${prefix}`), { ...addr, prefix });
+  }), { numRuns: 2000 });
+});
+
 test('malformed text is refused by both', () => {
   for (const text of ['256.1.1.1', '1.2.3', '1.2.3.4.5', '1::2::3', '12345::1', 'g::1', '1:2:3:4:5:6:7:8:9', '', ':::']) {
     assert.equal(parseIp(text), undefined, text);
+    assert.equal(parsePrefix(text), undefined, text);
     assert.equal(Address4.isValid(text) || Address6.isValid(text), false, text);
   }
 });

@@ -88,6 +88,13 @@ export function parseCidr(text: string): Cidr | undefined {
   return { ...ip, prefix };
 }
 
+/** Parses "ADDR/LEN", or a bare address as its host prefix (/32, /128), as `ip` and iptables read one. */
+export function parsePrefix(text: string): Cidr | undefined {
+  if (text.includes('/')) return parseCidr(text);
+  const ip = parseIp(text);
+  return ip ? { ...ip, prefix: familyBits(ip.family) } : undefined;
+}
+
 /** The mask of a prefix length for the family, as a bigint. */
 function mask(family: 4 | 6, prefix: number): bigint {
   const bits = BigInt(familyBits(family));
@@ -142,6 +149,12 @@ export function formatCidr(cidr: Cidr): string {
 /** Canonical text of an address or CIDR as written by a user ("10.0.0.01" is rejected, "FE80::1" lowers). */
 export function canonicalCidr(text: string): string | undefined {
   const c = parseCidr(text);
+  return c ? formatCidr(c) : undefined;
+}
+
+/** Canonical "ADDR/LEN" text of a prefix or bare address (a host prefix), as iptables and `ip route` print it. */
+export function canonicalPrefix(text: string): string | undefined {
+  const c = parsePrefix(text);
   return c ? formatCidr(c) : undefined;
 }
 

@@ -3,7 +3,7 @@
  * ran. Every command can succeed while the kernel ends elsewhere (deleting a primary
  * address takes its secondaries with it unless they are promoted): this says so, op by op.
  */
-import { natKey } from './nat';
+import { firewallRuleKey } from './nat';
 import type { Op } from './op';
 import type { Problem } from './problem';
 import { formatRoute, routeSatisfies } from './route';
@@ -33,7 +33,7 @@ export function confirm(ops: readonly Op[], read: Topology, desired?: Topology):
           differs(op, `the kernel does not have the veth pair ${op.a.node}:${op.a.interface} <-> ${op.b.node}:${op.b.interface}`);
         }
         break;
-      case 'link.add':
+      case 'device.add':
         if (!read.nodes[op.node]?.interfaces[op.interface]) differs(op, `the kernel has no ${op.node}:${op.interface}`);
         break;
       case 'link.del':
@@ -56,9 +56,9 @@ export function confirm(ops: readonly Op[], read: Topology, desired?: Topology):
         if (read.nodes[op.node] && !read.nodes[op.node]?.routes.some((r) => routeSatisfies(r, op.route))) differs(op, `${op.node} has no route ${formatRoute(op.route)}`);
         break;
       case 'nat.add': {
-        const key = natKey({ type: 'other', ...op.spec });
+        const key = firewallRuleKey({ type: 'other', ...op.spec });
         const rules = read.nodes[op.node]?.nat;
-        if (rules && !rules.some((r) => natKey(r).split(' + ').includes(key))) differs(op, `${op.node} does not have the rule ${key}`);
+        if (rules && !rules.some((r) => firewallRuleKey(r).split(' + ').includes(key))) differs(op, `${op.node} does not have the rule ${key}`);
         break;
       }
       case 'chain.policy': {
@@ -95,7 +95,7 @@ function intentKey(op: Op): string {
     case 'netns.add':
     case 'netns.del':
       return `netns ${op.node}`;
-    case 'link.add':
+    case 'device.add':
     case 'link.del':
       return `link ${op.node} ${op.interface}`;
     case 'veth.add':

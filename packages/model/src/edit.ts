@@ -4,10 +4,10 @@
  * like any file, and plans against the kernel, so an edit is never a raw command.
  */
 import { z } from 'zod';
-import { rawInterface, rawNat } from './schema';
+import { rawInterface, rawFirewallRule } from './schema';
 import type { RawTopology } from './schema';
 import type { Problem } from './problem';
-import { assertNever } from './nat';
+import { assertNever } from './never';
 import { parseRoute, formatRoute, routeSatisfies } from './route';
 import { reservedNameProblem } from './names';
 
@@ -28,7 +28,7 @@ export const editSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('address.remove'), node: name, interface: name, address: z.string().max(64) }),
   z.strictObject({ kind: z.literal('route.add'), node: name, route: z.string().max(200) }),
   z.strictObject({ kind: z.literal('route.remove'), node: name, route: z.string().max(200) }),
-  z.strictObject({ kind: z.literal('nat.add'), node: name, rule: rawNat }),
+  z.strictObject({ kind: z.literal('nat.add'), node: name, rule: rawFirewallRule }),
   z.strictObject({ kind: z.literal('nat.remove'), node: name, index: z.number().int().min(0) }),
   z.strictObject({ kind: z.literal('forwarding.set'), node: name, value: z.boolean() }),
   z.strictObject({ kind: z.literal('sysctl.set'), node: name, name: z.string().max(80), value: z.string().max(8) }),

@@ -4,14 +4,14 @@
  */
 import { Document, isScalar, isSeq, parse as parseYaml, visit, YAMLParseError } from 'yaml';
 import type { core } from 'zod';
-import { canonicalCidr, canonicalIp, formatCidr, networkOf, parseCidr } from './address';
+import { canonicalCidr, canonicalIp, formatCidr, networkOf, parsePrefix } from './address';
 import { VXLAN_PORT } from './interface/index';
-import type { NatRule } from './nat';
-import { assertNever } from './nat';
+import type { FirewallRule } from './nat';
+import { assertNever } from './never';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
 import { formatRoute, parseRoute } from './route';
-import type { RawInterface, RawNat, RawService, RawTopology } from './schema';
+import type { RawInterface, RawFirewallRule, RawService, RawTopology } from './schema';
 import { rawTopology } from './schema';
 import type { Endpoint, Interface, Namespace, Topology } from './topology';
 import { linkOf } from './topology';
@@ -163,13 +163,13 @@ function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Int
   return iface;
 }
 
-function resolveNat(raw: RawNat): NatRule {
+function resolveFirewallRule(raw: RawFirewallRule): FirewallRule {
   // As iptables stores it, so a re-apply converges: host bits cleared (10.0.0.1/24 is 10.0.0.0/24),
   // and 0.0.0.0/0 left out (it matches everything, and iptables-save prints no -s/-d for it).
   // ::/0 and other IPv6 prefixes stay as written, for validation to refuse.
   const prefix = (v: string | undefined) => {
     if (v === undefined) return undefined;
-    const c = parseCidr(v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`);
+    const c = parsePrefix(v);
     if (!c) return v;
     if (c.family === 4 && c.prefix === 0) return undefined;
     return formatCidr(networkOf(c));
@@ -214,7 +214,7 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
       if (r.ok) node.routes.push(r.route);
       else problems.push({ path: pathOf('nodes', name, 'routes', i), message: r.message });
     });
-    node.nat = (rawNode?.nat ?? []).map(resolveNat);
+    node.nat = (rawNode?.nat ?? []).map(resolveFirewallRule);
     if (rawNode?.firewall !== undefined) {
       node.firewall = true;
       rawNode.firewall.forEach((text, i) => {

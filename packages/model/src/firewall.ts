@@ -4,7 +4,7 @@
  * become `other` rules of the node, the same shape `iptables-save` is read into, so a
  * rule typed in a shell, exported, and applied again is the same rule.
  */
-import { formatCidr, parseCidr } from './address';
+import { canonicalPrefix } from './address';
 import type { OtherRule } from './nat';
 import { splitRuleLine } from './nat';
 
@@ -72,9 +72,7 @@ function canonicalArgs(args: string[]): string[] {
     const w = args[i] as string;
     const next = args[i + 1];
     if ((w === '-s' || w === '-d' || w === '--source' || w === '--destination') && next !== undefined) {
-      const withLen = next.includes('/') ? next : `${next}/${next.includes(':') ? 128 : 32}`;
-      const c = parseCidr(withLen);
-      out.push(w.length === 2 ? w : w === '--source' ? '-s' : '-d', c ? formatCidr(c) : next);
+      out.push(w.length === 2 ? w : w === '--source' ? '-s' : '-d', canonicalPrefix(next) ?? next);
       i += 1;
       continue;
     }

@@ -4,6 +4,7 @@ export * from './names';
 export * from './topology';
 export * from './route';
 export * from './nat';
+export * from './never';
 export * from './interface/index';
 export * from './op';
 export * from './plan';

@@ -3,7 +3,8 @@
  * and forward accept/drop. Rendered to iptables arguments and read back from
  * `iptables-save`, whose output is itself an argument list per rule.
  */
-import { canonicalIp, parseCidr, formatCidr, parseIp } from './address';
+import { canonicalIp, canonicalPrefix, parseIp } from './address';
+import { assertNever } from './never';
 
 /** Source NAT to the address of the outgoing interface. */
 export interface MasqueradeRule { type: 'masquerade'; source?: string; destination?: string; out?: string }
@@ -38,15 +39,10 @@ export interface OtherRule {
 }
 
 /** A firewall rule of a namespace. */
-export type NatRule = MasqueradeRule | SnatRule | DnatRule | ForwardRule | OtherRule;
+export type FirewallRule = MasqueradeRule | SnatRule | DnatRule | ForwardRule | OtherRule;
 
 /** Where a rule lives: `iptables -t TABLE -A CHAIN ARGS...` (TABLE is nat or filter here, any iptables table in general). */
 export interface RuleSpec { table: string; chain: string; args: string[]; insert?: number }
-
-/** Exhaustiveness guard for tagged unions. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected variant: ${JSON.stringify(x)}`);
-}
 
 /** An interface match: "eth0", or "!eth0" for every interface but eth0 (as Docker writes `! -o docker0`). */
 function ifaceArgs(flag: '-i' | '-o', value: string): string[] {
@@ -54,7 +50,7 @@ function ifaceArgs(flag: '-i' | '-o', value: string): string[] {
 }
 
 /** The iptables table, chain and match/target arguments of a rule (without -A). */
-export function ruleSpecs(rule: NatRule): RuleSpec[] {
+export function ruleSpecs(rule: FirewallRule): RuleSpec[] {
   switch (rule.type) {
     case 'masquerade':
     case 'snat': {
@@ -95,12 +91,12 @@ export function ruleSpecs(rule: NatRule): RuleSpec[] {
 }
 
 /** The identity of a rule: its table, chain and arguments. */
-export function natKey(rule: NatRule): string {
+export function firewallRuleKey(rule: FirewallRule): string {
   return ruleSpecs(rule).map((s) => `${s.table} ${s.chain} ${s.args.join(' ')}`).join(' + ');
 }
 
 /** A short description of a rule for people ("MASQUERADE 192.168.1.0/24 out uplink"). */
-export function describeNat(rule: NatRule): string {
+export function describeFirewallRule(rule: FirewallRule): string {
   switch (rule.type) {
     case 'masquerade':
       return `MASQUERADE${rule.source ? ` from ${rule.source}` : ''}${rule.destination ? ` to ${rule.destination}` : ''}${rule.out ? ` out ${rule.out}` : ''}`;
@@ -137,19 +133,12 @@ export function splitRuleLine(line: string): string[] {
   return words;
 }
 
-/** Canonical prefix text: iptables prints host addresses as "/32". */
-function prefixArg(value: string): string | undefined {
-  const withLen = value.includes('/') ? value : `${value}/${value.includes(':') ? 128 : 32}`;
-  const c = parseCidr(withLen);
-  return c ? formatCidr(c) : undefined;
-}
-
 /**
  * Reads the rules of `iptables-save` output (all tables) into model rules. Rules in
  * chains nslab does not model come back as `other`, so nothing is hidden.
  */
-export function parseIptablesSave(text: string): NatRule[] {
-  const rules: NatRule[] = [];
+export function parseIptablesSave(text: string): FirewallRule[] {
+  const rules: FirewallRule[] = [];
   let table = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
@@ -164,8 +153,8 @@ export function parseIptablesSave(text: string): NatRule[] {
 }
 
 /** Pairs a PREROUTING DNAT with its OUTPUT twin into one rule with `local: true`. */
-function mergeLocalDnat(rules: NatRule[]): NatRule[] {
-  const out: NatRule[] = [];
+function mergeLocalDnat(rules: FirewallRule[]): FirewallRule[] {
+  const out: FirewallRule[] = [];
   const outputs = rules.filter((r): r is OtherRule => r.type === 'other' && r.table === 'nat' && r.chain === 'OUTPUT');
   const used = new Set<OtherRule>();
   for (const rule of rules) {
@@ -196,11 +185,11 @@ function options(args: string[], known: Set<string>): Map<string, string> | unde
 
 const NAT_OPTIONS = new Set(['-s', '-d', '-o', '-i', '-p', '-m', '--dport', '-j', '--to-source', '--to-destination']);
 
-function recognise(table: string, chain: string, args: string[]): NatRule | undefined {
+function recognise(table: string, chain: string, args: string[]): FirewallRule | undefined {
   const o = options(args, NAT_OPTIONS);
   if (!o) return undefined;
-  const src = o.has('-s') ? prefixArg(o.get('-s') ?? '') : undefined;
-  const dst = o.has('-d') ? prefixArg(o.get('-d') ?? '') : undefined;
+  const src = o.has('-s') ? canonicalPrefix(o.get('-s') ?? '') : undefined;
+  const dst = o.has('-d') ? canonicalPrefix(o.get('-d') ?? '') : undefined;
   if ((o.has('-s') && !src) || (o.has('-d') && !dst)) return undefined;
   const base = { ...(src ? { source: src } : {}), ...(dst ? { destination: dst } : {}) };
   const target = o.get('-j');

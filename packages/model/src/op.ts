@@ -8,8 +8,9 @@ import { KINDS } from './interface/index';
 import type { Interface } from './topology';
 import type { Route } from './route';
 import { formatRoute } from './route';
-import type { NatRule, RuleSpec } from './nat';
-import { assertNever, describeNat } from './nat';
+import type { FirewallRule, RuleSpec } from './nat';
+import { describeFirewallRule } from './nat';
+import { assertNever } from './never';
 import type { ChainPolicy } from './policy';
 import { describePolicy, policyKey } from './policy';
 
@@ -25,7 +26,7 @@ export type Op = (
   | { kind: 'netns.del' } & Where
   | { kind: 'netns.mark'; marker: string } & Where
   | { kind: 'veth.add'; a: Where & { interface: string }; b: Where & { interface: string } }
-  | { kind: 'link.add'; interface: string; device: Interface } & Where
+  | { kind: 'device.add'; interface: string; device: Interface } & Where
   | { kind: 'link.del'; interface: string } & Where
   | { kind: 'link.enslave'; interface: string; master: string } & Where
   | { kind: 'link.release'; interface: string } & Where
@@ -38,8 +39,8 @@ export type Op = (
   | { kind: 'route.del'; route: Route } & Where
   | { kind: 'sysctl.set'; key: string; value: string } & Where
   | { kind: 'chain.add'; table: string; chain: string } & Where
-  | { kind: 'nat.add'; rule: NatRule; spec: RuleSpec } & Where
-  | { kind: 'nat.del'; rule: NatRule; spec: RuleSpec } & Where
+  | { kind: 'nat.add'; rule: FirewallRule; spec: RuleSpec } & Where
+  | { kind: 'nat.del'; rule: FirewallRule; spec: RuleSpec } & Where
   | { kind: 'chain.policy'; table: string; chain: string; policy: ChainPolicy } & Where
 ) & { reason: string };
 
@@ -61,7 +62,7 @@ export const OP_RANK: Record<OpKind, number> = {
   'netns.add': 10,
   'veth.add': 11,
   'netns.mark': 12,
-  'link.add': 13,
+  'device.add': 13,
   'link.enslave': 14,
   'link.mtu': 15,
   'addr.add': 16,
@@ -94,7 +95,7 @@ export function opArgv(op: Op): string[] {
     case 'netns.del': return ['ip', 'netns', 'del', op.netns];
     case 'netns.mark': return ['ip', '-n', op.netns, 'link', 'set', 'lo', 'alias', op.marker];
     case 'veth.add': return ['ip', 'link', 'add', 'name', op.a.interface, 'netns', op.a.netns, 'type', 'veth', 'peer', 'name', op.b.interface, 'netns', op.b.netns];
-    case 'link.add': {
+    case 'device.add': {
       const create = KINDS[op.device.kind].create;
       if (!create) throw new Error(`a ${op.device.kind} device cannot be created alone`);
       return ['ip', '-n', op.netns, ...create(op.interface, op.device)];
@@ -125,7 +126,7 @@ export function describeOp(op: Op): string {
     case 'netns.del': return `delete namespace ${op.node}`;
     case 'netns.mark': return `mark ${op.node} as owned by this lab`;
     case 'veth.add': return `create veth pair ${op.a.node}:${op.a.interface} <-> ${op.b.node}:${op.b.interface}`;
-    case 'link.add': return `create ${op.device.kind} ${op.interface} in ${op.node}`;
+    case 'device.add': return `create ${op.device.kind} ${op.interface} in ${op.node}`;
     case 'link.del': return `delete ${op.node}:${op.interface}`;
     case 'link.enslave': return `attach ${op.node}:${op.interface} to bridge ${op.master}`;
     case 'link.release': return `detach ${op.node}:${op.interface} from its bridge`;
@@ -140,8 +141,8 @@ export function describeOp(op: Op): string {
       ? `${op.value === '1' ? 'enable' : 'disable'} IPv4 forwarding in ${op.node}`
       : `set ${op.key}=${op.value} in ${op.node}`;
     case 'chain.add': return `create chain ${op.chain} in ${op.node}'s ${op.table} table`;
-    case 'nat.add': return `add ${describeNat(op.rule)} in ${op.node}`;
-    case 'nat.del': return `remove ${describeNat(op.rule)} in ${op.node}`;
+    case 'nat.add': return `add ${describeFirewallRule(op.rule)} in ${op.node}`;
+    case 'nat.del': return `remove ${describeFirewallRule(op.rule)} in ${op.node}`;
     case 'chain.policy': return `set ${describePolicy(policyKey(op.table, op.chain), op.policy)} in ${op.node}`;
     default: return assertNever(op);
   }

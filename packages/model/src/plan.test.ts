@@ -39,10 +39,10 @@ test('plan from nothing creates everything, in dependency order', () => {
   for (let i = 1; i < ops.length; i += 1) {
     assert.ok(OP_RANK[kinds[i - 1] as Op['kind']] <= OP_RANK[kinds[i] as Op['kind']], `${kinds[i - 1]} before ${kinds[i]}`);
   }
-  assert.deepEqual(new Set(kinds), new Set(['netns.add', 'netns.mark', 'veth.add', 'link.add', 'link.enslave', 'link.mtu', 'addr.add', 'link.up', 'route.add', 'sysctl.set', 'nat.add']));
+  assert.deepEqual(new Set(kinds), new Set(['netns.add', 'netns.mark', 'veth.add', 'device.add', 'link.enslave', 'link.mtu', 'addr.add', 'link.up', 'route.add', 'sysctl.set', 'nat.add']));
   // The bridge exists before the vxlan device and before any port is enslaved.
-  const bridge = ops.findIndex((o) => o.kind === 'link.add' && o.device.kind === 'bridge');
-  const vxlan = ops.findIndex((o) => o.kind === 'link.add' && o.device.kind === 'vxlan');
+  const bridge = ops.findIndex((o) => o.kind === 'device.add' && o.device.kind === 'bridge');
+  const vxlan = ops.findIndex((o) => o.kind === 'device.add' && o.device.kind === 'vxlan');
   const enslave = ops.findIndex((o) => o.kind === 'link.enslave');
   assert.ok(bridge < vxlan && bridge < enslave);
   // Every op says why it exists.
@@ -55,7 +55,7 @@ test('every op kind renders the exact argv it runs', () => {
   assert.deepEqual(argv('netns.add')[0], ['ip', 'netns', 'add', 'nslab.demo.host']);
   assert.deepEqual(argv('netns.mark')[0], ['ip', '-n', 'nslab.demo.host', 'link', 'set', 'lo', 'alias', 'nslab:v1:demo:host']);
   assert.deepEqual(argv('veth.add')[0], ['ip', 'link', 'add', 'name', 'eth0', 'netns', 'nslab.demo.ns1', 'type', 'veth', 'peer', 'name', 'veth-ns1', 'netns', 'nslab.demo.host']);
-  assert.deepEqual(argv('link.add'), [
+  assert.deepEqual(argv('device.add'), [
     ['ip', '-n', 'nslab.demo.host', 'link', 'add', 'name', 'br0', 'type', 'bridge'],
     ['ip', '-n', 'nslab.demo.host', 'link', 'add', 'name', 'vx0', 'type', 'vxlan', 'id', '42', 'remote', '10.0.0.2', 'dev', 'veth-ns1', 'dstport', '4789'],
   ]);
@@ -136,7 +136,7 @@ test('changing vxlan settings recreates the device', () => {
   const desired = structuredClone(lab);
   desired.nodes['host']!.interfaces['vx0']!.vxlan!.vni = 43;
   const ops = plan(desired, observedOf(lab));
-  assert.deepEqual(ops.map((o) => o.kind), ['link.del', 'link.add', 'link.up']);
+  assert.deepEqual(ops.map((o) => o.kind), ['link.del', 'device.add', 'link.up']);
 });
 
 test('forwarding off and up/down changes are single ops', () => {

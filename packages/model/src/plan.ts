@@ -5,7 +5,7 @@
  */
 import { KINDS } from './interface/index';
 import { netnsName, ownerMarker } from './names';
-import { natKey, ruleSpecs, userChains } from './nat';
+import { firewallRuleKey, ruleSpecs, userChains } from './nat';
 import type { Op } from './op';
 import { OP_RANK } from './op';
 import { formatRoute, routeSatisfies } from './route';
@@ -107,7 +107,7 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       const obs = isFresh ? undefined : obsNs?.interfaces[name];
       if (isFresh && des.kind === 'other') continue; // kept while the kernel has it, never built (see warnings)
       if (isFresh && des.kind !== 'veth') {
-        ops.push({ kind: 'link.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
+        ops.push({ kind: 'device.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
       }
       if ((des.master ?? '') !== (obs?.master ?? '')) {
         if (des.master) ops.push({ kind: 'link.enslave', ...w, interface: name, master: des.master, reason: `${node}:${name} is a port of bridge ${des.master} in the topology` });
@@ -138,8 +138,8 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       if (obsNs?.sysctls?.[key] !== value) ops.push({ kind: 'sysctl.set', ...w, key, value, reason: `${key} is ${value} for ${node} in the topology` });
     }
 
-    const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
-    const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [natKey({ type: 'other', ...spec }), { rule, spec }] as const)));
+    const obsSpecs = new Map((obsNs?.nat ?? []).flatMap((rule) => ruleSpecs(rule).map((spec) => [firewallRuleKey({ type: 'other', ...spec }), { rule, spec }] as const)));
+    const desSpecs = new Map(desNs.nat.flatMap((rule) => ruleSpecs(rule).map((spec) => [firewallRuleKey({ type: 'other', ...spec }), { rule, spec }] as const)));
     for (const [key, { rule, spec }] of obsSpecs) {
       // Rules nslab does not model belong to the file only when it lists `firewall:` for this node.
       if (rule.type === 'other' && !desNs.firewall) continue;
@@ -177,7 +177,7 @@ function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: stri
 
 /** Orders ops by rank, keeping the plan's order among equals; bridges before the devices that use them. */
 export function sortOps(ops: Op[]): Op[] {
-  const subRank = (op: Op) => (op.kind === 'link.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
+  const subRank = (op: Op) => (op.kind === 'device.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
   return ops
     .map((op, i) => ({ op, i }))
     .sort((x, y) => OP_RANK[x.op.kind] - OP_RANK[y.op.kind] || subRank(x.op) - subRank(y.op) || x.i - y.i)

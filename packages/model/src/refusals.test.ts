@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTopology } from './file';
-import { natKey, parseIptablesSave, ruleSpecs } from './nat';
+import { firewallRuleKey, parseIptablesSave, ruleSpecs } from './nat';
 
 function problems(yaml: string): string[] {
   const r = parseTopology(yaml);
@@ -38,7 +38,7 @@ test('host bits and 0.0.0.0/0 in a rule are normalised as iptables stores them, 
   assert.deepEqual(rule, { type: 'masquerade', source: '10.0.0.0/24' });
   // What iptables-save prints for that rule reads back as the same rule.
   const saved = `*nat\n-A POSTROUTING ${ruleSpecs(rule)[0]!.args.join(' ')}\nCOMMIT\n`;
-  assert.equal(natKey(parseIptablesSave(saved)[0]!), natKey(rule));
+  assert.equal(firewallRuleKey(parseIptablesSave(saved)[0]!), firewallRuleKey(rule));
 });
 
 test('route src not on the node, a route duplicating the connected one, default plus 0.0.0.0/0 are refused', () => {

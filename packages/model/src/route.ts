@@ -2,7 +2,7 @@
  * Routes, written in `ip route` syntax ("default via 192.168.1.254",
  * "10.0.2.0/24 via 10.0.1.1 dev eth0 metric 100") and parsed into data.
  */
-import { canonicalIp, parseCidr, parseIp, formatCidr, isNetworkAddress } from './address';
+import { canonicalIp, parseCidr, parseIp, parsePrefix, formatCidr, isNetworkAddress, networkOf } from './address';
 import { ifnameProblem } from './names';
 
 /** A unicast route in the main table. */
@@ -30,10 +30,9 @@ export function parseRoute(text: string): RouteParse {
   if (dst === 'default' || dst === '0.0.0.0/0') {
     dst = 'default';
   } else {
-    const withLen = dst.includes('/') ? dst : `${dst}/${dst.includes(':') ? 128 : 32}`;
-    const cidr = parseCidr(withLen);
+    const cidr = parsePrefix(dst);
     if (!cidr) return fail(`"${dst}" is not a destination: write "default" or a prefix like 10.0.2.0/24`);
-    if (!isNetworkAddress(cidr)) return fail(`"${dst}" has host bits set: the network is ${formatCidr({ ...cidr, value: cidr.value & ~((1n << BigInt((cidr.family === 4 ? 32 : 128) - cidr.prefix)) - 1n) })}`);
+    if (!isNetworkAddress(cidr)) return fail(`"${dst}" has host bits set: the network is ${formatCidr(networkOf(cidr))}`);
     dst = formatCidr(cidr);
   }
   const route: Route = { dst };

@@ -46,14 +46,14 @@ const forward = z.strictObject({
 });
 
 /** One firewall rule as the file writes it. */
-export const rawNat = z.discriminatedUnion('type', [masquerade, snat, dnat, forward]);
+export const rawFirewallRule = z.discriminatedUnion('type', [masquerade, snat, dnat, forward]);
 
 /** One node (namespace) as the file writes it. */
 export const rawNode = z.strictObject({
   forwarding: z.boolean().optional(),
   interfaces: z.record(z.string(), rawInterface).optional(),
   routes: z.array(z.string()).optional(),
-  nat: z.array(rawNat).optional(),
+  nat: z.array(rawFirewallRule).optional(),
   /** Raw iptables rules, e.g. "-t filter -A INPUT -p icmp -j DROP": listing them makes the file own the node's raw rules. */
   firewall: z.array(z.string().max(1000)).max(1000).optional(),
   /** Kernel knobs by sysctl name: { net.ipv4.conf.all.rp_filter: 1 }. */
@@ -119,7 +119,7 @@ export const rawTopology = z.strictObject({
 export type RawTopology = z.infer<typeof rawTopology>;
 export type RawNode = z.infer<typeof rawNode>;
 export type RawInterface = z.infer<typeof rawInterface>;
-export type RawNat = z.infer<typeof rawNat>;
+export type RawFirewallRule = z.infer<typeof rawFirewallRule>;
 export type RawNetwork = z.infer<typeof rawNetwork>;
 export type RawContainer = z.infer<typeof rawContainer>;
 export type RawService = z.infer<typeof rawService>;

@@ -3,7 +3,7 @@
  * or the canvas) and the observed kernel state, so `plan(desired, observed)` can
  * compute the difference.
  */
-import type { NatRule } from './nat';
+import type { FirewallRule } from './nat';
 import type { ChainPolicy } from './policy';
 import type { Route } from './route';
 
@@ -48,7 +48,7 @@ export interface Namespace {
   forwarding: boolean;
   interfaces: Record<string, Interface>;
   routes: Route[];
-  nat: NatRule[];
+  nat: FirewallRule[];
   /**
    * Desired only: the file lists `firewall:` for this node, so it owns the node's rules that
    * nslab does not model (`other` rules); without it an apply leaves those rules alone.

@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { assertNever } from '@nslab/model';
 import { traineeNameProblem } from './roster';
 import { SERVER_DIR } from '../paths';
 
@@ -191,10 +192,6 @@ export function limitFiles(hierarchy: Hierarchy, limits: TraineeLimits, has: (fi
     }
   }
   return files;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected ${String(value)}`);
 }
 
 /** Trainee limits could not be set up: a sentence that says what failed; the trainee's shell is not started. */

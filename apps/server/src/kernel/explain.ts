@@ -8,7 +8,7 @@ import { describeOp } from '@nslab/model';
 interface Entry { match: RegExp; say: (op: Op | undefined) => string }
 
 const CATALOGUE: Entry[] = [
-  { match: /Unknown device type|Operation not supported|not supported/i, say: (op) => `this kernel does not support ${op && op.kind === 'link.add' ? `${op.device.kind} devices` : 'this operation'}` },
+  { match: /Unknown device type|Operation not supported|not supported/i, say: (op) => `this kernel does not support ${op && op.kind === 'device.add' ? `${op.device.kind} devices` : 'this operation'}` },
   { match: /File exists/, say: (op) => `${op ? describeOp(op) : 'it'}: it already exists (a change made outside nslab? apply again to converge)` },
   { match: /Cannot find device|does not exist/, say: (op) => `${op ? describeOp(op) : 'it'}: the device is not there (deleted from a terminal? apply again)` },
   { match: /Nexthop has invalid gateway|Network is unreachable/, say: () => 'the gateway is not on a connected, up subnet of this namespace' },

@@ -3,7 +3,7 @@
  * iproute2's field names (ifname, addr_info, linkinfo...); nothing outside it does.
  */
 import type { Interface, Namespace, Route } from '@nslab/model';
-import { canonicalCidr, kindFromKernel, parseOwnerMarker, setOwn, VXLAN_PORT } from '@nslab/model';
+import { canonicalCidr, canonicalPrefix, kindFromKernel, parseOwnerMarker, setOwn, VXLAN_PORT } from '@nslab/model';
 
 // The shapes `ip -j -d` prints (only the fields nslab reads). rtnetlink.ts decodes the
 // kernel's messages into the same shapes, so one mapping below serves both readers.
@@ -136,7 +136,7 @@ function toInterface(link: IpLink): Interface {
 
 function toRoute(r: IpRoute): Route | undefined {
   if (r.protocol === 'kernel' || (r.type && r.type !== 'unicast')) return undefined;
-  const dst = r.dst === 'default' ? 'default' : canonicalCidr(r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`);
+  const dst = r.dst === 'default' ? 'default' : canonicalPrefix(r.dst);
   if (!dst) return undefined;
   const route: Route = { dst };
   if (r.gateway) route.gateway = r.gateway;

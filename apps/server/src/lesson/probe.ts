@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Check, Topology } from '@nslab/model';
-import { diagnoseReach, diagnoseTcp, describeNat, netnsName, parseDnatTarget, splitCommand } from '@nslab/model';
+import { diagnoseReach, diagnoseTcp, describeFirewallRule, netnsName, parseDnatTarget, splitCommand } from '@nslab/model';
 import { run } from '../kernel/runner';
 import { inNetns } from '../kernel/nsread';
 import { Pinger, pingAvailable } from '../kernel/pinger';
@@ -201,7 +201,7 @@ async function withListeners<T>(lab: string, check: Extract<Check, { kind: 'tcp'
 function dropHint(topology: Topology): string | undefined {
   for (const [name, node] of Object.entries(topology.nodes)) {
     const rule = node.nat.find((r) => (r.type === 'forward' && r.action === 'drop') || (r.type === 'other' && r.table === 'filter' && (r.args.includes('DROP') || r.args.includes('REJECT'))));
-    if (rule) return `${name} has a rule that drops traffic: ${describeNat(rule)}`;
+    if (rule) return `${name} has a rule that drops traffic: ${describeFirewallRule(rule)}`;
   }
   return undefined;
 }

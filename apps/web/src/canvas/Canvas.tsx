@@ -82,12 +82,16 @@ export function Canvas() {
   const cache = useRef(createDataCache());
   const last = useRef<Derived>({ nodes: [], edges: [] });
   const highlight = useHighlight();
+  // The one place render reads refs, on purpose: the derivation's cache and the last output are
+  // what let an unchanged node keep its object (React Flow then skips it), and neither is shown.
+  /* eslint-disable react-hooks/refs */
   const derived = useMemo(() => {
     const next = derive({ topology, positions, selection, problems: nodeProblems, measured, cache: cache.current, highlight });
     const out = { nodes: reuse(last.current.nodes, next.nodes), edges: reuse(last.current.edges, next.edges) };
     last.current = out;
     return out;
   }, [topology, positions, selection, nodeProblems, measured, highlight]);
+  /* eslint-enable react-hooks/refs */
 
   // Fit the lab in view when asked (after a layout, on opening a lab), once per request,
   // as soon as the nodes are measured. Adding a node must not move the view.

@@ -162,27 +162,27 @@ function useFloodLabels(root: HTMLElement | null): { x: number; y: number; text:
   const flood = usePackets((s) => (s.watching ? s.flood : undefined));
   const links = useLab((s) => s.topology?.links);
   const positions = useStore((s) => s.nodeLookup);
-  const [labels, setLabels] = useState<{ x: number; y: number; text: string; protocol: string; edge: string }[]>([]);
-  const [, setTick] = useState(0);
+  type Label = { x: number; y: number; text: string; protocol: string; edge: string };
+  // The labels with the flood they count: labels of an earlier flood (or none) are not shown.
+  const [labels, setLabels] = useState<{ flood: NonNullable<typeof flood>; out: Label[] } | undefined>(undefined);
   useLayoutEffect(() => {
-    if (!flood || !links || Date.now() - flood.at > FLOOD_HOLD_MS) {
-      setLabels([]);
-      return;
-    }
+    if (!flood || !links || Date.now() - flood.at > FLOOD_HOLD_MS) return undefined;
     const counts = edgeCounts(endpointIndex(links), flood.counts);
-    const out: typeof labels = [];
+    const out: Label[] = [];
     for (const [edge, c] of counts) {
       const el = edgePath(root, edge);
       if (!el) continue;
       const p = el.getPointAtLength(el.getTotalLength() / 2);
       out.push({ x: p.x, y: p.y, text: `${Math.round(c.packets / flood.seconds).toLocaleString()}/s`, protocol: c.protocol, edge });
     }
-    setLabels(out);
+    // Positions measured from the drawn edges, which exist only after render: a layout effect is where they can be read.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    setLabels({ flood, out });
     // Clear the labels once the flood is over (no aggregate for a while).
-    const timer = setTimeout(() => setTick((n) => n + 1), FLOOD_HOLD_MS + 50);
+    const timer = setTimeout(() => setLabels(undefined), FLOOD_HOLD_MS + 50);
     return () => clearTimeout(timer);
   }, [flood, links, positions, root]);
-  return labels;
+  return labels !== undefined && labels.flood === flood && links ? labels.out : [];
 }
 
 /** The overlay; render it inside the ReactFlowProvider. */

@@ -35,6 +35,9 @@ export function useAutoLayout(): boolean {
       return;
     }
     const first = missing.length === names.length;
+    // Set in the same commit that schedules the layout, so no frame shows the lab unplaced and not
+    // pending; the cleanup below clears it for a run cancelled before it started (see there).
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     if (first) setPending(true);
     const mine = ++generation.current;
     performance.mark('nslab:layout-wanted');

@@ -6,7 +6,7 @@
  * ports; a veth pair becomes an edge between exactly its two ports.
  */
 import type { Edge, Node } from '@xyflow/react';
-import { describeNat, formatRoute, linkKey } from '@nslab/model';
+import { describeFirewallRule, formatRoute, linkKey } from '@nslab/model';
 import type { Interface, InterfaceKind, Link, Namespace, Topology } from '@nslab/model';
 import { NODE_WIDTH, nodeHeight } from './geometry';
 import type { Selection } from '../state/selection';
@@ -141,7 +141,7 @@ export function namespaceData(name: string, ns: Namespace, links: readonly Link[
     role: roleOf(name, ns),
     forwarding: ns.forwarding,
     routes: ns.routes.map(formatRoute),
-    nat: ns.nat.map(describeNat),
+    nat: ns.nat.map(describeFirewallRule),
     ports: ports.sort(byName),
     bridges: [...bridges.values()].sort(byName).map((b) => ({ ...b, ports: b.ports.sort(byName) })),
   };

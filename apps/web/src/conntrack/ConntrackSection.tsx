@@ -15,13 +15,14 @@ const TICK_MS = 1000;
 
 /** The conntrack table of `node` in `lab`, live. */
 export function ConntrackSection({ lab, node }: { lab: string; node: string }) {
-  const [table, setTable] = useState<ConntrackServerMessage | undefined>(undefined);
+  // The table last received, with the node it belongs to: another node's is not shown while this one's is asked.
+  const [got, setGot] = useState<{ lab: string; node: string; table: ConntrackServerMessage } | undefined>(undefined);
+  const table = got !== undefined && got.lab === lab && got.node === node ? got.table : undefined;
   const [now, setNow] = useState(() => Date.now());
 
   useEffect(() => {
-    setTable(undefined);
     const stop = listen((m) => {
-      if (m.type === 'conntrack' && m.lab === lab && m.node === node) setTable(m);
+      if (m.type === 'conntrack' && m.lab === lab && m.node === node) setGot({ lab, node, table: m });
       // A new socket knows nothing of this page's follows: ask again.
       else if (m.type === 'hello') client.send({ type: 'conntrack-watch', lab, node });
     });

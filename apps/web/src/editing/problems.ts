@@ -114,7 +114,7 @@ export function placeOp(op: Op, message: string): PlacedProblem {
     case 'link.enslave':
     case 'link.release':
       return { message, node: op.node, field: fieldKey.master(op.node, op.interface) };
-    case 'link.add':
+    case 'device.add':
     case 'link.del':
     case 'link.mtu':
     case 'link.up':

@@ -31,13 +31,14 @@ function Knob({ node, name, spec, value }: { node: string; name: string; spec: S
 
 /** The knobs of namespace `node` in `lab`, with its interfaces' names. */
 export function KernelKnobs({ lab, node, interfaces }: { lab: string; node: string; interfaces: readonly string[] }) {
-  const [values, setValues] = useState<Map<string, string> | undefined>(undefined);
+  // The knobs last read, with the node they belong to: another node's are not shown while this one's are read.
+  const [got, setGot] = useState<{ lab: string; node: string; values: Map<string, string> } | undefined>(undefined);
+  const values = got !== undefined && got.lab === lab && got.node === node ? got.values : undefined;
   const read = useCallback(() => client.send({ type: 'sysctl-read', id: requestId('sysctl'), lab, node }), [lab, node]);
 
   useEffect(() => {
-    setValues(undefined);
     const stop = listen((m) => {
-      if (m.type === 'sysctls' && m.lab === lab && m.node === node) setValues(new Map(Object.entries(m.values)));
+      if (m.type === 'sysctls' && m.lab === lab && m.node === node) setGot({ lab, node, values: new Map(Object.entries(m.values)) });
       // A change the page made to this lab (a knob, or an interface added) may have changed the knobs.
       else if ((m.type === 'result' && m.lab === lab) || m.type === 'hello') read();
     });

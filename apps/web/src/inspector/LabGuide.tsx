@@ -4,7 +4,7 @@
  * the node the command is about and types it there. It folds away while something
  * is selected, so the inspector below it stays in view.
  */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useLab } from '../state/lab';
 import { useView } from '../state/view';
 import { RunButton } from '../terminals/RunButton';
@@ -21,9 +21,14 @@ export function LabGuide() {
   const meta = useLab((s) => s.meta);
   const selected = useView((s) => s.selection !== undefined);
   // Open while nothing is selected (the inspector then has little to say), folded while something is;
-  // a click pins it either way until the selection changes.
+  // a click pins it either way until the selection changes (reset during render, as React advises
+  // for state that follows a prop: an effect would draw the stale pin first).
   const [pinned, setPinned] = useState<boolean | undefined>(undefined);
-  useEffect(() => setPinned(undefined), [selected]);
+  const [pinnedUnder, setPinnedUnder] = useState(selected);
+  if (pinnedUnder !== selected) {
+    setPinnedUnder(selected);
+    setPinned(undefined);
+  }
   const open = pinned ?? !selected;
   if (!meta.description && !(meta.try && meta.try.length > 0)) return null;
   return (

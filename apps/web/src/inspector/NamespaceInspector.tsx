@@ -17,7 +17,7 @@ import { proposeEdits } from '../editing/submit';
 import { FieldProblem, useFieldInvalid } from './FieldProblem';
 import { Icon } from '../ui/Icons';
 import { InterfaceEditor } from './InterfaceEditor';
-import { NatEditor } from './NatEditor';
+import { FirewallEditor } from './FirewallEditor';
 import { NodeActions } from '../canvas/NodeActions';
 import { ConntrackSection } from '../conntrack/ConntrackSection';
 import { KernelKnobs } from './KernelKnobs';
@@ -160,7 +160,7 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
             {policies.map(([key, policy]) => <li key={key} className="rule"><code>{describePolicy(key, policy)}</code><span className="muted" title="what a built-in chain does with a packet no rule decided (iptables -P)">policy</span></li>)}
           </ul>
         ) : null}
-        <NatEditor node={node} rules={ns.nat} interfaces={ifnames.filter((n) => n !== 'lo')} />
+        <FirewallEditor node={node} rules={ns.nat} interfaces={ifnames.filter((n) => n !== 'lo')} />
         {kept.length > 0 ? (
           <ul className="rule-list" aria-label={`Firewall state of ${node} that nslab keeps`}>
             {kept.map((line) => <li key={line} className="rule"><code>{line}</code><span className="muted" title="read from the kernel and kept as it is: nslab does not model it">kept</span></li>)}

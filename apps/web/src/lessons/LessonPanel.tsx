@@ -4,7 +4,7 @@
  * (the server sends a status whenever the kernel changes), hints under failing
  * checks, "Show me" and "Reset step", progress, and a downloadable summary.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import Markdown from 'react-markdown';
 import type { Lesson, LessonInfo, LessonStatus, ServerMessage } from '@nslab/model';
 import { client, requestId } from '../server/client';
@@ -44,7 +44,7 @@ export function LessonPanel() {
   const [vary, setVary] = useState<boolean | undefined>(undefined);
   const varied = vary ?? trainee;
   const setOpen = (value: boolean) => useView.getState().setPanel('lesson', value);
-  const progress = useRef<Progress>({ started: Date.now(), passedAt: new Map(), hints: new Map() });
+  const [progress, setProgress] = useState<Progress>(() => ({ started: Date.now(), passedAt: new Map(), hints: new Map() }));
 
   useEffect(() => listen((m: ServerMessage) => {
     if (m.type === 'lessons') setList(m.lessons);
@@ -52,15 +52,21 @@ export function LessonPanel() {
       setLesson(m.lesson);
       setStatus(null);
       if (m.lesson) setOpen(true);
-      progress.current = { started: Date.now(), passedAt: new Map(), hints: new Map() };
+      setProgress({ started: Date.now(), passedAt: new Map(), hints: new Map() });
     }
     if (m.type === 'lesson-status' && m.lab === lab) {
       setStatus(m.status);
-      for (const s of m.status.steps) {
-        if (s.passed && !progress.current.passedAt.has(s.id)) progress.current.passedAt.set(s.id, m.at);
-        const hints = s.checks.filter((c) => c.passed === false && c.hint).length;
-        if (hints > 0) progress.current.hints.set(s.id, Math.max(progress.current.hints.get(s.id) ?? 0, hints));
-      }
+      const { steps } = m.status;
+      setProgress((p) => {
+        const passedAt = new Map(p.passedAt);
+        const hints = new Map(p.hints);
+        for (const s of steps) {
+          if (s.passed && !passedAt.has(s.id)) passedAt.set(s.id, m.at);
+          const shown = s.checks.filter((c) => c.passed === false && c.hint).length;
+          if (shown > 0) hints.set(s.id, Math.max(hints.get(s.id) ?? 0, shown));
+        }
+        return { started: p.started, passedAt, hints };
+      });
     }
   }), [lab]);
 
@@ -107,7 +113,7 @@ export function LessonPanel() {
     proposeLessonSolution(lab, i, step.title[lang], commands);
   };
   const done = status?.steps.filter((s) => s.passed).length ?? 0;
-  const summary = status ? summarize(lesson, status, progress.current, lang) : null;
+  const summary = status ? summarize(lesson, status, progress, lang) : null;
   return (
     <aside className="lesson-panel" aria-label={t('lesson')} data-lesson={lesson.id}>
       {langSwitch}

@@ -151,6 +151,18 @@ function PcapDownload({ defaultNode }: { defaultNode: string | undefined }) {
   );
 }
 
+/** True until `ms` after `at` (a page-clock time): a timer ends it, so no render reads the clock. */
+function useRecent(at: number | undefined, ms: number): boolean {
+  // The `at` whose time is up.
+  const [over, setOver] = useState<number | undefined>(undefined);
+  useEffect(() => {
+    if (at === undefined) return undefined;
+    const timer = setTimeout(() => setOver(at), Math.max(0, at + ms - Date.now()));
+    return () => clearTimeout(timer);
+  }, [at, ms]);
+  return at !== undefined && over !== at;
+}
+
 /** The packets panel. */
 export function PacketList() {
   const watching = usePackets((s) => s.watching);
@@ -218,7 +230,7 @@ export function PacketList() {
     if (!setWatching(!watching)) setProblem('Not connected to the server, or no lab is open.');
     else setProblem(undefined);
   };
-  const flooding = flood !== undefined && Date.now() - flood.at < FLOOD_HOLD_MS * 2;
+  const flooding = useRecent(flood?.at, FLOOD_HOLD_MS * 2);
   const ended = Object.entries(captures).filter(([, c]) => c.state === 'ended' && c.message);
   const started = Object.values(captures).filter((c) => c.state === 'started').length;
 

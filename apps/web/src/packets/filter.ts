@@ -12,7 +12,7 @@
  *
  * Parse, then match: the text becomes a predicate once; problems are sentences.
  */
-import { PACKET_PROTOCOLS, parseCidr, parseIp } from '@nslab/model';
+import { PACKET_PROTOCOLS, contains, parseIp, parsePrefix } from '@nslab/model';
 import type { PacketProtocol } from '@nslab/model';
 import type { PacketRow } from './row';
 
@@ -39,24 +39,13 @@ const PROTOCOL_WORDS: Record<string, (p: PacketProtocol) => boolean> = {
   ping: (p) => p === 'icmp' || p === 'icmpv6',
 };
 
-/** A test for an address or prefix against a list of addresses. */
+/** A test for an address or prefix (an address alone is its host prefix) against a list of addresses. */
 function addressTest(text: string): ((addresses: readonly string[]) => boolean) | undefined {
-  if (text.includes('/')) {
-    const cidr = parseCidr(text);
-    if (!cidr) return undefined;
-    const bits = cidr.family === 4 ? 32 : 128;
-    const shift = BigInt(bits - cidr.prefix);
-    const want = cidr.value >> shift;
-    return (addresses) => addresses.some((a) => {
-      const ip = parseIp(a);
-      return ip !== undefined && ip.family === cidr.family && ip.value >> shift === want;
-    });
-  }
-  const ip = parseIp(text);
-  if (!ip) return undefined;
+  const prefix = parsePrefix(text);
+  if (!prefix) return undefined;
   return (addresses) => addresses.some((a) => {
-    const other = parseIp(a);
-    return other !== undefined && other.family === ip.family && other.value === ip.value;
+    const ip = parseIp(a);
+    return ip !== undefined && contains(prefix, ip);
   });
 }
 

@@ -4,8 +4,8 @@
  * namespaces, bridges, host-side veths, VXLAN devices, Docker's rules), so applying
  * the export rebuilds the same kernel state and a re-apply of it runs nothing.
  */
-import type { NatRule } from '../nat';
-import { natKey } from '../nat';
+import type { FirewallRule } from '../nat';
+import { firewallRuleKey } from '../nat';
 import { parseFirewallLine } from '../firewall';
 import type { RawTopology } from '../schema';
 import type { Topology } from '../topology';
@@ -47,9 +47,9 @@ export function withContainerLayer(file: RawTopology, topology: Topology, spec: 
       if (Object.keys(kept).length > 0) node.interfaces = kept;
       else delete node.interfaces;
     }
-    const rules = new Set((scratch.nodes[name]?.nat ?? []).map(natKey));
+    const rules = new Set((scratch.nodes[name]?.nat ?? []).map(firewallRuleKey));
     if (node.nat) {
-      const kept = node.nat.filter((r) => !rules.has(natKey(r as NatRule)));
+      const kept = node.nat.filter((r) => !rules.has(firewallRuleKey(r as FirewallRule)));
       if (kept.length > 0) node.nat = kept;
       else delete node.nat;
     }
@@ -57,7 +57,7 @@ export function withContainerLayer(file: RawTopology, topology: Topology, spec: 
     if (node.firewall) {
       const kept = node.firewall.filter((line) => {
         const parsed = parseFirewallLine(line);
-        return !parsed.ok || !rules.has(natKey(parsed.rule));
+        return !parsed.ok || !rules.has(firewallRuleKey(parsed.rule));
       });
       if (kept.length > 0) node.firewall = kept;
       else delete node.firewall;

@@ -6,9 +6,10 @@
  * ask `diagnoseReach` why a packet did not make it.
  */
 import type { Cidr, IpValue } from '../address';
-import { canonicalCidr, canonicalIp, contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../address';
-import type { DnatRule, NatRule } from '../nat';
-import { describeNat, parseDnatTarget } from '../nat';
+import { canonicalCidr, canonicalIp, canonicalPrefix, contains, formatCidr, formatIp, networkOf, parseCidr, parseIp } from '../address';
+import type { DnatRule, FirewallRule } from '../nat';
+import { describeFirewallRule, parseDnatTarget } from '../nat';
+import { assertNever } from '../never';
 import { formatRoute, parseRoute, routeSatisfies } from '../route';
 import type { Interface, Namespace, Topology } from '../topology';
 import { linkOf } from '../topology';
@@ -157,10 +158,6 @@ export function evaluateModelCheck(check: Check, topology: Topology): Verdict {
   }
 }
 
-function assertNever(x: never): never {
-  throw new Error(`unexpected check: ${JSON.stringify(x)}`);
-}
-
 function downHint(topology: Topology, node: string, ifname: string, iface: Interface): string {
   if (!iface.up) return `${node}:${ifname} is down (ip link set ${ifname} up)`;
   const peer = linkOf(topology, node, ifname)?.peer;
@@ -171,11 +168,11 @@ function downHint(topology: Topology, node: string, ifname: string, iface: Inter
   return `${node}:${ifname} is ${iface.state ?? 'down'}`;
 }
 
-const prefixOf = (v: string | undefined) => (v === undefined ? undefined : canonicalCidr(v.includes('/') ? v : `${v}/32`) ?? v);
+const prefixOf = (v: string | undefined) => (v === undefined ? undefined : canonicalPrefix(v) ?? v);
 
 type NatCheck = Extract<Check, { kind: 'nat' }>;
 
-function natMatches(check: NatCheck, rule: NatRule): boolean {
+function natMatches(check: NatCheck, rule: FirewallRule): boolean {
   if (rule.type !== check.type) return false;
   if (rule.type === 'masquerade' || rule.type === 'snat') {
     if (check.source !== undefined && rule.source !== prefixOf(check.source)) return false;
@@ -200,13 +197,13 @@ function natHint(check: NatCheck, node: Namespace): string {
   const what = check.type === 'dnat'
     ? `DNAT rule for ${check.proto ?? 'tcp'} port ${check.port ?? '(any)'}${check.to ? ` to ${check.to}` : ''}`
     : `${check.type.toUpperCase()} rule${check.source ? ` for ${prefixOf(check.source)}` : ''}${check.out ? ` out ${check.out}` : ''}`;
-  const has = same.length > 0 ? `; it has ${same.map(describeNat).join(', ')}` : '';
+  const has = same.length > 0 ? `; it has ${same.map(describeFirewallRule).join(', ')}` : '';
   return `no ${what} in ${check.node}${has} (iptables -t nat -S)`;
 }
 
 type FilterCheck = Extract<Check, { kind: 'filter' }>;
 
-function filterMatches(check: FilterCheck, rule: NatRule): boolean {
+function filterMatches(check: FilterCheck, rule: FirewallRule): boolean {
   if (rule.type === 'forward') {
     if (check.chain !== 'FORWARD' || (check.table ?? 'filter') !== 'filter') return false;
     if (check.action !== undefined && rule.action !== check.action) return false;
@@ -323,7 +320,7 @@ function walk(topology: Topology, from: string, dst: IpValue, reply: boolean, ba
       const router = topology.nodes[next.node] as Namespace;
       if (!router.forwarding) return { hint: `forwarding is off in ${next.node} (net.ipv4.ip_forward = 0)` };
       const drop = router.nat.find((r) => (r.type === 'forward' && r.action === 'drop') || (r.type === 'other' && r.table === 'filter' && r.chain === 'FORWARD' && r.args.includes('DROP')));
-      if (drop) return { hint: `${next.node} may drop it: ${describeNat(drop)}` };
+      if (drop) return { hint: `${next.node} may drop it: ${describeFirewallRule(drop)}` };
       // Source NAT on the way out of the router rewrites the source the reply goes back to.
       const out = lookup(router, dst);
       const masq = router.nat.find((r) => (r.type === 'masquerade' || r.type === 'snat') && (!r.out || (r.out.startsWith('!') ? r.out.slice(1) !== out?.dev : r.out === out?.dev)));

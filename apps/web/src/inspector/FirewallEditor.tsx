@@ -5,14 +5,14 @@
  */
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { describeNat } from '@nslab/model';
-import type { NatRule, RawNat } from '@nslab/model';
+import { describeFirewallRule } from '@nslab/model';
+import type { FirewallRule, RawFirewallRule } from '@nslab/model';
 import { fieldKey } from '../editing/problems';
 import { proposeEdits } from '../editing/submit';
 import { FieldProblem } from './FieldProblem';
 import { Icon } from '../ui/Icons';
 
-type RuleType = RawNat['type'];
+type RuleType = RawFirewallRule['type'];
 
 const HELP: Record<RuleType, string> = {
   masquerade: 'rewrite the source of packets leaving an interface to its address (docker0 to the internet)',
@@ -22,13 +22,13 @@ const HELP: Record<RuleType, string> = {
 };
 
 /** The rule list and the add form. */
-export function NatEditor({ node, rules, interfaces }: { node: string; rules: NatRule[]; interfaces: string[] }) {
+export function FirewallEditor({ node, rules, interfaces }: { node: string; rules: FirewallRule[]; interfaces: string[] }) {
   const [type, setType] = useState<RuleType>('masquerade');
   const [f, setF] = useState({ source: '', destination: '', out: '', in: '', to: '', port: '', proto: 'tcp', action: 'accept' });
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
   const opt = (v: string) => (v.trim() ? v.trim() : undefined);
 
-  const build = (): RawNat => {
+  const build = (): RawFirewallRule => {
     switch (type) {
       case 'masquerade': return { type, ...(opt(f.source) ? { source: opt(f.source) } : {}), ...(opt(f.out) ? { out: opt(f.out) } : {}) };
       case 'snat': return { type, to: f.to.trim(), ...(opt(f.source) ? { source: opt(f.source) } : {}), ...(opt(f.out) ? { out: opt(f.out) } : {}) };
@@ -44,7 +44,8 @@ export function NatEditor({ node, rules, interfaces }: { node: string; rules: Na
   };
 
   // nat.remove counts rules as the file does: the ones nslab models ("other" rules are only shown).
-  let fileIndex = -1;
+  // A rule's index among the rules nslab manages (the file's `nat` list): rules of kind other are not in it.
+  const fileIndex = rules.reduce<number[]>((out, r) => [...out, (out.at(-1) ?? -1) + (r.type !== 'other' ? 1 : 0)], []);
   const ifaceSelect = (key: 'in' | 'out', label: string) => (
     <label className="field-row"><span>{label}</span>
       <select aria-label={label} value={f[key]} onChange={set(key)}>
@@ -57,12 +58,11 @@ export function NatEditor({ node, rules, interfaces }: { node: string; rules: Na
     <>
       <ul className="rule-list" aria-label={`Firewall rules of ${node}`}>
         {rules.map((r, i) => {
-          if (r.type !== 'other') fileIndex += 1;
-          const index = fileIndex;
+          const index = fileIndex[i] ?? -1;
           return (
             <li key={i} className="rule">
-              <code>{describeNat(r)}</code>
-              {r.type !== 'other' ? <button className="chip-x" aria-label={`Remove rule ${describeNat(r)}`} onClick={() => proposeEdits([{ kind: 'nat.remove', node, index }], `remove ${describeNat(r)} in ${node}`)}><Icon name="close" size={12} /></button> : <span className="muted" title="a rule nslab shows but does not manage">kernel</span>}
+              <code>{describeFirewallRule(r)}</code>
+              {r.type !== 'other' ? <button className="chip-x" aria-label={`Remove rule ${describeFirewallRule(r)}`} onClick={() => proposeEdits([{ kind: 'nat.remove', node, index }], `remove ${describeFirewallRule(r)} in ${node}`)}><Icon name="close" size={12} /></button> : <span className="muted" title="a rule nslab shows but does not manage">kernel</span>}
             </li>
           );
         })}
