@@ -153,6 +153,9 @@ function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Int
   if (raw.master !== undefined) iface.master = raw.master;
   if (raw.mtu !== undefined) iface.mtu = raw.mtu;
   if (raw.type !== undefined) iface.type = raw.type;
+  if (raw.parent !== undefined) iface.parent = raw.parent;
+  if (raw.mode !== undefined) iface.mode = raw.mode;
+  if (raw.id !== undefined) iface.id = raw.id;
   if (kind === 'vxlan' || raw.vni !== undefined) {
     iface.vxlan = { vni: raw.vni ?? -1, port: raw.port ?? VXLAN_PORT };
     if (raw.remote !== undefined) iface.vxlan.remote = canonicalIp(raw.remote) ?? raw.remote;
@@ -315,7 +318,12 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
       const r: RawInterface = {};
       const linked = linkOf(topology, name, ifname) !== undefined;
       if (!(iface.kind === 'veth' && linked) && !(iface.kind === 'loopback' && ifname === 'lo')) r.kind = iface.kind;
-      if (iface.kind === 'other') r.type = iface.type ?? 'unknown';
+      if (iface.kind === 'other') {
+        r.type = iface.type ?? 'unknown';
+        if (iface.parent !== undefined) r.parent = iface.parent;
+        if (iface.mode !== undefined) r.mode = iface.mode;
+        if (iface.id !== undefined) r.id = iface.id;
+      }
       if (iface.addresses.length > 0) r.addresses = [...iface.addresses];
       if (!iface.up) r.up = false;
       if (iface.master) r.master = iface.master;

@@ -3,7 +3,7 @@
  * desired one. Pure: it reads two topologies and returns data. `plan(x, x)` is empty;
  * one changed address is one `addr.del` and one `addr.add`, not a rebuild.
  */
-import { KINDS } from './interface/index';
+import { buildableType, KINDS } from './interface/index';
 import { netnsName, ownerMarker } from './names';
 import { natKey, ruleSpecs, userChains } from './nat';
 import type { Op } from './op';
@@ -79,6 +79,19 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
     }
   }
 
+  // A device on a parent that goes (macvlan on a recreated veth) goes with it: the kernel deletes it.
+  for (let more = true; more; ) {
+    more = false;
+    for (const [node, obsNs] of Object.entries(observed.nodes)) {
+      for (const [name, obs] of Object.entries(obsNs.interfaces)) {
+        if (obs.parent !== undefined && isGone(node, obs.parent) && !isGone(node, name)) {
+          markGone(node, name);
+          more = true;
+        }
+      }
+    }
+  }
+
   // Pass 2: veth pairs to create.
   for (const [key, link] of desiredLinks) {
     const exists = observedLinks.has(key) && !isGone(link.a.node, link.a.interface) && !isGone(link.b.node, link.b.interface);
@@ -105,7 +118,7 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       if (des.kind === 'loopback' || name === 'lo') continue;
       const isFresh = fresh(name);
       const obs = isFresh ? undefined : obsNs?.interfaces[name];
-      if (isFresh && des.kind === 'other') continue; // kept while the kernel has it, never built (see warnings)
+      if (isFresh && des.kind === 'other' && !buildableType(des)) continue; // kept while the kernel has it, never built (see warnings)
       if (isFresh && des.kind !== 'veth') {
         ops.push({ kind: 'link.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
       }
@@ -177,7 +190,8 @@ function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: stri
 
 /** Orders ops by rank, keeping the plan's order among equals; bridges before the devices that use them. */
 export function sortOps(ops: Op[]): Op[] {
-  const subRank = (op: Op) => (op.kind === 'link.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
+  // Bridges first, then devices, then devices on a parent (a macvlan on a dummy made by this plan).
+  const subRank = (op: Op) => (op.kind === 'link.add' ? (op.device.kind === 'bridge' ? 0 : op.device.parent !== undefined ? 2 : 1) : 0);
   return ops
     .map((op, i) => ({ op, i }))
     .sort((x, y) => OP_RANK[x.op.kind] - OP_RANK[y.op.kind] || subRank(x.op) - subRank(y.op) || x.i - y.i)

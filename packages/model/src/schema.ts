@@ -23,6 +23,12 @@ export const rawInterface = z.strictObject({
   port: port.optional(),
   /** With `kind: other`: the kernel's kind of the device (macvlan, tun...), kept but never built. */
   type: z.string().max(32).optional(),
+  /** With `kind: other` of a type that sits on a device (macvlan, macvtap, ipvlan, vlan): that device, in the same node. */
+  parent: z.string().optional(),
+  /** With `kind: other`: the type's mode (macvlan bridge, ipvlan l2, tun tap...). */
+  mode: z.string().max(32).optional(),
+  /** With `kind: other, type: vlan`: the VLAN id. */
+  id: z.number().int().optional(),
 });
 
 const masquerade = z.strictObject({ type: z.literal('masquerade'), source: z.string().optional(), destination: z.string().optional(), out: z.string().optional() });

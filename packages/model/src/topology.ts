@@ -40,6 +40,12 @@ export interface Interface {
   peer?: string;
   /** For kind `other`: the kernel's own kind of the device (`macvlan`, `ipvlan`, `tun`...), as `ip -d link` names it. */
   type?: string;
+  /** For kind `other` of a type that sits on another device (macvlan, macvtap, ipvlan, vlan): that device, in the same namespace. */
+  parent?: string;
+  /** For kind `other`: the type's mode (macvlan `bridge`, ipvlan `l2`, tun `tap`...), as iproute2 names it. */
+  mode?: string;
+  /** For kind `other` of type vlan: the VLAN id (0-4095). */
+  id?: number;
 }
 
 /** A network namespace: a node of the lab. */

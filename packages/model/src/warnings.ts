@@ -8,6 +8,7 @@ import { parseDnatTarget } from './nat';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
 import type { Topology } from './topology';
+import { buildableType, DEVICE_TYPES } from './interface/index';
 import { formatEndpoint } from './topology';
 
 /** Every warning of a topology, each with its path and a sentence. */
@@ -15,11 +16,11 @@ export function warnings(topology: Topology): Problem[] {
   const out: Problem[] = [];
   for (const [name, node] of Object.entries(topology.nodes)) {
     for (const [ifname, iface] of Object.entries(node.interfaces)) {
-      if (iface.kind === 'other' && iface.type !== undefined) {
-        out.push({
-          path: pathOf('nodes', name, 'interfaces', ifname),
-          message: `${name}:${ifname} is a ${iface.type}, which nslab shows and keeps but does not build: an apply keeps it while the kernel has it, and does not make it again`,
-        });
+      if (iface.kind === 'other' && iface.type !== undefined && !buildableType(iface)) {
+        const spec = DEVICE_TYPES[iface.type];
+        out.push(spec?.parent && iface.parent === undefined
+          ? { path: pathOf('nodes', name, 'interfaces', ifname, 'parent'), message: `${name}:${ifname} is a ${iface.type} with no parent in ${name} (it sits on a device of another namespace, or the file names none): nslab keeps it while the kernel has it but cannot make it again; give it "parent: IFACE" to have it built` }
+          : { path: pathOf('nodes', name, 'interfaces', ifname), message: `${name}:${ifname} is a ${iface.type}, which nslab shows and keeps but does not build: an apply keeps it while the kernel has it, and does not make it again` });
       }
     }
     const subnets = Object.values(node.interfaces).flatMap((i) => i.addresses.flatMap((a) => parseCidr(a) ?? []));
