@@ -6,6 +6,7 @@
 import { buildableType, KINDS } from './interface/index';
 import { netnsName, ownerMarker } from './names';
 import { natKey, ruleSpecs, userChains } from './nat';
+import { parseFirewallLine } from './firewall';
 import type { Op } from './op';
 import { OP_RANK } from './op';
 import { formatRoute, routeSatisfies } from './route';
@@ -176,9 +177,44 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       const [table = '', chain = ''] = key.split('/');
       ops.push({ kind: 'chain.policy', ...w, table, chain, policy, reason: `${chain}'s policy is ${policy} for ${node} in the topology` });
     }
+    diffNativeFirewall(ops, w, desNs, obsNs);
   }
 
   return sortOps(ops);
+}
+
+/**
+ * Native nftables tables and ip6tables rules: only a node whose topology lists them (the file's
+ * `nftables:` and `firewall6:`) has them made exactly so; otherwise they are left as they are.
+ * A table whose text differs is loaded whole again; a rule is removed or appended.
+ */
+function diffNativeFirewall(ops: Op[], w: { node: string; netns: string }, desNs: Namespace, obsNs: Namespace | undefined): void {
+  if (desNs.nftables !== undefined) {
+    const have = obsNs?.nftables ?? {};
+    for (const table of Object.keys(have)) {
+      if (!Object.hasOwn(desNs.nftables, table)) ops.push({ kind: 'nftables.del', ...w, table, reason: `nftables table ${table} is not in the topology` });
+    }
+    for (const [table, text] of Object.entries(desNs.nftables)) {
+      const now = Object.hasOwn(have, table) ? have[table] : undefined;
+      if (now === undefined || now.trim() !== text.trim()) ops.push({ kind: 'nftables.add', ...w, table, text, reason: now === undefined ? `nftables table ${table} is in the topology but not in the kernel` : `nftables table ${table} differs from the topology` });
+    }
+  }
+  if (desNs.ip6tables !== undefined) {
+    const have = obsNs?.ip6tables ?? [];
+    const rule = (line: string) => { const r = parseFirewallLine(line); return r.ok ? r.rule : undefined; };
+    for (const line of have) {
+      const r = rule(line);
+      if (r && !desNs.ip6tables.includes(line)) ops.push({ kind: 'ip6tables.del', ...w, rule: r, reason: `this ip6tables rule is not in the topology` });
+    }
+    const chains = new Set(have.flatMap((line) => { const r = rule(line); return r ? userChains({ table: r.table, chain: r.chain, args: r.args }) : []; }));
+    const added = desNs.ip6tables.filter((line) => !have.includes(line)).flatMap((line) => rule(line) ?? []);
+    for (const c of new Set(added.flatMap((r) => userChains({ table: r.table, chain: r.chain, args: r.args })))) {
+      if (chains.has(c)) continue;
+      const [table = '', chain = ''] = c.split(' ');
+      ops.push({ kind: 'ip6chain.add', ...w, table, chain, reason: `ip6tables rules of the topology are in or jump to chain ${chain}` });
+    }
+    for (const r of added) ops.push({ kind: 'ip6tables.add', ...w, rule: r, reason: `this ip6tables rule is in the topology but not in the kernel` });
+  }
 }
 
 function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: string, des: Interface, obs: Interface | undefined): void {

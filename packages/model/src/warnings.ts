@@ -42,24 +42,7 @@ export function warnings(topology: Topology): Problem[] {
       }
     });
   }
-  out.push(...duplicateAddresses(topology), ...keptFirewallWarnings(topology));
-  return out;
-}
-
-/**
- * Firewall state the kernel holds that nslab reads but cannot express (native nftables
- * tables, ip6tables rules): still there, and every apply leaves it so. Only an observed
- * lab has any; an edit's result names them, since its file form cannot.
- */
-export function keptFirewallWarnings(topology: Topology): Problem[] {
-  const out: Problem[] = [];
-  for (const [name, node] of Object.entries(topology.nodes)) {
-    for (const table of node.nftables ?? []) {
-      out.push({ path: pathOf('nodes', name, 'nftables'), message: `${name} has nftables table ${table} that nslab does not model: it is kept as it is` });
-    }
-    const n = node.ip6tables?.length ?? 0;
-    if (n > 0) out.push({ path: pathOf('nodes', name, 'ip6tables'), message: `${name} has ${n} ip6tables rule${n === 1 ? '' : 's'} that nslab does not model: ${n === 1 ? 'it is kept as it is' : 'they are kept as they are'}` });
-  }
+  out.push(...duplicateAddresses(topology));
   return out;
 }
 

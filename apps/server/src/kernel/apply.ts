@@ -6,7 +6,7 @@
  * left is one that a second apply of the same plan's topology completes.
  */
 import type { Op } from '@nslab/model';
-import { opArgv } from '@nslab/model';
+import { opArgv, opInput } from '@nslab/model';
 import { explain } from './explain';
 import { pool, run } from './runner';
 import { batchLine } from './batch';
@@ -101,7 +101,7 @@ interface Failure { step: Step; stderr: string; notRun: number }
 /** A removal that failed because its object is already gone has done its job (the kernel removes a veth's peer, or a namespace's contents, on its own). */
 function alreadyGone(op: Op, stderr: string): boolean {
   const removal = op.kind === 'link.del' || op.kind === 'addr.del' || op.kind === 'route.del' || op.kind === 'link.release' || op.kind === 'link.down';
-  if (op.kind === 'chain.add') return /Chain already exists/.test(stderr); // created earlier, still empty: the chain is there, as wanted
+  if (op.kind === 'chain.add' || op.kind === 'ip6chain.add') return /Chain already exists/.test(stderr); // created earlier, still empty: the chain is there, as wanted
   return removal && /Cannot find device|No such process|Cannot assign requested address|does not exist/.test(stderr);
 }
 
@@ -228,7 +228,8 @@ const HELPER_SYSCTL = /^net(?:(?:\.[A-Za-z0-9_-]+)+|(?:\/[A-Za-z0-9_.-]+)+)=.{1,
 async function runEach(group: Step[], onEvent: (e: OpEvent) => void, from = 0): Promise<Failure | undefined> {
   for (let i = from; i < group.length; i += 1) {
     const step = group[i] as Step;
-    const result = await run(step.argv, { allowFailure: true });
+    const input = opInput(step.op);
+    const result = await run(step.argv, { allowFailure: true, ...(input !== undefined ? { input } : {}) });
     const status = result.code === 0 || alreadyGone(step.op, result.stderr) ? 'done' : 'failed';
     onEvent({ index: step.index, op: step.op, argv: step.argv, status, code: result.code, stdout: result.stdout, stderr: result.stderr });
     if (status === 'failed') return { step, stderr: result.stderr, notRun: group.length - i };
