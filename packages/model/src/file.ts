@@ -23,7 +23,7 @@ import { nftTableProblem } from './nftables';
 import { isOtherSysctl, normaliseSysctlValue, otherSysctlProblem, parseSysctlName, sysctlDefault, sysctlInterfaceParts, sysctlValueProblem } from './sysctl';
 import type { ChainPolicy } from './policy';
 import { changedPolicies, parsePolicyKey, policyValueProblem } from './policy';
-import type { ContainerLayer } from './container/expand';
+import type { ContainerLayer } from './container/layer';
 import { expandContainers } from './container/expand';
 import { withContainerLayer } from './container/export';
 import { expandServices } from './container/kube-proxy';
