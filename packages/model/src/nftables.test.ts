@@ -5,6 +5,7 @@ import { warnings } from './warnings';
 import { parseTopology, toFile, toYaml } from './file';
 import { plan } from './plan';
 import { opArgv, opInput } from './op';
+import { exportScript } from './script';
 import type { Topology } from './topology';
 
 test('nft tables: iptables-nft\'s own and nslab\'s trace tables are left out, the rest named FAMILY NAME', () => {
@@ -63,4 +64,12 @@ test('plan: a listed table that differs is loaded whole again, one not listed is
   const load = ops.find((o) => o.kind === 'nftables.add');
   assert.equal(load && opInput(load), 'table inet t1\ndelete table inet t1\ntable inet t1 {\n\tchain c {\n\t}\n}\n');
   assert.deepEqual(plan(node({}), observed), [], 'a topology that does not list them leaves them alone');
+});
+
+test('export --script loads a table with nft -f - from a here-document holding its text', () => {
+  const t1 = 'table inet t1 {\n\tchain c {\n\t}\n}\n';
+  const lab: Topology = { name: 'k', links: [], nodes: { a: { forwarding: false, interfaces: {}, routes: [], nat: [], nftables: { 'inet t1': t1 }, ip6tables: ['-t filter -A INPUT -j DROP'] } } };
+  const script = exportScript(lab);
+  assert.ok(script.includes("ip netns exec a nft -f - <<'NSLAB_END'\ntable inet t1\ndelete table inet t1\ntable inet t1 {\n\tchain c {\n\t}\n}\nNSLAB_END\n"), script);
+  assert.ok(script.includes('ip netns exec a ip6tables -w -t filter -A INPUT -j DROP\n'), script);
 });
