@@ -156,9 +156,7 @@ async function cmdShow(args: string[], values: Record<string, unknown>): Promise
   // show is the kernel's view: every knob with its value, where the file form keeps only those off their default.
   for (const node of Object.keys(file.nodes)) {
     const ns = observed.topology.nodes[node];
-    // And what the file form cannot hold at all: native nftables tables and ip6tables rules, kept as they are.
-    const kept = { ...(ns?.nftables ? { nftables: ns.nftables } : {}), ...(ns?.ip6tables ? { ip6tables: ns.ip6tables } : {}) };
-    file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...ns?.sysctls }, ...kept };
+    file.nodes[node] = { netns: netnsName(lab, node), ...file.nodes[node], sysctls: { ...ns?.sysctls } };
   }
   if (values['json'] === true) console.log(JSON.stringify(file, null, 2));
   else process.stdout.write(formatYaml(file));

@@ -19,6 +19,7 @@ import { validate } from './validate';
 import { reservedNameProblem } from './names';
 import { warnings } from './warnings';
 import { formatFirewallLine, parseFirewallLine } from './firewall';
+import { nftTableProblem } from './nftables';
 import { isOtherSysctl, normaliseSysctlValue, otherSysctlProblem, parseSysctlName, sysctlDefault, sysctlInterfaceParts, sysctlValueProblem } from './sysctl';
 import type { ChainPolicy } from './policy';
 import { changedPolicies, parsePolicyKey, policyValueProblem } from './policy';
@@ -153,6 +154,9 @@ function resolveInterface(raw: RawInterface, inLink: boolean, name: string): Int
   if (raw.master !== undefined) iface.master = raw.master;
   if (raw.mtu !== undefined) iface.mtu = raw.mtu;
   if (raw.type !== undefined) iface.type = raw.type;
+  if (raw.parent !== undefined) iface.parent = raw.parent;
+  if (raw.mode !== undefined) iface.mode = raw.mode;
+  if (raw.id !== undefined) iface.id = raw.id;
   if (kind === 'vxlan' || raw.vni !== undefined) {
     iface.vxlan = { vni: raw.vni ?? -1, port: raw.port ?? VXLAN_PORT };
     if (raw.remote !== undefined) iface.vxlan.remote = canonicalIp(raw.remote) ?? raw.remote;
@@ -223,6 +227,15 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
         else problems.push({ path: pathOf('nodes', name, 'firewall', i), message: r.message });
       });
     }
+    if (rawNode?.firewall6 !== undefined) {
+      node.ip6tables = [];
+      rawNode.firewall6.forEach((text, i) => {
+        const r = parseFirewallLine(text.trim().replace(/^ip6tables\s+/, ''));
+        if (r.ok) node.ip6tables?.push(formatFirewallLine(r.rule));
+        else problems.push({ path: pathOf('nodes', name, 'firewall6', i), message: r.message.replace(/iptables/g, 'ip6tables') });
+      });
+    }
+    if (rawNode?.nftables !== undefined) node.nftables = resolveNftables(name, rawNode.nftables, problems);
     const knobs = resolveSysctls(name, rawNode?.sysctls, problems);
     if (knobs !== undefined) node.sysctls = knobs;
     const policies = resolvePolicies(name, rawNode?.policies, problems);
@@ -246,6 +259,22 @@ export function resolve(raw: RawTopology, problems: Problem[]): Topology {
     }
   }
   return topology;
+}
+
+/**
+ * A node's `nftables:` map: keys "FAMILY NAME" naming a native table (nftables.ts), values the
+ * table's text, which must define that table; nft itself checks the text before a run
+ * (kernel/firewall.ts).
+ */
+function resolveNftables(node: string, raw: Record<string, string>, problems: Problem[]): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (const [key, text] of Object.entries(raw)) {
+    const path = pathOf('nodes', node, 'nftables', key);
+    const problem = nftTableProblem(key, text);
+    if (problem !== undefined) problems.push({ path, message: `${node}: ${problem}` });
+    else out[key] = `${text.trim()}\n`;
+  }
+  return out;
 }
 
 /**
@@ -315,7 +344,12 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
       const r: RawInterface = {};
       const linked = linkOf(topology, name, ifname) !== undefined;
       if (!(iface.kind === 'veth' && linked) && !(iface.kind === 'loopback' && ifname === 'lo')) r.kind = iface.kind;
-      if (iface.kind === 'other') r.type = iface.type ?? 'unknown';
+      if (iface.kind === 'other') {
+        r.type = iface.type ?? 'unknown';
+        if (iface.parent !== undefined) r.parent = iface.parent;
+        if (iface.mode !== undefined) r.mode = iface.mode;
+        if (iface.id !== undefined) r.id = iface.id;
+      }
       if (iface.addresses.length > 0) r.addresses = [...iface.addresses];
       if (!iface.up) r.up = false;
       if (iface.master) r.master = iface.master;
@@ -338,6 +372,10 @@ export function toFile(topology: Topology, meta: TopologyMeta = {}): RawTopology
     // Rules nslab does not model are written as they would be typed, so an apply keeps them exactly.
     const raw = node.nat.flatMap((r) => (r.type === 'other' ? [formatFirewallLine(r)] : []));
     if (raw.length > 0 || node.firewall) rawNode.firewall = raw;
+    // Native nftables tables and ip6tables rules, as the kernel prints them, so an apply rebuilds them exactly.
+    if (node.ip6tables !== undefined && node.ip6tables.length > 0) rawNode.firewall6 = [...node.ip6tables];
+    const tables = Object.entries(node.nftables ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (tables.length > 0) rawNode.nftables = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(tables));
     // Policies are left out at ACCEPT, every chain's policy in a fresh namespace, as other defaults are.
     const policies = changedPolicies(node.policies);
     if (policies.length > 0) rawNode.policies = Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(policies));
@@ -359,12 +397,17 @@ export function toYaml(topology: Topology, meta: TopologyMeta = {}): string {
 export function formatYaml(data: unknown): string {
   const doc = new Document(data);
   visit(doc, {
+    // Text of several lines (an nftables table) reads as it was printed: a literal block.
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.includes('\n')) node.type = 'BLOCK_LITERAL';
+    },
     Seq(_key, node) {
       if (node.items.every((item) => isScalar(item))) node.flow = true;
     },
     Map(_key, node) {
       // An interface with only short lists reads best on one line: { addresses: [10.0.0.1/24] }.
-      if (node.items.length <= 3 && node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.items.every(isScalar) && p.value.items.length <= 2))) {
+      const multiline = node.items.some((p) => isScalar(p.value) && typeof p.value.value === 'string' && p.value.value.includes('\n'));
+      if (!multiline && node.items.length <= 3 && node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.items.every(isScalar) && p.value.items.length <= 2))) {
         node.flow = node.items.length > 0;
       }
     },

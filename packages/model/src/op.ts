@@ -8,7 +8,8 @@ import { KINDS } from './interface/index';
 import type { Interface } from './topology';
 import type { Route } from './route';
 import { formatRoute } from './route';
-import type { FirewallRule, RuleSpec } from './nat';
+import type { FirewallRule, OtherRule, RuleSpec } from './nat';
+import { formatFirewallLine } from './firewall';
 import { describeFirewallRule } from './nat';
 import { assertNever } from './never';
 import type { ChainPolicy } from './policy';
@@ -42,6 +43,11 @@ export type Op = (
   | { kind: 'nat.add'; rule: FirewallRule; spec: RuleSpec } & Where
   | { kind: 'nat.del'; rule: FirewallRule; spec: RuleSpec } & Where
   | { kind: 'chain.policy'; table: string; chain: string; policy: ChainPolicy } & Where
+  | { kind: 'nftables.add'; table: string; text: string } & Where
+  | { kind: 'nftables.del'; table: string } & Where
+  | { kind: 'ip6chain.add'; table: string; chain: string } & Where
+  | { kind: 'ip6tables.add'; rule: OtherRule } & Where
+  | { kind: 'ip6tables.del'; rule: OtherRule } & Where
 ) & { reason: string };
 
 /** The kinds of op. */
@@ -53,6 +59,8 @@ export type OpKind = Op['kind'];
  */
 export const OP_RANK: Record<OpKind, number> = {
   'nat.del': 0,
+  'ip6tables.del': 0,
+  'nftables.del': 0,
   'route.del': 1,
   'addr.del': 2,
   'link.release': 3,
@@ -73,6 +81,10 @@ export const OP_RANK: Record<OpKind, number> = {
   'nat.add': 21,
   // Last: a DROP policy set after the rules that accept what should pass, so nothing is cut off between.
   'chain.policy': 22,
+  'ip6chain.add': 20,
+  'ip6tables.add': 21,
+  // Native tables last: a table's rules may name devices and addresses made before.
+  'nftables.add': 23,
 };
 
 function routeArgs(route: Route): string[] {
@@ -115,6 +127,11 @@ export function opArgv(op: Op): string[] {
     case 'nat.add': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, ...(op.spec.insert ? ['-I', op.spec.chain, String(op.spec.insert)] : ['-A', op.spec.chain]), ...op.spec.args];
     case 'nat.del': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.spec.table, '-D', op.spec.chain, ...op.spec.args];
     case 'chain.policy': return ['ip', 'netns', 'exec', op.netns, 'iptables', '-w', '-t', op.table, '-P', op.chain, op.policy];
+    case 'nftables.add': return ['ip', 'netns', 'exec', op.netns, 'nft', '-f', '-'];
+    case 'nftables.del': return ['ip', 'netns', 'exec', op.netns, 'nft', 'delete', 'table', ...op.table.split(' ')];
+    case 'ip6chain.add': return ['ip', 'netns', 'exec', op.netns, 'ip6tables', '-w', '-t', op.table, '-N', op.chain];
+    case 'ip6tables.add': return ['ip', 'netns', 'exec', op.netns, 'ip6tables', '-w', '-t', op.rule.table, '-A', op.rule.chain, ...op.rule.args];
+    case 'ip6tables.del': return ['ip', 'netns', 'exec', op.netns, 'ip6tables', '-w', '-t', op.rule.table, '-D', op.rule.chain, ...op.rule.args];
     default: return assertNever(op);
   }
 }
@@ -144,8 +161,23 @@ export function describeOp(op: Op): string {
     case 'nat.add': return `add ${describeFirewallRule(op.rule)} in ${op.node}`;
     case 'nat.del': return `remove ${describeFirewallRule(op.rule)} in ${op.node}`;
     case 'chain.policy': return `set ${describePolicy(policyKey(op.table, op.chain), op.policy)} in ${op.node}`;
+    case 'nftables.add': return `load nftables table ${op.table} in ${op.node}`;
+    case 'nftables.del': return `delete nftables table ${op.table} in ${op.node}`;
+    case 'ip6chain.add': return `create ip6tables chain ${op.chain} in ${op.node}'s ${op.table} table`;
+    case 'ip6tables.add': return `add ip6tables rule "${formatFirewallLine(op.rule)}" in ${op.node}`;
+    case 'ip6tables.del': return `remove ip6tables rule "${formatFirewallLine(op.rule)}" in ${op.node}`;
     default: return assertNever(op);
   }
+}
+
+/**
+ * What an op's command reads on its standard input, or undefined for none. `nft -f -` reads
+ * the table: first made (empty) and deleted, then the table's text, in one transaction, so
+ * the table is replaced whole whether or not it existed and nothing is half-loaded.
+ */
+export function opInput(op: Op): string | undefined {
+  if (op.kind !== 'nftables.add') return undefined;
+  return `table ${op.table}\ndelete table ${op.table}\n${op.text.trimEnd()}\n`;
 }
 
 /** The nodes an op touches (for showing an error at the right place on the canvas). */

@@ -3,9 +3,10 @@
  * desired one. Pure: it reads two topologies and returns data. `plan(x, x)` is empty;
  * one changed address is one `addr.del` and one `addr.add`, not a rebuild.
  */
-import { KINDS } from './interface/index';
+import { buildableType, KINDS } from './interface/index';
 import { netnsName, ownerMarker } from './names';
 import { firewallRuleKey, ruleSpecs, userChains } from './nat';
+import { parseFirewallLine } from './firewall';
 import type { Op } from './op';
 import { OP_RANK } from './op';
 import { formatRoute, routeSatisfies } from './route';
@@ -79,6 +80,19 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
     }
   }
 
+  // A device on a parent that goes (macvlan on a recreated veth) goes with it: the kernel deletes it.
+  for (let more = true; more; ) {
+    more = false;
+    for (const [node, obsNs] of Object.entries(observed.nodes)) {
+      for (const [name, obs] of Object.entries(obsNs.interfaces)) {
+        if (obs.parent !== undefined && isGone(node, obs.parent) && !isGone(node, name)) {
+          markGone(node, name);
+          more = true;
+        }
+      }
+    }
+  }
+
   // Pass 2: veth pairs to create.
   for (const [key, link] of desiredLinks) {
     const exists = observedLinks.has(key) && !isGone(link.a.node, link.a.interface) && !isGone(link.b.node, link.b.interface);
@@ -105,7 +119,7 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       if (des.kind === 'loopback' || name === 'lo') continue;
       const isFresh = fresh(name);
       const obs = isFresh ? undefined : obsNs?.interfaces[name];
-      if (isFresh && des.kind === 'other') continue; // kept while the kernel has it, never built (see warnings)
+      if (isFresh && des.kind === 'other' && !buildableType(des)) continue; // kept while the kernel has it, never built (see warnings)
       if (isFresh && des.kind !== 'veth') {
         ops.push({ kind: 'device.add', ...w, interface: name, device: des, reason: `${node}:${name} is in the topology but not in the kernel` });
       }
@@ -163,9 +177,44 @@ export function plan(desired: Topology, observed: Topology, options: PlanOptions
       const [table = '', chain = ''] = key.split('/');
       ops.push({ kind: 'chain.policy', ...w, table, chain, policy, reason: `${chain}'s policy is ${policy} for ${node} in the topology` });
     }
+    diffNativeFirewall(ops, w, desNs, obsNs);
   }
 
   return sortOps(ops);
+}
+
+/**
+ * Native nftables tables and ip6tables rules: only a node whose topology lists them (the file's
+ * `nftables:` and `firewall6:`) has them made exactly so; otherwise they are left as they are.
+ * A table whose text differs is loaded whole again; a rule is removed or appended.
+ */
+function diffNativeFirewall(ops: Op[], w: { node: string; netns: string }, desNs: Namespace, obsNs: Namespace | undefined): void {
+  if (desNs.nftables !== undefined) {
+    const have = obsNs?.nftables ?? {};
+    for (const table of Object.keys(have)) {
+      if (!Object.hasOwn(desNs.nftables, table)) ops.push({ kind: 'nftables.del', ...w, table, reason: `nftables table ${table} is not in the topology` });
+    }
+    for (const [table, text] of Object.entries(desNs.nftables)) {
+      const now = Object.hasOwn(have, table) ? have[table] : undefined;
+      if (now === undefined || now.trim() !== text.trim()) ops.push({ kind: 'nftables.add', ...w, table, text, reason: now === undefined ? `nftables table ${table} is in the topology but not in the kernel` : `nftables table ${table} differs from the topology` });
+    }
+  }
+  if (desNs.ip6tables !== undefined) {
+    const have = obsNs?.ip6tables ?? [];
+    const rule = (line: string) => { const r = parseFirewallLine(line); return r.ok ? r.rule : undefined; };
+    for (const line of have) {
+      const r = rule(line);
+      if (r && !desNs.ip6tables.includes(line)) ops.push({ kind: 'ip6tables.del', ...w, rule: r, reason: `this ip6tables rule is not in the topology` });
+    }
+    const chains = new Set(have.flatMap((line) => { const r = rule(line); return r ? userChains({ table: r.table, chain: r.chain, args: r.args }) : []; }));
+    const added = desNs.ip6tables.filter((line) => !have.includes(line)).flatMap((line) => rule(line) ?? []);
+    for (const c of new Set(added.flatMap((r) => userChains({ table: r.table, chain: r.chain, args: r.args })))) {
+      if (chains.has(c)) continue;
+      const [table = '', chain = ''] = c.split(' ');
+      ops.push({ kind: 'ip6chain.add', ...w, table, chain, reason: `ip6tables rules of the topology are in or jump to chain ${chain}` });
+    }
+    for (const r of added) ops.push({ kind: 'ip6tables.add', ...w, rule: r, reason: `this ip6tables rule is in the topology but not in the kernel` });
+  }
 }
 
 function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: string, des: Interface, obs: Interface | undefined): void {
@@ -177,7 +226,8 @@ function diffAddresses(ops: Op[], w: { node: string; netns: string }, name: stri
 
 /** Orders ops by rank, keeping the plan's order among equals; bridges before the devices that use them. */
 export function sortOps(ops: Op[]): Op[] {
-  const subRank = (op: Op) => (op.kind === 'device.add' ? (op.device.kind === 'bridge' ? 0 : 1) : 0);
+  // Bridges first, then devices, then devices on a parent (a macvlan on a dummy made by this plan).
+  const subRank = (op: Op) => (op.kind === 'device.add' ? (op.device.kind === 'bridge' ? 0 : op.device.parent !== undefined ? 2 : 1) : 0);
   return ops
     .map((op, i) => ({ op, i }))
     .sort((x, y) => OP_RANK[x.op.kind] - OP_RANK[y.op.kind] || subRank(x.op) - subRank(y.op) || x.i - y.i)

@@ -23,6 +23,12 @@ export const rawInterface = z.strictObject({
   port: port.optional(),
   /** With `kind: other`: the kernel's kind of the device (macvlan, tun...), kept but never built. */
   type: z.string().max(32).optional(),
+  /** With `kind: other` of a type that sits on a device (macvlan, macvtap, ipvlan, vlan): that device, in the same node. */
+  parent: z.string().optional(),
+  /** With `kind: other`: the type's mode (macvlan bridge, ipvlan l2, tun tap...). */
+  mode: z.string().max(32).optional(),
+  /** With `kind: other, type: vlan`: the VLAN id. */
+  id: z.number().int().optional(),
 });
 
 const masquerade = z.strictObject({ type: z.literal('masquerade'), source: z.string().optional(), destination: z.string().optional(), out: z.string().optional() });
@@ -56,6 +62,10 @@ export const rawNode = z.strictObject({
   nat: z.array(rawFirewallRule).optional(),
   /** Raw iptables rules, e.g. "-t filter -A INPUT -p icmp -j DROP": listing them makes the file own the node's raw rules. */
   firewall: z.array(z.string().max(1000)).max(1000).optional(),
+  /** Raw ip6tables rules, as `firewall:` writes iptables ones: listing them makes the file own the node's ip6tables rules. */
+  firewall6: z.array(z.string().max(1000)).max(1000).optional(),
+  /** Native nftables tables by "FAMILY NAME", each the text `nft list table FAMILY NAME` prints: listing them makes the file own the node's native tables. */
+  nftables: z.record(z.string(), z.string().max(200_000)).optional(),
   /** Kernel knobs by sysctl name: { net.ipv4.conf.all.rp_filter: 1 }. */
   sysctls: z.record(z.string(), z.union([z.string(), z.number().int(), z.boolean()])).optional(),
   /** Built-in chains' policies by TABLE/CHAIN: { filter/FORWARD: DROP }. */

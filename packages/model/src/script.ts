@@ -2,7 +2,7 @@
  * A lab as a standalone bash script of plain `ip` and `iptables` commands, named as
  * in the tutorials (`ip netns add ns1`), for a machine without nslab.
  */
-import { formatArgv, opArgv } from './op';
+import { formatArgv, opArgv, opInput } from './op';
 import { plan } from './plan';
 import type { Topology } from './topology';
 import { emptyTopology } from './plan';
@@ -27,7 +27,15 @@ export function exportScript(observed: Topology): string {
   for (const op of ops) {
     if (op.kind !== last) lines.push(`# ${op.kind}`);
     last = op.kind;
-    lines.push(formatArgv(opArgv(op)));
+    const input = opInput(op);
+    if (input === undefined) {
+      lines.push(formatArgv(opArgv(op)));
+      continue;
+    }
+    // What the command reads (an nftables table) follows it as a quoted here-document, with an end word the text lacks.
+    let end = 'NSLAB_END';
+    while (input.split('\n').includes(end)) end += '_';
+    lines.push(`${formatArgv(opArgv(op))} <<'${end}'`, ...input.trimEnd().split('\n'), end);
   }
   return lines.join('\n') + '\n';
 }

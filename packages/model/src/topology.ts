@@ -40,6 +40,12 @@ export interface Interface {
   peer?: string;
   /** For kind `other`: the kernel's own kind of the device (`macvlan`, `ipvlan`, `tun`...), as `ip -d link` names it. */
   type?: string;
+  /** For kind `other` of a type that sits on another device (macvlan, macvtap, ipvlan, vlan): that device, in the same namespace. */
+  parent?: string;
+  /** For kind `other`: the type's mode (macvlan `bridge`, ipvlan `l2`, tun `tap`...), as iproute2 names it. */
+  mode?: string;
+  /** For kind `other` of type vlan: the VLAN id (0-4095). */
+  id?: number;
 }
 
 /** A network namespace: a node of the lab. */
@@ -65,9 +71,18 @@ export interface Namespace {
    * Observed: every built-in chain of each table iptables-save printed.
    */
   policies?: Record<string, ChainPolicy>;
-  /** Observed only: nftables tables nslab does not model, as "FAMILY NAME" ("inet t1"): shown and kept, never changed. */
-  nftables?: string[];
-  /** Observed only: ip6tables rules, as firewall lines ("-t filter -A INPUT -p ipv6-icmp -j ACCEPT"): shown and kept, never changed. */
+  /**
+   * Native nftables tables (not iptables-nft's own) by "FAMILY NAME" ("inet filter"), each as
+   * `nft list table FAMILY NAME` prints it, in a null-prototype object. Observed: every one the
+   * kernel has. Desired: present when the file lists `nftables:`, which then owns the node's
+   * native tables (an apply makes them exactly these); absent, they are left as they are.
+   */
+  nftables?: Record<string, string>;
+  /**
+   * ip6tables rules as firewall lines ("-t filter -A INPUT -p ipv6-icmp -j ACCEPT"). Observed:
+   * every rule. Desired: present when the file lists `firewall6:`, which then owns the node's
+   * ip6tables rules; absent, they are left as they are.
+   */
   ip6tables?: string[];
 }
 

@@ -213,3 +213,33 @@ nodes:
   has(list, 'nodes.a.interfaces.vx0.dev', /"eth9" is not an interface/);
   has(list, 'nodes.a.interfaces.vx1.remote', /not an IP address/);
 });
+
+test('devices built under kind other: a bad type, a parent not in the node, a bad mode, a missing id are refused with their paths', () => {
+  const list = problems(`
+name: dev
+nodes:
+  a:
+    interfaces:
+      br0: { kind: bridge }
+      mv0: { kind: other, type: macvlan, parent: eth9, mode: fast }
+      t0: { type: tun }
+      v0: { kind: other, type: vlan, parent: br0 }
+      w0: { kind: other, type: wireguard, parent: br0 }
+      x0: { kind: other, type: "Mac Vlan" }
+      i0: { kind: other, type: ifb, parent: br0 }
+`);
+  has(list, 'nodes.a.interfaces.mv0.parent', /a has no interface "eth9" for mv0 to sit on/);
+  has(list, 'nodes.a.interfaces.mv0.mode', /"fast" is not a macvlan mode: use one of vepa, private, bridge, passthru, source/);
+  has(list, 'nodes.a.interfaces.t0.mode', /a:t0 is a tun: give it "mode", one of tun, tap/);
+  has(list, 'nodes.a.interfaces.v0.id', /give it "id", a VLAN id from 0 to 4095/);
+  has(list, 'nodes.a.interfaces.w0.parent', /nslab builds only .*, not a wireguard: remove "parent"/);
+  has(list, 'nodes.a.interfaces.x0.type', /is not a device type the kernel has/);
+  has(list, 'nodes.a.interfaces.i0.parent', /an ifb has no parent device/);
+  assert.equal(list.length, 7, list.join('\n'));
+});
+
+test('a macvlan with no parent and a type nslab does not build are accepted with a warning each', () => {
+  const r = parseTopology('name: dev\nnodes:\n  a:\n    interfaces:\n      mv0: { kind: other, type: macvlan }\n      w0: { kind: other, type: wireguard }\n      t0: { kind: other, type: tun, mode: tap }\n');
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.problems));
+  assert.deepEqual((r.warnings ?? []).map((w) => w.path), ['nodes.a.interfaces.mv0.parent', 'nodes.a.interfaces.w0']);
+});

@@ -9,7 +9,8 @@ import { parseDnatTarget } from './nat';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
 import { formatRoute, routeFamily, routeKey } from './route';
-import type { Namespace, Topology } from './topology';
+import type { Interface, Namespace, Topology } from './topology';
+import { DEVICE_TYPES } from './interface/index';
 import { formatEndpoint } from './topology';
 
 /** The largest VXLAN network identifier: 24 bits (RFC 7348). */
@@ -62,6 +63,38 @@ export function validate(topology: Topology): Problem[] {
   return problems;
 }
 
+/** The parent, mode and id of a device of kind other, against its type's table entry (interface/other.ts). */
+function validateDevice(name: string, ifname: string, iface: Interface, node: Namespace, add: (path: string, message: string) => void): void {
+  const path = (key: string) => pathOf('nodes', name, 'interfaces', ifname, key);
+  if (iface.type !== undefined && !/^[a-z0-9_-]{1,32}$/.test(iface.type)) add(path('type'), `"${iface.type}" is not a device type the kernel has: write its name as \`ip -d link\` prints it (macvlan, tun, ...)`);
+  const spec = iface.type === undefined ? undefined : DEVICE_TYPES[iface.type];
+  const known = Object.keys(DEVICE_TYPES).join(', ');
+  if (!spec) {
+    for (const key of ['parent', 'mode', 'id'] as const) {
+      if (iface[key] !== undefined) add(path(key), `nslab builds only ${known}, not ${iface.type === undefined ? 'a device without a type' : article(iface.type)}: remove "${key}" (the device is kept while the kernel has it)`);
+    }
+    return;
+  }
+  // No parent is allowed (warnings.ts): a device read from the kernel whose parent is in another namespace is kept, not built.
+  if (!spec.parent && iface.parent !== undefined) add(path('parent'), `${article(spec.type)} has no parent device: remove "parent"`);
+  if (iface.parent !== undefined && spec.parent) {
+    const p = own(node.interfaces, iface.parent);
+    if (!p) add(path('parent'), `${name} has no interface "${iface.parent}" for ${ifname} to sit on: add it, or name one of ${Object.keys(node.interfaces).filter((n) => n !== ifname && n !== 'lo').join(', ') || 'its interfaces (it has none)'}`);
+    else if (iface.parent === ifname) add(path('parent'), `${ifname} cannot sit on itself: name another interface of ${name}`);
+    else if (p.kind === 'loopback') add(path('parent'), `${article(spec.type)} cannot sit on the loopback device: name another interface of ${name}`);
+  }
+  if (spec.modes === undefined && iface.mode !== undefined) add(path('mode'), `${article(spec.type)} has no mode: remove "mode"`);
+  if (spec.modes !== undefined && iface.mode !== undefined && !spec.modes.includes(iface.mode)) add(path('mode'), `"${iface.mode}" is not ${article(spec.type)} mode: use one of ${spec.modes.join(', ')}`);
+  if (spec.modeRequired && iface.mode === undefined) add(path('mode'), `${name}:${ifname} is ${article(spec.type)}: give it "mode", one of ${(spec.modes ?? []).join(', ')}`);
+  if (!spec.id && iface.id !== undefined) add(path('id'), `${article(spec.type)} has no VLAN id: remove "id"`);
+  if (spec.id && (iface.id === undefined || iface.id < 0 || iface.id > 4095)) add(path('id'), `${name}:${ifname} is a vlan: give it "id", a VLAN id from 0 to 4095`);
+}
+
+/** "a macvlan", "an ifb". */
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
 function validateNode(name: string, node: Namespace, ends: Map<string, number>, add: (path: string, message: string) => void): void {
   const base = ['nodes', name] as const;
   const subnets: { cidr: Cidr; iface: string }[] = [];
@@ -77,6 +110,7 @@ function validateNode(name: string, node: Namespace, ends: Map<string, number>, 
     // A device of a kind nslab does not build is fine when it says what the kernel calls it (an export writes that).
     if (iface.kind === 'other' && iface.type === undefined) add(path, `${name}:${ifname} has no kind and is in no link: give it "kind: bridge" (or vxlan) or add a link to it`);
     if (iface.type !== undefined && iface.kind !== 'other') add(pathOf(...base, 'interfaces', ifname, 'type'), `"type" names the kernel's kind of a device nslab does not build: use it with "kind: other", or remove it`);
+    if (iface.kind === 'other') validateDevice(name, ifname, iface, node, add);
 
     iface.addresses.forEach((text, i) => {
       const apath = pathOf(...base, 'interfaces', ifname, 'addresses', i);

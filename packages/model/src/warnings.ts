@@ -8,6 +8,7 @@ import { parseDnatTarget } from './nat';
 import type { Problem } from './problem';
 import { pathOf } from './problem';
 import type { Topology } from './topology';
+import { buildableType, DEVICE_TYPES } from './interface/index';
 import { formatEndpoint } from './topology';
 
 /** Every warning of a topology, each with its path and a sentence. */
@@ -15,11 +16,11 @@ export function warnings(topology: Topology): Problem[] {
   const out: Problem[] = [];
   for (const [name, node] of Object.entries(topology.nodes)) {
     for (const [ifname, iface] of Object.entries(node.interfaces)) {
-      if (iface.kind === 'other' && iface.type !== undefined) {
-        out.push({
-          path: pathOf('nodes', name, 'interfaces', ifname),
-          message: `${name}:${ifname} is a ${iface.type}, which nslab shows and keeps but does not build: an apply keeps it while the kernel has it, and does not make it again`,
-        });
+      if (iface.kind === 'other' && iface.type !== undefined && !buildableType(iface)) {
+        const spec = DEVICE_TYPES[iface.type];
+        out.push(spec?.parent && iface.parent === undefined
+          ? { path: pathOf('nodes', name, 'interfaces', ifname, 'parent'), message: `${name}:${ifname} is a ${iface.type} with no parent in ${name} (it sits on a device of another namespace, or the file names none): nslab keeps it while the kernel has it but cannot make it again; give it "parent: IFACE" to have it built` }
+          : { path: pathOf('nodes', name, 'interfaces', ifname), message: `${name}:${ifname} is a ${iface.type}, which nslab shows and keeps but does not build: an apply keeps it while the kernel has it, and does not make it again` });
       }
     }
     const subnets = Object.values(node.interfaces).flatMap((i) => i.addresses.flatMap((a) => parseCidr(a) ?? []));
@@ -41,24 +42,7 @@ export function warnings(topology: Topology): Problem[] {
       }
     });
   }
-  out.push(...duplicateAddresses(topology), ...keptFirewallWarnings(topology));
-  return out;
-}
-
-/**
- * Firewall state the kernel holds that nslab reads but cannot express (native nftables
- * tables, ip6tables rules): still there, and every apply leaves it so. Only an observed
- * lab has any; an edit's result names them, since its file form cannot.
- */
-export function keptFirewallWarnings(topology: Topology): Problem[] {
-  const out: Problem[] = [];
-  for (const [name, node] of Object.entries(topology.nodes)) {
-    for (const table of node.nftables ?? []) {
-      out.push({ path: pathOf('nodes', name, 'nftables'), message: `${name} has nftables table ${table} that nslab does not model: it is kept as it is` });
-    }
-    const n = node.ip6tables?.length ?? 0;
-    if (n > 0) out.push({ path: pathOf('nodes', name, 'ip6tables'), message: `${name} has ${n} ip6tables rule${n === 1 ? '' : 's'} that nslab does not model: ${n === 1 ? 'it is kept as it is' : 'they are kept as they are'}` });
-  }
+  out.push(...duplicateAddresses(topology));
   return out;
 }
 

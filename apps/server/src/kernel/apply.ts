@@ -6,7 +6,7 @@
  * left is one that a second apply of the same plan's topology completes.
  */
 import type { Op } from '@nslab/model';
-import { opArgv } from '@nslab/model';
+import { opArgv, opInput } from '@nslab/model';
 import { explain } from './explain';
 import { pool, run } from './runner';
 import { batchLine } from './batch';
@@ -84,8 +84,11 @@ export async function applyOps(ops: Op[], onEvent: (e: OpEvent) => void = () => 
       groups.set(key, list);
     }
     const type = stage[0]?.channel.type;
-    const failures = await pool([...groups.values()], APPLY_CONCURRENCY, (group) =>
-      type === 'exec' ? runEach(group, onEvent) : runBatch(group, onEvent));
+    const list = [...groups.values()];
+    // An exec stage's leading sysctls are written for every namespace by one process first.
+    const written = type === 'exec' ? await writeSysctls(list, onEvent) : list.map(() => 0);
+    const failures = await pool(list.map((group, g) => ({ group, from: written[g] ?? 0 })), APPLY_CONCURRENCY, ({ group, from }) =>
+      type === 'exec' ? runEach(group, onEvent, from) : runBatch(group, onEvent));
     const failure = failures.find((f) => f !== undefined);
     completed += stage.length - failures.reduce((n, f) => n + (f ? f.notRun : 0), 0);
     if (failure) throw new ApplyError(failure.step.op, failure.step.index, failure.step.argv, failure.stderr, completed);
@@ -98,7 +101,7 @@ interface Failure { step: Step; stderr: string; notRun: number }
 /** A removal that failed because its object is already gone has done its job (the kernel removes a veth's peer, or a namespace's contents, on its own). */
 function alreadyGone(op: Op, stderr: string): boolean {
   const removal = op.kind === 'link.del' || op.kind === 'addr.del' || op.kind === 'route.del' || op.kind === 'link.release' || op.kind === 'link.down';
-  if (op.kind === 'chain.add') return /Chain already exists/.test(stderr); // created earlier, still empty: the chain is there, as wanted
+  if (op.kind === 'chain.add' || op.kind === 'ip6chain.add') return /Chain already exists/.test(stderr); // created earlier, still empty: the chain is there, as wanted
   return removal && /Cannot find device|No such process|Cannot assign requested address|does not exist/.test(stderr);
 }
 
@@ -171,40 +174,62 @@ function sysctlAssignment(step: Step): string | undefined {
 }
 
 /**
- * Writes a namespace's sysctl.set steps from `at` on, in a row, with one `sysctl -qw` entered by
- * nslab-nsread (setns, no mount namespace): `ip netns exec` per key cost a process with a mount
- * namespace each, two for every new node (promote_secondaries), which made a 100-namespace apply
- * three times as long as building it with ip -batch. Returns how many steps it wrote, 0 when it
- * wrote none (no helper, not a sysctl, or the write failed: the steps then run one by one, so the
- * failing key is the one named).
+ * Writes the sysctl.set steps that open each namespace's group of an exec stage, for every
+ * namespace at once, with one `nslab-nsread sysctls` process (setns into each in turn): a
+ * process per namespace, two for every new node (promote_secondaries), made a 100-namespace
+ * apply twice as long as building it with ip -batch. Returns, per group, how many of its
+ * steps were written; a group the helper stopped at a refused key has the steps before that
+ * key written, and runEach runs the rest one by one, so the refused key is the one named
+ * with the kernel's words. All zeros without the helper.
  */
-async function writeSysctls(group: Step[], at: number, onEvent: (e: OpEvent) => void): Promise<number> {
-  const first = group[at];
-  if (!first || first.channel.type !== 'exec' || !nsreadAvailable()) return 0;
-  const netns = first.channel.netns;
-  const rows: Array<{ step: Step; assignment: string }> = [];
-  for (let i = at; i < group.length; i += 1) {
-    const step = group[i] as Step;
-    const assignment = sysctlAssignment(step);
-    if (assignment === undefined || step.channel.type !== 'exec' || step.channel.netns !== netns) break;
-    rows.push({ step, assignment });
+async function writeSysctls(groups: Step[][], onEvent: (e: OpEvent) => void): Promise<number[]> {
+  const written = groups.map(() => 0);
+  if (!nsreadAvailable()) return written;
+  const rows = groups.map((group) => {
+    const out: Array<{ step: Step; assignment: string }> = [];
+    for (const step of group) {
+      const assignment = sysctlAssignment(step);
+      if (assignment === undefined || !HELPER_SYSCTL.test(assignment)) break;
+      out.push({ step, assignment });
+    }
+    return out;
+  });
+  const argv = [NSREAD_PATH, 'sysctls'];
+  rows.forEach((r, g) => {
+    const first = groups[g]?.[0];
+    if (r.length === 0 || first?.channel.type !== 'exec') return;
+    if (argv.length > 2) argv.push('--');
+    argv.push(first.channel.netns, ...r.map((x) => x.assignment));
+  });
+  if (argv.length === 2) return written;
+  const result = await run(argv, { allowFailure: true });
+  if (result.code !== 0 && result.code !== 1) return written; // not run at all: every step runs on its own
+  // One line per group the helper stopped: NS, the refused key, the reason.
+  const stopped = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const [netns, key] = line.split('\t');
+    if (netns) stopped.set(netns, key ?? '');
   }
-  if (rows.length === 0) return 0;
-  const result = await run([NSREAD_PATH, 'exec', netns, '--', 'sysctl', '-qw', ...rows.map((r) => r.assignment)], { allowFailure: true });
-  if (result.code !== 0) return 0;
-  for (const { step } of rows) onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: '' });
-  return rows.length;
+  rows.forEach((r, g) => {
+    const first = groups[g]?.[0];
+    if (r.length === 0 || first?.channel.type !== 'exec') return;
+    const key = stopped.get(first.channel.netns);
+    const upTo = key === undefined ? r.length : key === '' ? 0 : r.findIndex((x) => x.assignment.startsWith(`${key}=`));
+    const done = upTo < 0 ? 0 : upTo;
+    for (const { step } of r.slice(0, done)) onEvent({ index: step.index, op: step.op, argv: step.argv, status: 'done', code: 0, stdout: '', stderr: '' });
+    written[g] = done;
+  });
+  return written;
 }
 
-async function runEach(group: Step[], onEvent: (e: OpEvent) => void): Promise<Failure | undefined> {
-  for (let i = 0; i < group.length; i += 1) {
-    const written = await writeSysctls(group, i, onEvent);
-    if (written > 0) {
-      i += written - 1;
-      continue;
-    }
+/** An assignment nslab-nsread's valid_sysctl takes (native/nsread.c): net.* of plain words, dotted or slashed, a short value. */
+const HELPER_SYSCTL = /^net(?:(?:\.[A-Za-z0-9_-]+)+|(?:\/[A-Za-z0-9_.-]+)+)=.{1,32}$/s;
+
+async function runEach(group: Step[], onEvent: (e: OpEvent) => void, from = 0): Promise<Failure | undefined> {
+  for (let i = from; i < group.length; i += 1) {
     const step = group[i] as Step;
-    const result = await run(step.argv, { allowFailure: true });
+    const input = opInput(step.op);
+    const result = await run(step.argv, { allowFailure: true, ...(input !== undefined ? { input } : {}) });
     const status = result.code === 0 || alreadyGone(step.op, result.stderr) ? 'done' : 'failed';
     onEvent({ index: step.index, op: step.op, argv: step.argv, status, code: result.code, stdout: result.stdout, stderr: result.stderr });
     if (status === 'failed') return { step, stderr: result.stderr, notRun: group.length - i };

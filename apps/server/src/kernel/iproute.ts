@@ -3,7 +3,7 @@
  * iproute2's field names (ifname, addr_info, linkinfo...); nothing outside it does.
  */
 import type { Interface, Namespace, Route } from '@nslab/model';
-import { canonicalCidr, canonicalPrefix, kindFromKernel, parseOwnerMarker, setOwn, VXLAN_PORT } from '@nslab/model';
+import { canonicalCidr, canonicalPrefix, DEVICE_TYPES, kindFromKernel, parseOwnerMarker, setOwn, VXLAN_PORT } from '@nslab/model';
 
 // The shapes `ip -j -d` prints (only the fields nslab reads). rtnetlink.ts decodes the
 // kernel's messages into the same shapes, so one mapping below serves both readers.
@@ -117,7 +117,10 @@ function toInterface(link: IpLink): Interface {
   if (link.address && kind !== 'loopback') iface.mac = link.address;
   if (link.master) iface.master = link.master;
   // A device nslab does not model keeps the kernel's word for what it is (shown, exported, kept).
-  if (kind === 'other') iface.type = link.linkinfo?.info_kind ?? link.link_type ?? 'unknown';
+  if (kind === 'other') {
+    iface.type = link.linkinfo?.info_kind ?? link.link_type ?? 'unknown';
+    deviceParams(iface, link);
+  }
   if (kind === 'vxlan') {
     const d = link.linkinfo?.info_data ?? {};
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -132,6 +135,21 @@ function toInterface(link: IpLink): Interface {
     if (dev) iface.vxlan.dev = dev;
   }
   return iface;
+}
+
+/**
+ * What rebuilds a device of a type nslab builds under kind other (DEVICE_TYPES): its parent when
+ * that is in this namespace (`link` by name; `link_index` with `link_netnsid` is one elsewhere,
+ * which the model cannot name), its mode (tun's is info_data.type), and a vlan's id.
+ */
+function deviceParams(iface: Interface, link: IpLink): void {
+  const spec = iface.type === undefined ? undefined : DEVICE_TYPES[iface.type];
+  if (!spec) return;
+  const data = link.linkinfo?.info_data ?? {};
+  if (spec.parent && link.link !== undefined && link.link_netnsid === undefined) iface.parent = link.link;
+  const mode = iface.type === 'tun' ? data['type'] : data['mode'];
+  if (spec.modes && typeof mode === 'string') iface.mode = mode;
+  if (spec.id && typeof data['id'] === 'number') iface.id = data['id'];
 }
 
 function toRoute(r: IpRoute): Route | undefined {

@@ -112,6 +112,17 @@ describe('nslab-nsread reads what ip reads', { skip: !nsreadAvailable() && 'nsla
     ipIn(ns1, 'link', 'add', 'vx42', 'type', 'vxlan', 'id', '42', 'group', '239.1.1.1', 'dev', 'eth0', 'dstport', '4789');
     ipIn(ns1, 'link', 'add', 'vx7', 'type', 'vxlan', 'id', '7', 'remote', '172.18.0.3', 'local', '172.18.0.2', 'dstport', '8472');
     ipIn(ns1, 'link', 'set', 'eth0', 'alias', 'uplink to ns2');
+    // Devices nslab rebuilds under kind other: their parent, mode and id are read alike.
+    ipIn(ns1, 'link', 'add', 'link', 'eth0', 'name', 'mv0', 'type', 'macvlan', 'mode', 'bridge');
+    ipIn(ns1, 'link', 'add', 'link', 'vb', 'name', 'mt0', 'type', 'macvtap', 'mode', 'private');
+    ipIn(ns1, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
+    ipIn(ns1, 'tuntap', 'add', 'dev', 'tun0', 'mode', 'tun');
+    ipIn(ns1, 'link', 'add', 'name', 'ifb0', 'type', 'ifb');
+    // A macvlan whose parent is in another namespace (Docker's pattern): no parent here.
+    ipIn(ns2, 'link', 'add', 'link', 'eth0', 'name', 'mvx', 'netns', ns1, 'type', 'macvlan', 'mode', 'vepa');
+    // Modules this kernel may lack (DESIGN.md section 9): read when they are there.
+    const ipvlan = spawnSync('ip', ['-n', ns1, 'link', 'add', 'link', 'eth0', 'name', 'ipv0', 'type', 'ipvlan', 'mode', 'l3']).status === 0;
+    const vlan = spawnSync('ip', ['-n', ns1, 'link', 'add', 'link', 'eth0', 'name', 'eth0.5', 'type', 'vlan', 'id', '5']).status === 0;
     assert.equal(inNode(lab, 'ns1', ['sysctl', '-qw', 'net.ipv4.ip_forward=1']).code, 0);
     // A veth from this lab to the other: its peer is in none of the namespaces read.
     ipIn(ns2, 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1', 'netns', netnsName(other, 'ns1'));
@@ -127,6 +138,18 @@ describe('nslab-nsread reads what ip reads', { skip: !nsreadAvailable() && 'nsla
     assert.equal(one.interfaces['va']?.master, 'br9');
     assert.deepEqual(one.interfaces['vx42']?.vxlan, { vni: 42, port: 4789, group: '239.1.1.1', dev: 'eth0' });
     assert.deepEqual(one.interfaces['vx7']?.vxlan, { vni: 7, port: 8472, remote: '172.18.0.3', local: '172.18.0.2' });
+    const device = (name: string) => {
+      const i = one.interfaces[name];
+      return i && { kind: i.kind, type: i.type, parent: i.parent, mode: i.mode, id: i.id };
+    };
+    assert.deepEqual(device('mv0'), { kind: 'other', type: 'macvlan', parent: 'eth0', mode: 'bridge', id: undefined });
+    assert.deepEqual(device('mt0'), { kind: 'other', type: 'macvtap', parent: 'vb', mode: 'private', id: undefined });
+    assert.deepEqual(device('tap0'), { kind: 'other', type: 'tun', parent: undefined, mode: 'tap', id: undefined });
+    assert.deepEqual(device('tun0'), { kind: 'other', type: 'tun', parent: undefined, mode: 'tun', id: undefined });
+    assert.deepEqual(device('ifb0'), { kind: 'other', type: 'ifb', parent: undefined, mode: undefined, id: undefined });
+    assert.deepEqual(device('mvx'), { kind: 'other', type: 'macvlan', parent: undefined, mode: 'vepa', id: undefined });
+    if (ipvlan) assert.deepEqual(device('ipv0'), { kind: 'other', type: 'ipvlan', parent: 'eth0', mode: 'l3', id: undefined });
+    if (vlan) assert.deepEqual(device('eth0.5'), { kind: 'other', type: 'vlan', parent: 'eth0', mode: undefined, id: 5 });
     assert.ok(one.routes.some((r) => r.dst === '10.9.0.0/16' && r.gateway === '172.18.0.3' && r.metric === 50));
     assert.ok(one.routes.some((r) => r.dst === '10.8.0.0/16' && r.src === '172.18.0.2'));
     assert.ok(one.routes.some((r) => r.dst === '10.7.0.1/32'));

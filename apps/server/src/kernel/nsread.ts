@@ -197,7 +197,7 @@ export async function ownersWithHelper(names: readonly string[]): Promise<({ lab
 }
 
 /** A sysctl `nslab-nsread create` writes: dotted net.* names of plain words (an interface name with a dot is not one), numeric values. */
-const CREATE_SYSCTL = /^net(\.[a-z0-9_]+)+$/;
+const CREATE_SYSCTL = /^net(\.[A-Za-z0-9_-]+)+$/;
 
 /**
  * The one `nslab-nsread create` process that runs a new node's plan (netns.add, then inside it

@@ -6,7 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keptFirewallWarnings, opArgv, parseTopology, toYaml, type Topology } from '@nslab/model';
+import { opArgv, parseTopology, toYaml, type Topology } from '@nslab/model';
 import { LabService } from '../labs/service';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
@@ -100,38 +100,58 @@ describe('chain policies', () => {
   });
 });
 
-describe('firewall state nslab does not model', () => {
-  test('an nftables table and an ip6tables rule made by hand are shown, warned about, and survive an apply and an edit', async () => {
-    const lab = uniqueLab('pol');
+describe('native nftables tables and ip6tables rules', () => {
+  test('made by hand: shown, exported, and the same after destroy and apply; a re-apply, another file and an edit elsewhere leave them alone', async () => {
+    const lab = uniqueLab('ll-nft');
     made.push(lab);
     await applyTopology(loadExample('router.yaml', lab));
     for (const argv of [
-      ['nft', 'add', 'table', 'inet', 't1'],
-      ['nft', 'add', 'chain', 'inet', 't1', 'in', '{ type filter hook input priority 0; policy accept; }'],
+      ['nft', 'add', 'table', 'inet', 'filter'],
+      ['nft', 'add', 'chain', 'inet', 'filter', 'input', '{ type filter hook input priority 0; policy accept; }'],
+      ['nft', 'add', 'rule', 'inet', 'filter', 'input', 'tcp', 'dport', '2222', 'drop'],
       ['ip6tables', '-w', '-A', 'INPUT', '-p', 'ipv6-icmp', '-j', 'ACCEPT'],
     ]) assert.equal(inNode(lab, 'router', argv).code, 0, argv.join(' '));
+    const listed = inNode(lab, 'router', ['nft', 'list', 'table', 'inet', 'filter']).out;
 
     const observed = (await observeLab(lab)).topology;
-    assert.deepEqual(observed.nodes.router?.nftables, ['inet t1'], 'iptables-nft\'s own tables (ip6 filter) are not listed');
+    assert.deepEqual(Object.keys(observed.nodes.router?.nftables ?? {}), ['inet filter'], 'iptables-nft\'s own tables (ip6 filter) are not listed');
+    assert.equal(observed.nodes.router?.nftables?.['inet filter'], listed);
     assert.deepEqual(observed.nodes.router?.ip6tables, ['-t filter -A INPUT -p ipv6-icmp -j ACCEPT']);
     assert.equal(observed.nodes.ns1?.nftables, undefined);
-    const messages = keptFirewallWarnings(observed).map((p) => p.message);
-    assert.deepEqual(messages, [
-      'router has nftables table inet t1 that nslab does not model: it is kept as it is',
-      'router has 1 ip6tables rule that nslab does not model: it is kept as it is',
-    ]);
 
-    // A file with firewall rules of its own for the router, applied over it: only iptables' IPv4 rules change.
+    // A file that does not list them, applied over the router: they are left alone.
     const owned = parsed(readRouter().replace('    forwarding: true\n', '    forwarding: true\n    firewall: [ "-A INPUT -p icmp -j ACCEPT" ]\n    policies: { filter/INPUT: ACCEPT }\n'), lab);
     const applied = await applyTopology(owned);
     assert.ok(applied.ops.every((o) => !opArgv(o).some((w) => w === 'nft' || w === 'ip6tables')), 'no op touches nft or ip6tables');
     const service = new LabService(EXAMPLES);
     const edited = await service.edit(lab, [{ kind: 'address.add', node: 'ns1', interface: 'eth0', address: '10.0.1.3/24' }]);
-    assert.ok(edited.warnings.some((w) => w.message.startsWith('router has nftables table inet t1')), JSON.stringify(edited.warnings));
-    assert.equal(inNode(lab, 'router', ['nft', 'list', 'table', 'inet', 't1']).code, 0, 'the nft table is still there');
+    assert.ok(edited.ops.every((o) => !o.argv.some((w) => w === 'nft' || w === 'ip6tables')), 'an edit elsewhere touches neither');
+
+    // Export, destroy, apply: the same table text and the same rule.
+    const exported = toYaml((await observeLab(lab)).topology);
+    assert.match(exported, /nftables:\n\s+inet filter: \|/, exported);
+    assert.match(exported, /firewall6: \[ -t filter -A INPUT -p ipv6-icmp -j ACCEPT \]/, exported);
+    await cleanup(lab);
+    const result = await service.apply(exported);
+    assert.equal(result.lab, lab);
+    assert.equal(inNode(lab, 'router', ['nft', 'list', 'table', 'inet', 'filter']).out, listed);
     assert.match(inNode(lab, 'router', ['ip6tables', '-w', '-S', 'INPUT']).out, /-A INPUT -p ipv6-icmp -j ACCEPT/);
-    const after = (await observeLab(lab)).topology;
-    assert.deepEqual(after.nodes.router?.nftables, ['inet t1']);
+    const again = await applyTopology(parsed(exported, lab));
+    assert.equal(again.ran, 0, 'a re-apply runs nothing');
+  });
+
+  test('a table nft refuses and an ip6tables rule ip6tables refuses are problems with their paths, and nothing runs', async () => {
+    const lab = uniqueLab('ll-nft');
+    made.push(lab);
+    const service = new LabService(EXAMPLES);
+    const file = `name: ${lab}\nnodes:\n  a:\n    nftables:\n      inet f: |\n        table inet f {\n          chain c {\n            tcp dport 99999 drop\n          }\n        }\n    firewall6: [ "-A INPUT -p ipv6-icmp -j ACCEPT", "-A INPUT -m nosuchmatch -j DROP" ]\n`;
+    await assert.rejects(service.apply(file), (err: Error & { problems?: Array<{ path: string; message: string }> }) => {
+      const problems = (err.problems ?? []).map((p) => `${p.path}: ${p.message}`);
+      assert.ok(problems.some((p) => p.startsWith('nodes.a.nftables.inet f: nft refuses table inet f of a at line 3: Service out of range')), problems.join('\n'));
+      assert.ok(problems.some((p) => p.startsWith('nodes.a.firewall6[1]: ip6tables refuses this rule of a:')), problems.join('\n'));
+      return true;
+    });
+    assert.deepEqual((await observeLab(lab)).topology.nodes, {}, 'nothing was created');
   });
 });
 

@@ -136,6 +136,34 @@ function vxlanData(data: Uint8Array, names: Map<number, string>): Record<string,
   return out;
 }
 
+// linux/if_link.h: IFLA_MACVLAN_MODE (u32, one MACVLAN_MODE_* bit), IFLA_IPVLAN_MODE (u16),
+// IFLA_VLAN_ID (u16); linux/if_tun.h via if_link.h: IFLA_TUN_TYPE (3: u8, IFF_TUN 1 or IFF_TAP 2).
+const MACVLAN_MODES = new Map<number, string>([[1, 'private'], [2, 'vepa'], [4, 'bridge'], [8, 'passthru'], [16, 'source']]);
+const IPVLAN_MODES = ['l2', 'l3', 'l3s'];
+const TUN_TYPES = new Map<number, string>([[1, 'tun'], [2, 'tap']]);
+
+/** info_data of the device types nslab rebuilds (macvlan, macvtap, ipvlan, vlan, tun), with `ip -d`'s keys for what it reads. */
+function deviceData(kind: string, data: Uint8Array): Record<string, unknown> | undefined {
+  const a = attributes(data);
+  if (kind === 'macvlan' || kind === 'macvtap') {
+    const mode = u32(a.get(1));
+    return mode === undefined ? {} : { mode: MACVLAN_MODES.get(mode) ?? 'unknown' };
+  }
+  if (kind === 'ipvlan') {
+    const mode = a.get(1);
+    return mode && mode.data.length >= 2 ? { mode: IPVLAN_MODES[mode.view.getUint16(0, LITTLE)] ?? 'unknown' } : {};
+  }
+  if (kind === 'vlan') {
+    const id = a.get(1);
+    return id && id.data.length >= 2 ? { id: id.view.getUint16(0, LITTLE) } : {};
+  }
+  if (kind === 'tun') {
+    const type = a.get(3);
+    return type && type.data.length >= 1 ? { type: TUN_TYPES.get(type.data[0] ?? 0) ?? 'unknown' } : {};
+  }
+  return undefined;
+}
+
 /**
  * The alias (IFLA_IFALIAS) of the loopback device in a link dump. Destroy and the lab
  * list read only this, for every namespace on the machine: it scans for the one
@@ -226,6 +254,10 @@ export function decodeLinks(linkDump: Uint8Array, addrDump: Uint8Array): IpLink[
       if (kind !== undefined) link.linkinfo.info_kind = kind;
       const data = i.get(IFLA_INFO.DATA);
       if (kind === 'vxlan' && data) link.linkinfo.info_data = vxlanData(data.data, names);
+      else if (kind !== undefined && data) {
+        const d = deviceData(kind, data.data);
+        if (d) link.linkinfo.info_data = d;
+      }
     }
     link.addr_info = addresses.get(ifindex) ?? [];
     links.push(link);

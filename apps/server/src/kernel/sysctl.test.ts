@@ -10,7 +10,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isOtherSysctl, parseTopology, toYaml, type Topology } from '@nslab/model';
+import { isOtherSysctl, netnsName, parseTopology, toYaml, type Op, type Topology } from '@nslab/model';
+import { ApplyError, applyOps, type OpEvent } from './apply';
+import { NSREAD_PATH, nsreadAvailable } from './nsread';
 import { LabService } from '../labs/service';
 import { traceInLab } from '../capture/index';
 import { applyTopology } from './lab';
@@ -134,6 +136,45 @@ describe('sysctls written by the apply', () => {
       return true;
     });
     assert.deepEqual(['net.ipv4.tcp_syncookies', 'net.ipv4.tcp_fin_timeout'].map((k) => knob(lab, 'a', k)), ['2', '45']);
+  });
+});
+
+describe('sysctls of many namespaces from one process', () => {
+  test('nslab-nsread sysctls writes each namespace\'s keys, an interface name with "-" included, and names a refused key', { skip: !nsreadAvailable() && 'nslab-nsread is not built' }, async () => {
+    const lab = uniqueLab('ll');
+    made.push(lab);
+    await applyTopology(loadExample('bridge.yaml', lab));
+    const out = spawnSync(NSREAD_PATH, [
+      'sysctls', netnsName(lab, 'host'), 'net.ipv4.conf.veth-ns1.proxy_arp=1', 'net.ipv4.conf.no-such-if.rp_filter=1', 'net.ipv4.conf.all.rp_filter=2',
+      '--', netnsName(lab, 'ns1'), 'net.ipv4.conf.eth0.arp_ignore=1',
+    ], { encoding: 'utf8' });
+    assert.equal(out.status, 1, out.stderr);
+    assert.equal(out.stdout, `${netnsName(lab, 'host')}\tnet.ipv4.conf.no-such-if.rp_filter\tNo such file or directory\n`);
+    assert.equal(knob(lab, 'host', 'net.ipv4.conf.veth-ns1.proxy_arp'), '1', 'a name with "-" is written');
+    assert.equal(knob(lab, 'host', 'net.ipv4.conf.all.rp_filter'), '0', 'a namespace stops at its refused key');
+    assert.equal(knob(lab, 'ns1', 'net.ipv4.conf.eth0.arp_ignore'), '1', 'the next namespace is still written');
+  });
+
+  test('an apply writing two namespaces\' sysctls names the refused key and writes the rest of the other namespace', async () => {
+    const lab = uniqueLab('ll');
+    made.push(lab);
+    await applyTopology(loadExample('bridge.yaml', lab));
+    const at = (node: string) => ({ node, netns: netnsName(lab, node) });
+    const ops: Op[] = [
+      { kind: 'sysctl.set', ...at('host'), key: 'net.ipv4.conf.veth-ns2.proxy_arp', value: '1', reason: 'test' },
+      { kind: 'sysctl.set', ...at('host'), key: 'net.ipv4.conf.veth-gone.proxy_arp', value: '1', reason: 'test' },
+      { kind: 'sysctl.set', ...at('ns2'), key: 'net.ipv4.conf.eth0.arp_announce', value: '2', reason: 'test' },
+    ];
+    const events: OpEvent[] = [];
+    await assert.rejects(applyOps(ops, (e) => events.push(e)), (err: Error) => {
+      assert.ok(err instanceof ApplyError, String(err));
+      assert.equal(err.op.kind === 'sysctl.set' ? err.op.key : '', 'net.ipv4.conf.veth-gone.proxy_arp');
+      assert.match(err.message, /veth-gone/);
+      return true;
+    });
+    assert.equal(knob(lab, 'host', 'net.ipv4.conf.veth-ns2.proxy_arp'), '1');
+    assert.equal(knob(lab, 'ns2', 'net.ipv4.conf.eth0.arp_announce'), '2');
+    assert.deepEqual(events.map((e) => `${e.index} ${e.status}`).sort(), ['0 done', '1 failed', '2 done']);
   });
 });
 

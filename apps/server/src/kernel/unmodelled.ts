@@ -1,6 +1,6 @@
 /**
- * Reads the firewall state nslab shows but does not model (model nftables.ts): native
- * nftables tables and ip6tables rules. Both readers (nsread.ts, the `ip` fallback in
+ * Reads the firewall state outside iptables' IPv4 tables (model nftables.ts): native
+ * nftables tables, with the text of each, and ip6tables rules. Both readers (nsread.ts, the `ip` fallback in
  * observe.ts) call it after iptables-save, with their own way into the namespace.
  */
 import type { Namespace } from '@nslab/model';
@@ -22,7 +22,16 @@ export async function readUnmodelled(namespace: Namespace, enter: readonly strin
   const listed = await run([...enter, 'nft', '-j', 'list', 'tables'], { allowFailure: true, timeoutMs: READ_TIMEOUT_MS });
   if (listed.code !== 0) return; // no nft here: nothing more can be read
   const native = parseNftTables(listed.stdout);
-  if (native.length > 0) namespace.nftables = native;
+  if (native.length > 0) {
+    // Each table as `nft list table` prints it: the text a file's nftables: holds, and an apply loads back.
+    const tables = Object.create(null) as Record<string, string>;
+    const texts = await Promise.all(native.map((t) => run([...enter, 'nft', 'list', 'table', ...t.split(' ')], { allowFailure: true, timeoutMs: READ_TIMEOUT_MS })));
+    native.forEach((t, i) => {
+      const text = texts[i];
+      if (text?.code === 0) tables[t] = `${text.stdout.trim()}\n`;
+    });
+    namespace.nftables = tables;
+  }
   const ip6 = /"family":\s*"ip6",\s*"name":\s*"([a-z]+)"/g;
   const hasIp6 = [...listed.stdout.matchAll(ip6)].some((m) => isIptablesTable('ip6', m[1] ?? ''));
   if (!hasIp6) return;

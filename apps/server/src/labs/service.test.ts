@@ -211,7 +211,7 @@ describe('edits as deltas (kernel, real server)', { concurrency: false }, () => 
       // nslab show lists both; export then apply keeps both, and a second apply has nothing to do.
       const show = execFileSync(process.execPath, [join(repo, 'apps/server/bin/nslab.mjs'), 'show', lab], { encoding: 'utf8' });
       assert.match(show, /firewall: \[ -t filter -A INPUT -p icmp -j DROP \]/);
-      assert.match(show, /mv0: \{ kind: other, type: macvlan, up: false \}/);
+      assert.match(show, /mv0:\n\s+kind: other\n\s+type: macvlan\n\s+parent: eth0\n\s+mode: bridge\n\s+up: false\n/, 'shown with what rebuilds it');
       const exported = await http(server.port, 'GET', `/api/labs/${lab}/export`);
       assert.equal(exported.status, 200);
       const applied = await http(server.port, 'PUT', `/api/labs/${lab}`, exported.text);

@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Edit, ExampleLab, Op, PlannedOp, Problem, Topology, TopologyMeta } from '@nslab/model';
-import { applyEdits, confirm, describeOp, keptFirewallWarnings, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
+import { applyEdits, confirm, describeOp, nameProblem, opArgv, opNodes, parseTopology, parseTopologyData, resolve, toFile, validate, warnings } from '@nslab/model';
 import { metaStamp, readMeta } from '../kernel/meta';
 import type { OpEvent } from '../kernel/apply';
 import type { NamespaceReading } from '../kernel/iproute';
@@ -141,7 +141,7 @@ export class LabService {
     options.admit?.(after);
     // The plan is the difference the edits make, not the lab against the model: what the edits do not name,
     // and what the model cannot express, is the same on both sides, so nothing else is touched.
-    return this.run(after, { ...options, observed: before, warnings: [...found, ...keptFirewallWarnings(observed)] });
+    return this.run(after, { ...options, observed: before, warnings: found });
   }
 
   /** Removes a lab. */

@@ -6,6 +6,7 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { Interface } from '@nslab/model';
+import { buildableType } from '@nslab/model';
 import { carrierOf, looksDown } from '../canvas/derive';
 import { fieldKey } from '../editing/problems';
 import { addressHint } from '../editing/allocator';
@@ -49,11 +50,19 @@ function InterfaceEditorView({ node, name, iface, peer, bridges, focused }: Inte
       <legend className="iface-head">
         <span className={`dot ${down ? 'is-down' : carrier === 'unknown' ? 'is-unknown' : 'is-up'}`} aria-hidden="true" />
         <span className="iface-name">{name}</span>
-        <span className="kind-tag">{iface.kind}</span>
+        <span className="kind-tag">{iface.kind === 'other' && iface.type ? iface.type : iface.kind}</span>
         <span className="iface-state">{!iface.up ? 'down' : carrier === 'down' ? 'no carrier' : 'up'}</span>
       </legend>
       {peer ? <div className="iface-peer">veth peer <code>{peer}</code></div> : iface.peer ? <div className="iface-peer">peer outside the lab: <code>{iface.peer}</code></div> : null}
       {iface.vxlan ? <div className="iface-peer">VNI <code>{iface.vxlan.vni}</code>{iface.vxlan.remote ? <> remote <code>{iface.vxlan.remote}</code></> : null}{iface.vxlan.group ? <> group <code>{iface.vxlan.group}</code></> : null} port <code>{iface.vxlan.port}</code></div> : null}
+      {iface.kind === 'other' ? (
+        <div className="iface-peer">
+          {iface.parent ? <>on <code>{iface.parent}</code> </> : null}
+          {iface.mode ? <>mode <code>{iface.mode}</code> </> : null}
+          {iface.id !== undefined ? <>id <code>{iface.id}</code> </> : null}
+          {buildableType(iface) ? null : <span className="muted small">(kept as the kernel has it; nslab does not build it)</span>}
+        </div>
+      ) : null}
       {iface.mac ? <div className="iface-mac">MAC <code>{iface.mac}</code>{iface.mtu ? <> · MTU <code>{iface.mtu}</code></> : null}</div> : null}
 
       {iface.kind !== 'loopback' ? (

@@ -63,8 +63,8 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
   const bridges = ifnames.filter((n) => ns.interfaces[n]?.kind === 'bridge');
   // Only what differs from a fresh namespace (every chain ACCEPT), as the file writes it.
   const policies = changedPolicies(ns.policies);
-  // Native nftables tables and ip6tables rules: shown, never edited here.
-  const kept = [...(ns.nftables ?? []).map((t) => `nftables table ${t}`), ...(ns.ip6tables ?? []).map((r) => `ip6tables ${r}`)];
+  // Native nftables tables and ip6tables rules: shown, never edited here (a file's nftables: and firewall6: set them).
+  const kept = [...Object.keys(ns.nftables ?? {}).map((t) => `nftables table ${t}`), ...(ns.ip6tables ?? []).map((r) => `ip6tables ${r}`)];
   const name = rename ?? node;
 
   const submitRename = (e: FormEvent) => {
@@ -163,7 +163,7 @@ export function NamespaceInspector({ node, focus }: { node: string; focus?: stri
         <FirewallEditor node={node} rules={ns.nat} interfaces={ifnames.filter((n) => n !== 'lo')} />
         {kept.length > 0 ? (
           <ul className="rule-list" aria-label={`Firewall state of ${node} that nslab keeps`}>
-            {kept.map((line) => <li key={line} className="rule"><code>{line}</code><span className="muted" title="read from the kernel and kept as it is: nslab does not model it">kept</span></li>)}
+            {kept.map((line) => <li key={line} className="rule"><code>{line}</code><span className="muted" title="read from the kernel and kept as it is: a topology file sets it with nftables: or firewall6:">kept</span></li>)}
           </ul>
         ) : null}
       </section>

@@ -9,6 +9,8 @@ import { loopback } from './loopback';
 import { other } from './other';
 
 export type { KindSpec } from './kind';
+export type { DeviceType } from './device-type';
+export { buildableType, DEVICE_TYPES } from './other';
 export { VXLAN_PORT } from './vxlan';
 
 /** Every kind, by name. */
