@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds nslab's small C helpers with the system C compiler, each when its binary is missing or
 // older than its source: nslab-nsread (nsread.c, the namespace reader) and nslab-contain
-// (contain.c, classroom trainees' user namespaces and contained shells). scripts/install.sh and
+// (contain.c, classroom trainees' user namespaces and contained shells) and nslab-capture
+// (capture.c, a namespace's packets as pcap; without it captures run tcpdump). scripts/install.sh and
 // the test command call it; without nslab-nsread nslab still works, reading each namespace with
 // its own `ip` process; without nslab-contain a classroom's trainee shells are not contained.
 import { spawnSync } from 'node:child_process';
@@ -37,3 +38,4 @@ function build(name, file) {
 
 build('nslab-nsread', 'nsread.c');
 build('nslab-contain', 'contain.c');
+build('nslab-capture', 'capture.c');
