@@ -66,12 +66,14 @@
 /* Room for any link header before the network header (tp_net): Ethernet is 14. */
 #define LINK_ROOM 64
 /*
- * Writes come at most once per PACE_US (µs) while packets come one or a few at a time (a
- * ping's reply waits at most this long behind its request), and once per FLOOD_PACE_US
- * once a write held FLOOD_BATCH packets or more: 500 wakeups a second for the reader
- * under a flood, each with hundreds of packets (a read and its event cost the server
- * tens of microseconds whatever it holds).
+ * Writes are paced by a bucket of BURST writes refilled one per PACE_US (µs): a few
+ * packets close together (a ping and its reply, 50 µs apart) each go out at once, a
+ * steady stream at most 4,000 times a second. Once a write held FLOOD_BATCH packets or
+ * more, the next waits FLOOD_PACE_US: 500 wakeups a second for the reader under a flood,
+ * each with hundreds of packets (a read and its event cost the server tens of
+ * microseconds whatever it holds).
  */
+#define BURST 8
 #define PACE_US 250
 #define FLOOD_PACE_US 2000
 #define FLOOD_BATCH 16
@@ -265,8 +267,9 @@ int main(int argc, char **argv) {
 
   size_t out_len = 0;
   unsigned long long batch_from = 0; /* captured when the batch being built began */
-  uint64_t pace = PACE_US;
-  uint64_t last_write = 0, last_report = now_us();
+  uint64_t pace = 0; /* FLOOD_PACE_US after a flood's batch, else 0 */
+  double tokens = BURST;
+  uint64_t last_write = 0, last_refill = now_us(), last_report = last_refill;
   unsigned long long reported = 0;
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   for (;;) {
@@ -328,17 +331,23 @@ int main(int argc, char **argv) {
       if (n < BATCH) break;
     }
     uint64_t now = now_us();
+    tokens += (double)(now - last_refill) / PACE_US;
+    if (tokens > BURST) tokens = BURST;
+    last_refill = now;
     int wait_us = -1;
     if (out_len > 0) {
-      /* A packet after a quiet spell goes at once; in a flood, one write per PACE_US. */
-      if (now - last_write >= pace || stopping) {
+      uint64_t due = last_write + pace;
+      if ((tokens >= 1 && now >= due) || stopping) {
         write_all(out, out_len);
         out_len = 0;
-        pace = captured - batch_from >= FLOOD_BATCH ? FLOOD_PACE_US : PACE_US;
+        tokens -= 1;
+        pace = captured - batch_from >= FLOOD_BATCH ? FLOOD_PACE_US : 0;
         batch_from = captured;
         last_write = now;
       } else {
-        wait_us = (int)(last_write + pace - now);
+        uint64_t refill = tokens >= 1 ? 0 : (uint64_t)((1 - tokens) * PACE_US) + 1;
+        uint64_t until_due = due > now ? due - now : 0;
+        wait_us = (int)(refill > until_due ? refill : until_due);
       }
     }
     if (now - last_report >= REPORT_MS * 1000u) {

@@ -13,7 +13,7 @@
 import type { CaptureFormat, CaptureOptions, ExportFilter, Sighting } from './capture/index';
 import { Handover, NetnsCapture, PacketRateLimiter, startTicking } from './capture/index';
 import type { LimitedEvent } from './capture/index';
-import { BUFFERED_HOLD_MS } from './capture/capture';
+import { BUFFERED_HOLD_MS, type CaptureEngine } from './capture/capture';
 import { CAPTURE_SNAPLEN } from './capture/argv';
 import { captureHelperAvailable } from './capture/helper';
 import type { NodePacketEvent, ServerMessage } from '@nslab/model';
@@ -94,8 +94,14 @@ interface LabCaptures { captures: Map<string, Slot>; watchers: Set<Watcher>; tim
 export class PacketService {
   private readonly labs = new Map<string, LabCaptures>();
 
-  /** @param floodRate packets a second that switch a capture to buffered mode (FLOOD_RATE; a test lowers it). */
-  constructor(private readonly floodRate = FLOOD_RATE) {}
+  /**
+   * @param floodRate packets a second that switch a tcpdump capture to buffered mode (FLOOD_RATE; a test lowers it)
+   * @param engine what captures: nslab-capture when it is built, else tcpdump (a test asks for tcpdump's modes)
+   */
+  constructor(
+    private readonly floodRate = FLOOD_RATE,
+    private readonly engine: CaptureEngine = captureHelperAvailable() ? 'helper' : 'tcpdump',
+  ) {}
 
   /** Starts sending a lab's packets to a sink; returns the function that stops it. */
   watch(lab: string, nodes: string[], sink: PacketSink): () => void {
@@ -144,7 +150,7 @@ export class PacketService {
   private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean, replaces?: Slot): Slot {
     // The helper keeps whole packets for downloads: its socket holds each at its own size, where
     // immediate tcpdump's ring has fixed frames of the snap length.
-    const options: CaptureOptions = captureHelperAvailable()
+    const options: CaptureOptions = this.engine === 'helper'
       ? { engine: 'helper', immediate: true, snaplen: CAPTURE_SNAPLEN }
       : { engine: 'tcpdump', immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB };
     if (immediate && options.engine === 'tcpdump') options.snaplen = IMMEDIATE_EVENT_SNAPLEN;
