@@ -28,6 +28,18 @@ export function nsreadAvailable(): boolean {
   return built;
 }
 
+/**
+ * The words that run a command in a lab namespace's network namespace and nothing more:
+ * `nslab-nsread exec NS --` (setns into the namespace, then exec) where the helper is
+ * built, else `ip netns exec NS`, which also makes a mount namespace and mounts a
+ * sysfs of the namespace. For commands that read no /sys (ping, curl, sysctl:
+ * /proc/sys/net follows the network namespace of the process that opens it), so a
+ * lesson probe or a knob read pays one exec, not a mount namespace.
+ */
+export function inNetns(netns: string): string[] {
+  return nsreadAvailable() ? [NSREAD_PATH, 'exec', netns, '--'] : ['ip', 'netns', 'exec', netns];
+}
+
 /** Frame tags, as nsread.c numbers them. */
 const TAG = { LINKS: 1, ADDRS: 2, ROUTES: 3, NETCONF: 4, NSID: 5, TABLES: 6, ERROR: 7 } as const;
 

@@ -12,7 +12,7 @@ import { linkKey, NETNS_PREFIX, own, netnsName, parseIptablesPolicies, parseIpta
 import type { NamespaceReading } from './iproute';
 import { READ_BATCH, readBatch, readNamespace, splitJsonDocuments } from './iproute';
 import { batchLine } from './batch';
-import { nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
+import { inNetns, nsreadAvailable, ownersWithHelper, readWithHelper } from './nsread';
 import { CommandError, pool, run } from './runner';
 import { recoverKilledRuns } from './journal';
 import { readUnmodelled, savedTables } from './unmodelled';
@@ -125,7 +125,7 @@ export async function observeLab(lab: string, options: { firewall?: boolean; sys
 export async function readSysctls(netns: string, interfaces: readonly string[]): Promise<Record<string, string>> {
   const names = sysctlNames(interfaces.filter((i) => i !== 'all' && i !== 'default'));
   const byArg = new Map(names.map((n) => [sysctlArgName(n), n]));
-  const r = await run(['ip', 'netns', 'exec', netns, 'sysctl', ...byArg.keys()], { allowFailure: true, timeoutMs: 10_000 });
+  const r = await run([...inNetns(netns), 'sysctl', ...byArg.keys()], { allowFailure: true, timeoutMs: 10_000 });
   const out = Object.create(null) as Record<string, string>;
   for (const line of r.stdout.split('\n')) {
     const at = line.indexOf(' = ');

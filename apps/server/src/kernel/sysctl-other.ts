@@ -13,6 +13,7 @@
  */
 import { isOtherSysctl, normaliseSysctlValue, sysctlInterfaceParts } from '@nslab/model';
 import { run } from './runner';
+import { inNetns } from './nsread';
 
 /** A fresh namespace's net.* sysctls: values by name, and the names that may be written. */
 interface Baseline {
@@ -67,7 +68,7 @@ function kept(name: string, fresh: Baseline): boolean {
 
 /** The sysctls of namespace `netns` outside the allow-list that differ from a fresh namespace's, by name. */
 export async function readOtherSysctls(netns: string): Promise<Record<string, string>> {
-  const [fresh, r] = await Promise.all([freshBaseline(), run(['ip', 'netns', 'exec', netns, 'sysctl', '-a', '--pattern', '^net\\.'], { allowFailure: true, timeoutMs: 10_000 })]);
+  const [fresh, r] = await Promise.all([freshBaseline(), run([...inNetns(netns), 'sysctl', '-a', '--pattern', '^net\\.'], { allowFailure: true, timeoutMs: 10_000 })]);
   const out = Object.create(null) as Record<string, string>;
   for (const [name, value] of parseSysctlAll(r.stdout)) {
     if (!kept(name, fresh)) continue;

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Check, Topology } from '@nslab/model';
 import { diagnoseReach, diagnoseTcp, describeNat, netnsName, parseDnatTarget, splitCommand } from '@nslab/model';
 import { run } from '../kernel/runner';
+import { inNetns } from '../kernel/nsread';
+import { Pinger, pingAvailable } from '../kernel/pinger';
 import { traceInLab } from '../capture/lab-trace';
 import { ProbeProcess } from './process';
 
@@ -51,7 +53,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology,
       const target = parseDnatTarget(check.to);
       if (!target || target.port === undefined) return { passed: false, hint: `${check.to} is not ADDRESS:PORT` };
       const connect = async (): Promise<ProbeVerdict> => {
-        const r = await run(['ip', 'netns', 'exec', ns(check.from), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', TCP_TIMEOUT_S, `http://${target.address}:${target.port}/`], { allowFailure: true, timeoutMs: 10_000, signal });
+        const r = await run([...inNetns(ns(check.from)), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', TCP_TIMEOUT_S, `http://${target.address}:${target.port}/`], { allowFailure: true, timeoutMs: 10_000, signal });
         if (r.code === 0) return { passed: true };
         const said = r.code === 7 ? 'the connection was refused' : r.code === 28 ? 'the connection timed out' : `curl exited with ${r.code}`;
         const why = diagnoseTcp(topology, check.from, check.to, listenNodes(check)[0]) ?? dropHint(topology);
@@ -89,7 +91,7 @@ export async function probe(check: ActiveCheck, lab: string, topology: Topology,
     case 'sysctl': {
       const gone = missing(check.node);
       if (gone) return gone;
-      const r = await run(['ip', 'netns', 'exec', ns(check.node), 'sysctl', '-n', check.key], { allowFailure: true, timeoutMs: 5000, signal });
+      const r = await run([...inNetns(ns(check.node)), 'sysctl', '-n', check.key], { allowFailure: true, timeoutMs: 5000, signal });
       const value = r.stdout.trim();
       if (r.code !== 0) return { passed: false, hint: `${check.node} has no sysctl ${check.key}` };
       return value === check.value ? { passed: true } : { passed: false, hint: `${check.key} = ${value} in ${check.node}, not ${check.value}` };
@@ -126,10 +128,20 @@ export async function traceHint(check: Extract<Check, { kind: 'reach' | 'tcp' }>
   return withListeners(lab, check, target.port, trace);
 }
 
+/** The echo requests of every lab's ping checks: one helper process, started at the first. */
+const pinger = new Pinger();
+
 /** One ping; a lost one is tried once more (the first packet over a path just made can wait on ARP or a port coming up). */
 async function ping(netns: string, to: string, signal?: AbortSignal, tries = 2): Promise<boolean> {
   for (let i = 0; i < tries; i += 1) {
-    const r = await run(['ip', 'netns', 'exec', netns, 'ping', '-n', '-q', '-c', '1', '-W', PING_WAIT_S, to], { allowFailure: true, timeoutMs: 10_000, signal });
+    if (pingAvailable(to)) {
+      const r = await pinger.ping(netns, to, Number(PING_WAIT_S) * 1000, signal);
+      if (r.kind === 'reply') return true;
+      // Not sent ("Network is unreachable"): a second try will not change that.
+      if (r.kind === 'error') return false;
+      continue;
+    }
+    const r = await run([...inNetns(netns), 'ping', '-n', '-q', '-c', '1', '-W', PING_WAIT_S, to], { allowFailure: true, timeoutMs: 10_000, signal });
     if (r.code === 0) return true;
     // "Network is unreachable" (exit 2) will not change on a second try.
     if (r.code !== 1) return false;
