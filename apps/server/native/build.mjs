@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Builds nslab's small C helpers with the system C compiler, each when its binary is missing or
 // older than its source: nslab-nsread (nsread.c, the namespace reader), nslab-contain
-// (contain.c, classroom trainees' user namespaces and contained shells) and nslab-ping (ping.c,
-// lesson checks' echo requests from one long-lived process). scripts/install.sh and
+// (contain.c, classroom trainees' user namespaces and contained shells), nslab-ping (ping.c,
+// lesson checks' echo requests from one long-lived process) and nslab-capture (capture.c, a
+// namespace's packets as pcap). scripts/install.sh and
 // the test command call it; without nslab-nsread nslab still works, reading each namespace with
 // its own `ip` process; without nslab-contain a classroom's trainee shells are not contained;
-// without nslab-ping a lesson's ping check runs `ping`.
+// without nslab-ping a lesson's ping check runs `ping`; without nslab-capture captures run tcpdump.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,3 +41,4 @@ function build(name, file) {
 build('nslab-nsread', 'nsread.c');
 build('nslab-contain', 'contain.c');
 build('nslab-ping', 'ping.c');
+build('nslab-capture', 'capture.c');

@@ -118,7 +118,7 @@ export class TestNetns {
   }
 }
 
-/** Child processes of this test process that are tcpdump, or zombies: what a capture must never leave behind. */
+/** Child processes of this test process that capture (tcpdump, nslab-capture), or zombies: what a capture must never leave behind. */
 export function leftoverChildren(): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -131,7 +131,7 @@ export function leftoverChildren(): string[] {
     // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(ppid) === process.pid && (comm === 'tcpdump' || state === 'Z')) out.push(`${pid} ${comm} ${state}`);
+    if (Number(ppid) === process.pid && (comm === 'tcpdump' || comm === 'nslab-capture' || state === 'Z')) out.push(`${pid} ${comm} ${state}`);
   }
   return out;
 }

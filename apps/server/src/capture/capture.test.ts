@@ -53,7 +53,7 @@ test('events carry node and interface names, including an interface made after t
   const seen = collect(capture);
   await capture.start();
   const pid = capture.pid as number;
-  assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'tcpdump', 'the pid is tcpdump itself (ip netns exec execs it)');
+  assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), capture.program, 'the pid is the capturing program itself (ip netns exec execs tcpdump)');
   lab.exec('a', 'ping', '-c', '1', '-W', '2', '10.0.0.2');
   lab.veth('a', 'late0', 'b', 'late0');
   lab.ip('a', 'addr', 'add', '10.1.0.1/24', 'dev', 'late0');

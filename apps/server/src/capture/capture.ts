@@ -1,16 +1,18 @@
 /**
- * A capture of one network namespace: `tcpdump -i any` inside it, its pcap stream
- * decoded into packet events placed in the lab (node, interface name, direction),
- * the last packets kept for .pcap export, and its end (stopped, exited, namespace
- * deleted) reported as an event rather than thrown.
+ * A capture of one network namespace: nslab-capture (helper.ts) or, when it is not
+ * built, `tcpdump -i any` inside it. Either's pcap stream is decoded into packet
+ * events placed in the lab (node, interface name, direction), the last packets kept
+ * for .pcap export, and its end (stopped, exited, namespace deleted) reported as an
+ * event rather than thrown.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { LINKTYPE_LINUX_SLL2, PcapStreamParser, peekIfindex, type PcapRecord } from '@nslab/model';
+import { LINKTYPE_LINUX_SLL2, PcapStreamParser, peekIfindex } from '@nslab/model';
 import { NETNS_DIR } from '../kernel/observe';
 import { snaplenOf, tcpdumpArgv, type TcpdumpSettings } from './argv';
 import { dieWithParent, start } from '../kernel/runner';
+import { captureHelperArgv, captureHelperAvailable, compileFilter, CaptureFilterError } from './helper';
 import { InterfaceNames, type InterfaceReader } from './interfaces';
 import { PacketRing, RING_MAX_BYTES, RING_MAX_PACKETS, type CaptureFormat, type ExportFilter } from './ring';
 import { Sighting } from './sighting';
@@ -27,6 +29,12 @@ export const STOP_GRACE_MS = 1_000;
 export const BUFFERED_HOLD_MS = 1_000;
 /** How long tcpdump may take to say "listening on": about 20 ms here, 5 s allows a loaded machine. */
 export const START_TIMEOUT_MS = 5_000;
+/**
+ * The helper's socket receive buffer (KiB) when none is asked for: 16 MiB holds about
+ * 16,000 small packets (a socket buffer counts each packet's kernel memory, about 1 KiB
+ * for a ping), most of a second of a flood at 20,000 packets/s while the server is busy.
+ */
+export const HELPER_BUFFER_KIB = 16_384;
 /** stderr kept for messages: tcpdump's own lines are short; this holds the last few. */
 const STDERR_KEEP = 4_096;
 /** The namespace directory is also polled this often, in case inotify is unavailable or misses an event. */
@@ -44,7 +52,7 @@ export interface CaptureEnd {
   message: string;
   /** Packets decoded by this capture. */
   packets: number;
-  /** tcpdump's "packets dropped by kernel" (a flood outran the reader), when it said. */
+  /** The capturing process's "packets dropped by kernel" (a flood outran the reader), when it said. */
   droppedByKernel: number | null;
 }
 
@@ -67,8 +75,15 @@ export class CaptureError extends Error {
   }
 }
 
+/** What captures: nslab-capture (helper.ts) or tcpdump. */
+export type CaptureEngine = 'helper' | 'tcpdump';
+
 /** Settings of a capture. */
 export interface CaptureOptions {
+  /** nslab-capture when it is built (the default), else tcpdump; a test asks for one. */
+  engine?: CaptureEngine;
+  /** A pcap-filter(7) expression ("icmp", "tcp port 80"): only matching packets are captured, filtered in the kernel. */
+  filter?: string;
   /** --immediate-mode (live tracing) rather than buffered (floods); see TcpdumpSettings. Default false. */
   immediate?: boolean;
   /** tcpdump -B in KiB. */
@@ -87,16 +102,26 @@ export interface CaptureOptions {
   readInterfaces?: InterfaceReader;
 }
 
+/** A record waiting for its interface's name: where it is in its chunk, and its header. */
 interface Queued {
-  record: PcapRecord;
+  bytes: Uint8Array;
+  at: number;
+  caplen: number;
+  sec: number;
+  nsec: number;
+  origLen: number;
   ifindex: number | null;
   /** Arrival order, to tell packets seen before a names read from those seen during it. */
   seq: number;
 }
 
-/** A tcpdump process inside one namespace, and what it captured. */
+/** A capturing process inside one namespace (nslab-capture or tcpdump), and what it captured. */
 export class NetnsCapture {
-  private readonly argv: string[];
+  private argv: string[];
+  /** Which program captures. */
+  readonly engine: CaptureEngine;
+  private readonly filter: string | undefined;
+  private readonly bufferKiB: number | undefined;
   /** The snap length tcpdump runs with (and exports declare). */
   readonly snaplen: number;
   /** Whether tcpdump runs in --immediate-mode. */
@@ -115,6 +140,7 @@ export class NetnsCapture {
   private finishing = false;
   private packets = 0;
   private killTimer: NodeJS.Timeout | null = null;
+  private starting = false;
   private watcher: FSWatcher | null = null;
   private poller: NodeJS.Timeout | null = null;
   private endResult: CaptureEnd | null = null;
@@ -142,7 +168,10 @@ export class NetnsCapture {
     if (options.snaplen !== undefined) settings.snaplen = options.snaplen;
     this.snaplen = snaplenOf(settings);
     this.immediate = settings.immediate;
-    this.argv = dieWithParent(tcpdumpArgv(netns, settings));
+    this.engine = options.engine ?? (captureHelperAvailable() ? 'helper' : 'tcpdump');
+    this.filter = options.filter;
+    this.bufferKiB = options.bufferKiB;
+    this.argv = this.argvFor(settings);
     this.names = new InterfaceNames(netns, options.readInterfaces);
     this.ring = options.ring ?? new PacketRing(options.ringPackets ?? RING_MAX_PACKETS, options.ringBytes ?? RING_MAX_BYTES);
     this.ended = new Promise((resolve) => {
@@ -150,7 +179,33 @@ export class NetnsCapture {
     });
   }
 
-  /** The tcpdump process id while it runs. */
+  /**
+   * The argv of the capture (its filter, compiled, is added by start()). The helper sets
+   * its own parent-death signal; tcpdump gets setpriv's.
+   */
+  private argvFor(settings: TcpdumpSettings, bytecode?: string): string[] {
+    if (this.engine === 'tcpdump') {
+      const argv = dieWithParent(tcpdumpArgv(this.netns, settings));
+      // After `--`, validated and compiled by compileFilter first: an expression, never an option.
+      if (this.filter !== undefined) argv.push('--', this.filter);
+      return argv;
+    }
+    const helper: { snaplen: number; bufferKiB: number; bytecode?: string } = { snaplen: this.snaplen, bufferKiB: settings.bufferKiB ?? HELPER_BUFFER_KIB };
+    if (bytecode !== undefined) helper.bytecode = bytecode;
+    return captureHelperArgv(this.netns, helper);
+  }
+
+  /** The capturing program's name, for messages. */
+  get program(): string {
+    return this.engine === 'helper' ? 'nslab-capture' : 'tcpdump';
+  }
+
+  /** Kernel drops reported so far by the capturing process (the helper says so as they happen, tcpdump at its end). */
+  get droppedByKernel(): number {
+    return lastNumberAfter(this.stderrTail, DROPPED) ?? 0;
+  }
+
+  /** The capturing process's id while it runs. */
   get pid(): number | undefined {
     return this.endResult === null ? this.child?.pid : undefined;
   }
@@ -166,18 +221,43 @@ export class NetnsCapture {
     return () => this.listeners.delete(listener);
   }
 
-  /** Starts tcpdump; resolves once it is capturing (packets sent after this are seen). Rejects with CaptureError if it cannot. */
-  start(): Promise<void> {
-    if (this.child !== null) return Promise.reject(new CaptureError(`the capture of ${this.netns} was already started`, this.netns, this.argv, ''));
-    const command = this.argv[0] as string;
+  /**
+   * Starts the capture; resolves once it is capturing (packets sent after this are seen).
+   * Rejects with CaptureError if it cannot, and with CaptureFilterError (a sentence for
+   * the learner) for a filter that is not valid, before anything runs in the namespace.
+   */
+  async start(): Promise<void> {
+    if (this.child !== null || this.starting) throw new CaptureError(`the capture of ${this.netns} was already started`, this.netns, this.argv, '');
+    this.starting = true;
+    if (this.filter !== undefined) {
+      let bytecode: string;
+      try {
+        bytecode = await compileFilter(this.filter);
+      } catch (err) {
+        if (err instanceof CaptureFilterError) void this.finish(null, null, 'failed', err.message);
+        throw err;
+      }
+      const settings: TcpdumpSettings = { immediate: this.immediate, snaplen: this.snaplen };
+      if (this.bufferKiB !== undefined) settings.bufferKiB = this.bufferKiB;
+      this.argv = this.argvFor(settings, bytecode);
+    }
+    if (this.stopReason !== null) {
+      void this.finish(null, null, this.stopReason);
+      return;
+    }
+    return this.spawnCapture();
+  }
+
+  private spawnCapture(): Promise<void> {
+    const [command, ...args] = this.argv as [string, ...string[]];
     // Started through the runner's door; this.argv already holds the parent-death wrapper.
     // Its stderr ("listening on", the packet counts, a failure) is read and kept here.
-    const { child } = start(this.argv, { dieWithParent: false, log: () => undefined });
+    const { child } = start([command, ...args], { dieWithParent: false, log: () => undefined });
     this.child = child;
     this.names.refresh().catch(() => {});
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.failure = `tcpdump in ${this.netns} did not start capturing within ${START_TIMEOUT_MS} ms`;
+        this.failure = `${this.program} in ${this.netns} did not start capturing within ${START_TIMEOUT_MS} ms`;
         this.kill('failed');
       }, START_TIMEOUT_MS);
       child.stdout?.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -196,14 +276,14 @@ export class NetnsCapture {
         // A failed spawn may not be followed by 'close': end here too (finish runs once).
         this.failure = `could not run ${command}: ${err.message}`;
         clearTimeout(timer);
-        if (!this.listening) reject(new CaptureError(`tcpdump could not capture in ${this.netns}: ${this.failure}`, this.netns, this.argv, this.stderrTail));
+        if (!this.listening) reject(new CaptureError(`${this.program} could not capture in ${this.netns}: ${this.failure}`, this.netns, this.argv, this.stderrTail));
         void this.finish(null, null, 'failed');
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         if (!this.listening) {
           const said = this.stderrTail.trim() || this.failure || `exited with ${code ?? signal}`;
-          reject(new CaptureError(`tcpdump could not capture in ${this.netns}: ${said}`, this.netns, this.argv, this.stderrTail));
+          reject(new CaptureError(`${this.program} could not capture in ${this.netns}: ${said}`, this.netns, this.argv, this.stderrTail));
         }
         void this.finish(code, signal);
       });
@@ -217,10 +297,12 @@ export class NetnsCapture {
    */
   async stop(options: { drain?: boolean } = {}): Promise<CaptureEnd> {
     if (this.child === null) {
-      void this.finish(null, null, 'stopped');
+      if (this.starting) this.stopReason ??= 'stopped'; // a filter still compiling: start() ends it
+      else void this.finish(null, null, 'stopped');
       return this.ended;
     }
-    if (options.drain === true && !this.immediate && this.endResult === null) {
+    // The helper writes what it holds when told to stop; buffered tcpdump holds a block.
+    if (options.drain === true && this.engine === 'tcpdump' && !this.immediate && this.endResult === null) {
       await Promise.race([this.ended, new Promise((r) => setTimeout(r, BUFFERED_HOLD_MS + 100))]);
     }
     this.kill('stopped');
@@ -252,27 +334,27 @@ export class NetnsCapture {
 
   private onData(chunk: Uint8Array): void {
     if (this.stopReason === 'failed') return;
-    let records: PcapRecord[];
     try {
-      records = this.parser.push(chunk);
+      this.parser.pushEach(chunk, this.onRecord);
     } catch (err) {
-      this.failure = `the output of tcpdump in ${this.netns} is not a pcap stream: ${(err as Error).message}`;
+      this.failure = `the output of ${this.program} in ${this.netns} is not a pcap stream: ${(err as Error).message}`;
       this.kill('failed');
-      return;
-    }
-    for (const record of records) {
-      // Only the interface index is read now: the decode waits until something asks (sighting.ts).
-      const ifindex = peekIfindex(record.data, record.linktype);
-      if (this.queue.length > 0) {
-        this.queue.push({ record, ifindex, seq: this.seq++ });
-      } else if (ifindex !== null && this.names.get(ifindex) === undefined && this.names.worthReading(ifindex)) {
-        this.queue.push({ record, ifindex, seq: this.seq++ });
-        void this.drainAfterRead();
-      } else {
-        this.deliver(record, ifindex);
-      }
     }
   }
+
+  /** One record of the stream (a place in its chunk): delivered now, or queued behind a names read. */
+  private readonly onRecord = (bytes: Uint8Array, at: number, caplen: number, sec: number, nsec: number, origLen: number): void => {
+    // Only the interface index is read now: the decode waits until something asks (sighting.ts).
+    const ifindex = peekIfindex(bytes, this.linktype, at, at + caplen);
+    if (this.queue.length > 0) {
+      this.queue.push({ bytes, at, caplen, sec, nsec, origLen, ifindex, seq: this.seq++ });
+    } else if (ifindex !== null && this.names.get(ifindex) === undefined && this.names.worthReading(ifindex)) {
+      this.queue.push({ bytes, at, caplen, sec, nsec, origLen, ifindex, seq: this.seq++ });
+      void this.drainAfterRead();
+    } else {
+      this.deliver(bytes, at, caplen, sec, nsec, origLen, ifindex);
+    }
+  };
 
   /**
    * Reads the interface names again, then delivers what waited for them, in order.
@@ -294,17 +376,21 @@ export class NetnsCapture {
         }
         this.names.markMissing(ifindex);
       }
-      this.deliver(q.record, q.ifindex);
+      this.deliverQueued(q);
     }
     this.queue = [];
   }
 
-  private deliver(record: PcapRecord, ifindex: number | null): void {
+  private deliverQueued(q: Queued): void {
+    this.deliver(q.bytes, q.at, q.caplen, q.sec, q.nsec, q.origLen, q.ifindex);
+  }
+
+  private deliver(bytes: Uint8Array, at: number, caplen: number, sec: number, nsec: number, origLen: number, ifindex: number | null): void {
     const iface = ifindex === null ? 'any' : this.names.fallback(ifindex);
-    const packet = new Sighting(record, ifindex, this.node, iface);
+    const packet = new Sighting(bytes, at, caplen, sec, nsec, origLen, this.linktype, ifindex, this.node, iface);
     if (this.admit !== undefined && !this.admit(packet)) return;
     this.packets += 1;
-    // The record's bytes are a view into the chunk tcpdump's pipe delivered, which nothing
+    // The record's bytes are a place in the chunk the pipe delivered, which nothing
     // writes to again: kept as they are, with no copy per packet (the ring's byte bound
     // holds, give or take the rest of the chunks at its two ends).
     // A sighting is a ring entry: no second object per packet.
@@ -338,15 +424,16 @@ export class NetnsCapture {
     check();
   }
 
-  private async finish(code: number | null, signal: NodeJS.Signals | null, reason?: CaptureEndReason): Promise<void> {
+  private async finish(code: number | null, signal: NodeJS.Signals | null, reason?: CaptureEndReason, failure?: string): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    if (failure !== undefined) this.failure = failure;
     if (this.killTimer !== null) clearTimeout(this.killTimer);
     this.watcher?.close();
     if (this.poller !== null) clearInterval(this.poller);
     // Packets waiting for an interface name are reported before the end.
     for (let tries = 0; this.queue.length > 0 && tries < 3; tries += 1) await this.drainAfterRead();
-    for (const q of this.queue.splice(0)) this.deliver(q.record, q.ifindex);
+    for (const q of this.queue.splice(0)) this.deliverQueued(q);
     await this.names.idle();
     const why: CaptureEndReason = reason ?? this.stopReason ?? (this.listening ? 'exited' : 'failed');
     const end: CaptureEnd = {
@@ -355,7 +442,7 @@ export class NetnsCapture {
       signal,
       message: this.describeEnd(why, code, signal),
       packets: this.packets,
-      droppedByKernel: numberAfter(this.stderrTail, /(\d+) packets? dropped by kernel/),
+      droppedByKernel: lastNumberAfter(this.stderrTail, DROPPED),
     };
     this.endResult = end;
     this.emit({ kind: 'ended', node: this.node, netns: this.netns, end });
@@ -370,9 +457,9 @@ export class NetnsCapture {
       case 'netns-deleted':
         return `the capture of ${this.node} ended: its namespace ${this.netns} was deleted`;
       case 'failed':
-        return `the capture of ${this.node} failed: ${this.failure ?? said ?? `tcpdump exited with ${code ?? signal}`}`;
+        return `the capture of ${this.node} failed: ${this.failure ?? said ?? `${this.program} exited with ${code ?? signal}`}`;
       case 'exited':
-        return `tcpdump in ${this.node} exited by itself (${code !== null ? `status ${code}` : `signal ${signal}`})${said ? `: ${said}` : ''}`;
+        return `${this.program} in ${this.node} exited by itself (${code !== null ? `status ${code}` : `signal ${signal}`})${said ? `: ${said}` : ''}`;
       default:
         return unreachableReason(reason);
     }
@@ -383,10 +470,16 @@ function unreachableReason(value: never): never {
   throw new Error(`unhandled capture end reason: ${String(value)}`);
 }
 
-function numberAfter(text: string, pattern: RegExp): number | null {
-  const m = pattern.exec(text);
-  return m?.[1] !== undefined ? Number(m[1]) : null;
+/** How tcpdump and the helper say how many packets the kernel dropped (the helper says it again as the total grows). */
+const DROPPED = /(\d+) packets? dropped by kernel/g;
+
+/** The number in the last match of a global pattern: the latest running total. */
+function lastNumberAfter(text: string, pattern: RegExp): number | null {
+  let found: string | undefined;
+  for (const m of text.matchAll(pattern)) found = m[1];
+  return found !== undefined ? Number(found) : null;
 }
+
 
 function lastLine(text: string): string | undefined {
   const lines = text.trim().split('\n').filter((l) => l.trim() !== '');

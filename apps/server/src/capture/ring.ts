@@ -18,6 +18,8 @@ export const RING_MAX_BYTES = 16 * 1024 * 1024;
 export interface RingEntry extends PcapRecordInput {
   time: number;
   interface: string;
+  /** data.length, when the entry knows it without making a view (capture/sighting.ts). */
+  caplen?: number;
 }
 
 /** Which packets an export holds: one interface's (or all), between two times (seconds since the epoch, inclusive). */
@@ -57,11 +59,12 @@ export class PacketRing {
 
   /** Keeps a packet (the caller hands over a copy it will not touch again), dropping the oldest beyond the bounds. */
   add(entry: RingEntry): void {
-    if (entry.data.length > this.maxBytes) return;
-    while (this.count > 0 && (this.count >= this.maxPackets || this.bytes + entry.data.length > this.maxBytes)) this.dropOldest();
+    const length = entry.caplen ?? entry.data.length;
+    if (length > this.maxBytes) return;
+    while (this.count > 0 && (this.count >= this.maxPackets || this.bytes + length > this.maxBytes)) this.dropOldest();
     this.entries[(this.head + this.count) % this.maxPackets] = entry;
     this.count += 1;
-    this.bytes += entry.data.length;
+    this.bytes += length;
   }
 
   /** The packets matching a filter, oldest first. */
@@ -94,6 +97,6 @@ export class PacketRing {
     this.entries[this.head] = undefined;
     this.head = (this.head + 1) % this.maxPackets;
     this.count -= 1;
-    this.bytes -= e?.data.length ?? 0;
+    this.bytes -= e === undefined ? 0 : (e.caplen ?? e.data.length);
   }
 }

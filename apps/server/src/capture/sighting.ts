@@ -7,7 +7,11 @@
  */
 import { decodePacket, peekProtocol, protocolOf, type NodePacketEvent, type PacketProtocol, type PcapRecord } from '@nslab/model';
 
-/** A captured packet, placed in the lab and decoded on demand. */
+/**
+ * A captured packet, placed in the lab and decoded on demand. It is the one object a
+ * packet costs while it is only counted and kept: its bytes stay a place in the chunk
+ * the pipe delivered (no view, no record object) until a decode or an export asks.
+ */
 export class Sighting {
   /** The lab node whose namespace saw it. */
   readonly node: string;
@@ -16,9 +20,20 @@ export class Sighting {
   private decoded: NodePacketEvent | undefined;
   private top: PacketProtocol | undefined;
 
-  /** @param record the pcap record; its bytes are never written to again (capture.ts keeps them for export too) */
+  /**
+   * @param bytes the chunk holding the record; never written to again (capture.ts keeps it for export too)
+   * @param at where the record's data starts in it
+   */
   constructor(
-    readonly record: PcapRecord,
+    private readonly bytes: Uint8Array,
+    private readonly at: number,
+    readonly caplen: number,
+    /** Capture time: whole seconds since the epoch, and nanoseconds within the second. */
+    readonly sec: number,
+    readonly nsec: number,
+    /** Bytes on the wire, as the record says. */
+    readonly origLen: number,
+    readonly linktype: number,
     readonly ifindex: number | null,
     node: string,
     iface: string,
@@ -29,34 +44,27 @@ export class Sighting {
 
   /** Capture time, seconds since the epoch. */
   get time(): number {
-    return this.record.time;
+    return this.sec + this.nsec / 1e9;
   }
 
-  /** The record's stamp and bytes, as the kept ring and its .pcap export read them (ring.ts RingEntry). */
-  get sec(): number {
-    return this.record.sec;
-  }
-
-  get nsec(): number {
-    return this.record.nsec;
-  }
-
-  get origLen(): number {
-    return this.record.origLen;
-  }
-
+  /** The captured bytes (a view made on each call: the ring's export and the decode ask, rarely). */
   get data(): Uint8Array {
-    return this.record.data;
+    return this.bytes.subarray(this.at, this.at + this.caplen);
+  }
+
+  /** The pcap record, as the decoders read it. */
+  get record(): PcapRecord {
+    return { time: this.time, sec: this.sec, nsec: this.nsec, linktype: this.linktype, caplen: this.caplen, origLen: this.origLen, data: this.data };
   }
 
   /** Bytes on the wire (as `PacketEvent.length`). */
   get length(): number {
-    return Math.max(this.record.origLen, this.record.data.length);
+    return Math.max(this.origLen, this.caplen);
   }
 
   /** The protocol it is counted and coloured by: peeked from the bytes, or from the full decode when the peek cannot tell. */
   get protocol(): PacketProtocol {
-    this.top ??= peekProtocol(this.record.data, this.record.linktype) ?? protocolOf(this.event);
+    this.top ??= peekProtocol(this.bytes, this.linktype, this.at, this.at + this.caplen) ?? protocolOf(this.event);
     return this.top;
   }
 
@@ -66,7 +74,7 @@ export class Sighting {
    * report the same time (to the nanosecond), length and interface index for it.
    */
   get key(): string {
-    return `${this.record.sec}.${this.record.nsec}/${this.record.origLen}/${this.ifindex ?? ''}`;
+    return `${this.sec}.${this.nsec}/${this.origLen}/${this.ifindex ?? ''}`;
   }
 
   /** The decoded packet event, built on first use. */

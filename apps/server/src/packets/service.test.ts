@@ -29,7 +29,7 @@ function waitFor(messages: ServerMessage[], listeners: (() => void)[], match: (m
   });
 }
 
-test('a capture switched to buffered mode by a flood still downloads the packets it kept before the switch', { timeout: 60_000 }, async () => {
+test('a tcpdump capture switched to buffered mode by a flood still downloads the packets it kept before the switch', { timeout: 60_000 }, async () => {
   const net = new TestNetns();
   labs.push(net);
   net.add('a', 'b');
@@ -40,7 +40,8 @@ test('a capture switched to buffered mode by a flood still downloads the packets
 
   // A low flood rate, so that a short burst switches modes however busy the machine is.
   const floodRate = 100;
-  const service = new PacketService(floodRate);
+  // tcpdump's modes: nslab-capture has one mode and never switches.
+  const service = new PacketService(floodRate, 'tcpdump');
   services.push(service);
   const messages: ServerMessage[] = [];
   const listeners: (() => void)[] = [];

@@ -4,14 +4,18 @@
  * batched per event-loop turn, and an aggregate statement when a flood exceeds its
  * rate. Captures stop when nobody watches.
  *
- * Captures adapt to the traffic (DESIGN.md section 6): immediate mode (0.1 ms to the
- * reader) while a namespace is quiet, for live ping tracing; buffered mode when it
- * floods, since immediate mode hands packets over one by one and drops under load.
+ * nslab-capture (capture/helper.ts) needs no modes: it hands a lone packet over at once
+ * and a flood in batches. With tcpdump (the helper not built), captures adapt to the
+ * traffic (DESIGN.md section 6): immediate mode (0.1 ms to the reader) while a namespace
+ * is quiet, for live ping tracing; buffered mode when it floods, since immediate mode
+ * hands packets over one by one and drops under load.
  */
 import type { CaptureFormat, CaptureOptions, ExportFilter, Sighting } from '../capture/index';
 import { Handover, NetnsCapture, PacketRateLimiter, startTicking } from '../capture/index';
 import type { LimitedEvent } from '../capture/index';
-import { BUFFERED_HOLD_MS } from '../capture/capture';
+import { BUFFERED_HOLD_MS, type CaptureEngine } from '../capture/capture';
+import { CAPTURE_SNAPLEN } from '../capture/argv';
+import { captureHelperAvailable } from '../capture/helper';
 import type { NodePacketEvent, ServerMessage } from '@nslab/model';
 import { netnsName } from '@nslab/model';
 
@@ -90,8 +94,14 @@ interface LabCaptures { captures: Map<string, Slot>; watchers: Set<Watcher>; tim
 export class PacketService {
   private readonly labs = new Map<string, LabCaptures>();
 
-  /** @param floodRate packets a second that switch a capture to buffered mode (FLOOD_RATE; a test lowers it). */
-  constructor(private readonly floodRate = FLOOD_RATE) {}
+  /**
+   * @param floodRate packets a second that switch a tcpdump capture to buffered mode (FLOOD_RATE; a test lowers it)
+   * @param engine what captures: nslab-capture when it is built, else tcpdump (a test asks for tcpdump's modes)
+   */
+  constructor(
+    private readonly floodRate = FLOOD_RATE,
+    private readonly engine: CaptureEngine = captureHelperAvailable() ? 'helper' : 'tcpdump',
+  ) {}
 
   /** Starts sending a lab's packets to a sink; returns the function that stops it. */
   watch(lab: string, nodes: string[], sink: PacketSink): () => void {
@@ -138,8 +148,12 @@ export class PacketService {
    * and a Handover lets each packet both see count once (in the kept ring too, which they share).
    */
   private capture(lab: string, entry: LabCaptures, node: string, immediate: boolean, replaces?: Slot): Slot {
-    const options: CaptureOptions = { immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB };
-    if (immediate) options.snaplen = IMMEDIATE_EVENT_SNAPLEN;
+    // The helper keeps whole packets for downloads: its socket holds each at its own size, where
+    // immediate tcpdump's ring has fixed frames of the snap length.
+    const options: CaptureOptions = this.engine === 'helper'
+      ? { engine: 'helper', immediate: true, snaplen: CAPTURE_SNAPLEN }
+      : { engine: 'tcpdump', immediate, bufferKiB: immediate ? IMMEDIATE_BUFFER_KIB : BUFFERED_BUFFER_KIB };
+    if (immediate && options.engine === 'tcpdump') options.snaplen = IMMEDIATE_EVENT_SNAPLEN;
     if (replaces) options.ring = replaces.capture.packetRing; // what the earlier tcpdump kept stays downloadable
     const capture = new NetnsCapture(netnsName(lab, node), node, options);
     const slot: Slot = { capture, count: 0, calm: 0, switching: false, replacing: replaces !== undefined };
@@ -209,7 +223,7 @@ export class PacketService {
     for (const [node, slot] of entry.captures) {
       const rate = (slot.count * 1000) / ADAPT_MS;
       slot.count = 0;
-      if (slot.switching || slot.replacing || slot.capture.pid === undefined) continue;
+      if (slot.switching || slot.replacing || slot.capture.pid === undefined || slot.capture.engine === 'helper') continue;
       slot.calm = rate < CALM_RATE ? slot.calm + 1 : 0;
       const toBuffered = slot.capture.immediate && rate > this.floodRate;
       const toImmediate = !slot.capture.immediate && slot.calm >= (CALM_SECONDS * 1000) / ADAPT_MS;

@@ -92,6 +92,12 @@ function maxCaplenOf(header: PcapHeader): number {
 }
 
 /**
+ * One record as `PcapStreamParser.pushEach` hands it over: its data is
+ * `bytes.subarray(at, at + caplen)`, not made until someone needs it.
+ */
+export type PcapRecordVisitor = (bytes: Uint8Array, at: number, caplen: number, sec: number, nsec: number, origLen: number) => void;
+
+/**
  * Reads a pcap byte stream chunk by chunk. Records split across chunks are held
  * until complete; whole records in a chunk are returned as views into it, without
  * copying. Throws `PcapFormatError` when the stream is not pcap or a record header
@@ -112,12 +118,23 @@ export class PcapStreamParser {
 
   /** Adds a chunk and returns every record it completes, in order. */
   push(chunk: Uint8Array): PcapRecord[] {
-    if (chunk.length === 0) return [];
+    const records: PcapRecord[] = [];
+    this.pushEach(chunk, (bytes, at, caplen, sec, nsec, origLen) => {
+      records.push({ time: sec + nsec / 1e9, sec, nsec, linktype: (this.header as PcapHeader).linktype, caplen, origLen, data: bytes.subarray(at, at + caplen) });
+    });
+    return records;
+  }
+
+  /**
+   * Adds a chunk and hands every record it completes to `visit`, in order, as a place in
+   * the bytes: no object per record (a capture under a flood keeps thousands of them).
+   */
+  pushEach(chunk: Uint8Array, visit: PcapRecordVisitor): void {
+    if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    if (this.buffered < this.needed()) return [];
+    if (this.buffered < this.needed()) return;
     const bytes = this.take();
-    const records: PcapRecord[] = [];
     let at = 0;
     if (this.header === null) {
       this.header = readHeader(bytes, this.consumed);
@@ -134,17 +151,7 @@ export class PcapStreamParser {
         throw new PcapFormatError(`record claims ${caplen} captured bytes, more than the snap length ${maxCaplen}`, this.consumed + at);
       }
       if (bytes.length - at < PCAP_RECORD_HEADER_LENGTH + caplen) break;
-      const sec = view.getUint32(at, le);
-      const nsec = view.getUint32(at + 4, le) * nanoScale;
-      records.push({
-        time: sec + nsec / 1e9,
-        sec,
-        nsec,
-        linktype: header.linktype,
-        caplen,
-        origLen: view.getUint32(at + 12, le),
-        data: bytes.subarray(at + PCAP_RECORD_HEADER_LENGTH, at + PCAP_RECORD_HEADER_LENGTH + caplen),
-      });
+      visit(bytes, at + PCAP_RECORD_HEADER_LENGTH, caplen, view.getUint32(at, le), view.getUint32(at + 4, le) * nanoScale, view.getUint32(at + 12, le));
       at += PCAP_RECORD_HEADER_LENGTH + caplen;
     }
     this.consumed += at;
@@ -157,7 +164,6 @@ export class PcapStreamParser {
       this.chunks = [];
       this.buffered = 0;
     }
-    return records;
   }
 
   /** Bytes that must be buffered before anything can be parsed. */

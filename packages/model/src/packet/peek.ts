@@ -17,32 +17,35 @@ import { VXLAN_UDP_PORTS } from './vxlan';
 const SLL2_HEADER = 20;
 const ETHERNET_HEADER = 14;
 
-/** The interface index an SLL2 frame names, as `decodePacket(...).ifindex` gives it; null for other link types. */
-export function peekIfindex(bytes: Uint8Array, linktype: number): number | null {
-  return linktype === LINKTYPE_LINUX_SLL2 && bytes.length >= SLL2_HEADER ? u32(bytes, 4) : null;
+/**
+ * The interface index an SLL2 frame names, as `decodePacket(...).ifindex` gives it; null for other link types.
+ * The frame is `bytes` from `start` to `end` (a record inside a chunk read from a pipe: no view made per packet).
+ */
+export function peekIfindex(bytes: Uint8Array, linktype: number, start = 0, end = bytes.length): number | null {
+  return linktype === LINKTYPE_LINUX_SLL2 && end - start >= SLL2_HEADER ? u32(bytes, start + 4) : null;
 }
 
 /**
  * `protocolOf(decodePacket(frame))` for the frames a lab is full of (IPv4 carrying
  * ICMP, TCP or UDP behind SLL2 or Ethernet, with whole headers); undefined for
  * anything else (ARP, IPv6, VLAN tags, fragments, VXLAN, truncated or odd headers).
+ * The frame is `bytes` from `start` to `end`, as for peekIfindex.
  */
-export function peekProtocol(bytes: Uint8Array, linktype: number): PacketProtocol | undefined {
+export function peekProtocol(bytes: Uint8Array, linktype: number, start = 0, end = bytes.length): PacketProtocol | undefined {
   let at: number;
   let ethertype: number;
   if (linktype === LINKTYPE_LINUX_SLL2) {
-    if (bytes.length < SLL2_HEADER) return undefined;
-    ethertype = u16(bytes, 0);
-    at = SLL2_HEADER;
+    if (end - start < SLL2_HEADER) return undefined;
+    ethertype = u16(bytes, start);
+    at = start + SLL2_HEADER;
   } else if (linktype === LINKTYPE_ETHERNET) {
-    if (bytes.length < ETHERNET_HEADER) return undefined;
-    ethertype = u16(bytes, 12);
-    at = ETHERNET_HEADER;
+    if (end - start < ETHERNET_HEADER) return undefined;
+    ethertype = u16(bytes, start + 12);
+    at = start + ETHERNET_HEADER;
   } else {
     return undefined;
   }
   if (ethertype !== 0x0800) return undefined;
-  const end = bytes.length;
   if (end - at < 20) return undefined;
   const first = bytes[at] ?? 0;
   const headerLength = (first & 0x0f) * 4;
