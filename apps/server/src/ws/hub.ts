@@ -229,9 +229,10 @@ export class Hub {
             ...(message.proto !== undefined ? { proto: message.proto } : {}), ...(message.port !== undefined ? { port: message.port } : {}),
           });
           this.send(client, { type: 'trace', lab: message.lab, result, ...(message.id ? { id: message.id } : {}) });
-          // A live view of the lab shows the trace too (without the asker's id: it answers no request of the viewer's).
+          // Every other view of the lab shows the trace too: the owner's other pages, the instructor's and live views
+          // (without the asker's id: it answers no request of theirs). Only a lab's own principals subscribe to it.
           for (const c of this.clients) {
-            if (c !== client && c.principal.kind === 'viewer' && c.principal.lab === message.lab && c.labs.has(message.lab)) this.send(c, { type: 'trace', lab: message.lab, result });
+            if (c !== client && c.labs.has(message.lab)) this.send(c, { type: 'trace', lab: message.lab, result });
           }
         } catch (err) {
           if (err instanceof PingTraceError) throw new LabError('invalid', err.message);
