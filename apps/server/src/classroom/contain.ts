@@ -101,8 +101,26 @@ export class TraineeUsers {
 /**
  * The program and argv of a contained trainee shell: `nslab-contain shell` joins the cgroups,
  * enters the lab's view and the trainee's namespaces, then execs `shell` (the usual
- * `ip netns exec NODE bash ...`, terminal/shell.ts) as the trainee's root.
+ * `ip netns exec NODE bash ...`, terminal/shell.ts) as the trainee's root. Of /run/nslab the shell
+ * sees only `keep` (its rc file, its lab's control socket): no other lab's or trainee's name.
  */
-export function containedShellCommand(user: TraineeUser, mountNamespace: string, cgroupProcs: readonly string[], shell: readonly string[]): { file: string; args: string[] } {
-  return { file: CONTAIN_PATH, args: ['shell', user.userns, mountNamespace, String(user.hostId), ...cgroupProcs, '--', ...shell] };
+export function containedShellCommand(user: TraineeUser, mountNamespace: string, cgroupProcs: readonly string[], keep: readonly string[], shell: readonly string[]): { file: string; args: string[] } {
+  return { file: CONTAIN_PATH, args: ['shell', user.userns, mountNamespace, String(user.hostId), ...cgroupProcs, ...keep.map((file) => `--keep=${file}`), '--', ...shell] };
+}
+
+/** Exit status of `nslab-contain owns` when the network namespace belongs to another user namespace. */
+const NOT_OWNED = 3;
+
+/**
+ * Whether the network namespace file `netns` is owned by the trainee's user namespace. A lab made
+ * by a server without containment is the machine's: the trainee's root cannot enter it.
+ */
+export function ownsNetns(user: TraineeUser, netns: string): boolean {
+  try {
+    execFileSync(CONTAIN_PATH, ['owns', user.userns, netns], { timeout: HELPER_TIMEOUT_MS, stdio: ['ignore', 'ignore', 'pipe'] });
+    return true;
+  } catch (err) {
+    if ((err as { status?: number }).status === NOT_OWNED) return false;
+    throw err;
+  }
 }
