@@ -22,7 +22,7 @@ import { formatFirewallLine, parseFirewallLine } from './firewall';
 import { isOtherSysctl, normaliseSysctlValue, otherSysctlProblem, parseSysctlName, sysctlDefault, sysctlInterfaceParts, sysctlValueProblem } from './sysctl';
 import type { ChainPolicy } from './policy';
 import { changedPolicies, parsePolicyKey, policyValueProblem } from './policy';
-import type { ContainerLayer } from './container/expand';
+import type { ContainerLayer } from './container/layer';
 import { expandContainers } from './container/expand';
 import { withContainerLayer } from './container/export';
 import { expandServices } from './container/kube-proxy';

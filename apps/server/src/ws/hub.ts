@@ -3,19 +3,19 @@
  * after, and apply/edit/destroy requests answered with plan, progress and result.
  * Every inbound message is validated; a bad one is answered with an error and the
  * socket stays open. An oversized one closes that socket (1009) and nothing else.
+ *
+ * The hub keeps the clients, their subscriptions and the fan-out of patches; the
+ * requests are answered beside it: changes.ts (apply, edit, destroy), lessons.ts,
+ * trace.ts (ping traces), kernel-reads.ts (sysctls, conntrack tables).
  */
 import type { WebSocket } from 'ws';
-import type { Change, ClientMessage, LabInfo, PlannedOp, Problem, ServerMessage, Topology } from '@nslab/model';
-import { netnsName, own, parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
-import type { OpEvent } from '../kernel/apply';
+import type { Change, ClientMessage, LabInfo, ServerMessage } from '@nslab/model';
+import { parseClientMessage, PROTOCOL_VERSION } from '@nslab/model';
 import type { LabFeed } from '../live/feed';
 import type { LabSummary } from '../kernel/observe';
 import type { LabService } from '../labs';
 import type { PacketService } from '../packets';
 import type { ConntrackService } from '../capture/conntrack-live';
-import { readSysctls } from '../kernel/observe';
-import { readOtherSysctls } from '../kernel/sysctl-other';
-import { PingTraceError, traceInLab } from '../capture/index';
 import { LabError } from '../labs';
 import type { LessonEngine } from '../lesson/engine';
 import type { LessonLive } from '../lesson/live';
@@ -23,34 +23,16 @@ import type { Classroom } from '../classroom/classroom';
 import type { Principal } from '../classroom/scope';
 import { INSTRUCTOR, kernelLab, ownMessage } from '../classroom/scope';
 import { admitViewerMessage } from '../liveview/policy';
+import type { Client } from './client';
+import { knownAs, newClient } from './client';
+import type { HubContext } from './context';
+import { answerChange, answerDestroy } from './changes';
+import { answerLesson } from './lessons';
+import { answerTrace } from './trace';
+import { answerSysctls, unwatchConntrack, watchConntrack } from './kernel-reads';
 
 /** Bytes a socket may have queued before patches to it are coalesced into a fresh snapshot (1 MiB). */
 const MAX_BUFFERED = 1024 * 1024;
-
-interface Client {
-  ws: WebSocket;
-  labs: Set<string>;
-  packets: Map<string, () => void>;
-  /** Labs whose patches this client missed (its socket was congested): it gets a fresh snapshot of each. */
-  resync: Set<string>;
-  /** Labs whose fresh snapshot is being prepared: their patches are held back, the snapshot will include them. */
-  resyncing: Set<string>;
-  /** Where this client's lesson messages go, while it follows a lesson. */
-  lessonSend?: (m: ServerMessage) => void;
-  /** The conntrack tables this client follows, by "lab\nnode": the function that stops each. */
-  conntrack: Map<string, () => void>;
-  /** Whose labs it sees: a trainee names their own labs only, and sees only them (classroom/scope.ts). */
-  principal: Principal;
-}
-
-/** The kernel name of a lab a principal named, for an error about it; undefined when the name itself is wrong. */
-function knownAs(principal: Principal, lab: string): string | undefined {
-  try {
-    return kernelLab(principal, lab);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Fans lab state out to sockets and runs their requests. */
 export class Hub {
@@ -59,6 +41,8 @@ export class Hub {
   private readonly seenMeta = new Map<string, string>();
   /** Per lab, requests between their feed.watch() and joining the lab: a client leaving meanwhile must not unwatch it under them. */
   private readonly joining = new Map<string, number>();
+  /** What the modules answering requests (changes, lessons, trace, kernel-reads) use of the hub. */
+  private readonly context: HubContext;
 
   constructor(
     private readonly feed: LabFeed,
@@ -71,7 +55,14 @@ export class Hub {
     private readonly conntrack?: ConntrackService,
     /** Classroom mode: trainees' quotas, checked before a change runs. */
     private readonly classroom?: Classroom,
-  ) {}
+  ) {
+    this.context = {
+      feed, labs, lessons, conntrack, classroom, clients: this.clients,
+      send: (client, message) => this.send(client, message),
+      release: (lab) => this.release(lab),
+      resend: (client, lab) => this.resend(client, lab),
+    };
+  }
 
   /** Lab list in the protocol's shape. */
   static labInfo(labs: LabSummary[]): LabInfo[] {
@@ -80,7 +71,7 @@ export class Hub {
 
   /** Takes a new authenticated socket, of the instructor (or the one user outside classroom mode), a trainee or a live view's viewer. */
   connect(ws: WebSocket, principal: Principal = INSTRUCTOR): void {
-    const client: Client = { ws, labs: new Set(), packets: new Map(), resync: new Set(), resyncing: new Set(), conntrack: new Map(), principal };
+    const client = newClient(ws, principal);
     this.clients.add(client);
     this.send(client, { type: 'hello', protocol: PROTOCOL_VERSION, server: this.version, labs: Hub.labInfo(this.feed.labs()) });
     ws.on('message', (data, isBinary) => {
@@ -159,8 +150,6 @@ export class Hub {
     if (client.principal.kind === 'viewer') admitViewerMessage(client.principal.name, asked);
     // The lab named in the principal's space, as the kernel knows it (validated; a trainee's always theirs).
     const message = 'lab' in asked ? { ...asked, lab: kernelLab(client.principal, asked.lab) } : asked;
-    const admit = this.classroom ? (t: Topology) => this.classroom?.admitTopology(t) : undefined;
-    const rename = client.principal.kind === 'trainee' ? (name: string) => kernelLab(client.principal, name) : undefined;
     switch (message.type) {
       case 'ping':
         return this.send(client, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
@@ -184,27 +173,8 @@ export class Hub {
         this.release(message.lab);
         return;
       case 'apply':
-      case 'edit': {
-        const id = message.id;
-        const hooks = {
-          plan: (lab: string, ops: PlannedOp[], warnings: Problem[]) => this.send(client, {
-            type: 'plan', lab, ops, dryRun: message.dryRun ?? false, ...(warnings.length > 0 ? { warnings } : {}), ...(id ? { id } : {}),
-          }),
-          progress: (lab: string, e: OpEvent) => this.send(client, {
-            type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...(id ? { id } : {}),
-          }),
-        };
-        const result = message.type === 'apply'
-          ? await this.labs.apply(message.topology, { dryRun: message.dryRun ?? false, ...(rename ? { rename } : {}), ...(admit ? { admit } : {}), ...hooks })
-          : await this.labs.edit(message.lab, message.edits, { dryRun: message.dryRun ?? false, ...(admit ? { admit } : {}), ...hooks });
-        // Sent once the lab's live state includes the change (LabService waits for the confirming read),
-        // so this client's next edit plans against its own write.
-        this.send(client, { type: 'result', lab: result.lab, ok: true, ran: result.ran, ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}), ...(id ? { id } : {}) });
-        // A file applied brings its description and commands to try: subscribers get them with a fresh snapshot (the lab guide).
-        if (message.type === 'apply' && !result.dryRun) for (const c of this.clients) if (c.labs.has(result.lab)) this.resend(c, result.lab);
-        // Namespaces that came or went are picked up by the feed's watch of /run/netns.
-        return;
-      }
+      case 'edit':
+        return answerChange(this.context, client, message);
       case 'watch-packets':
         return this.joiningLab(message.lab, async () => {
           const topology = await this.feed.watch(message.lab);
@@ -220,130 +190,23 @@ export class Hub {
         client.packets.delete(message.lab);
         this.release(message.lab);
         return;
-      case 'trace': {
-        const topology = await this.feed.watch(message.lab);
-        if (!own(topology.nodes, message.node)) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" to trace from`);
-        try {
-          const result = await traceInLab({
-            lab: message.lab, nodes: Object.keys(topology.nodes), source: message.node, destination: message.destination,
-            ...(message.proto !== undefined ? { proto: message.proto } : {}), ...(message.port !== undefined ? { port: message.port } : {}),
-          });
-          this.send(client, { type: 'trace', lab: message.lab, result, ...(message.id ? { id: message.id } : {}) });
-          // Every other view of the lab shows the trace too: the owner's other pages, the instructor's and live views
-          // (without the asker's id: it answers no request of theirs). Only a lab's own principals subscribe to it.
-          for (const c of this.clients) {
-            if (c !== client && c.labs.has(message.lab)) this.send(c, { type: 'trace', lab: message.lab, result });
-          }
-        } catch (err) {
-          if (err instanceof PingTraceError) throw new LabError('invalid', err.message);
-          throw err;
-        } finally {
-          this.release(message.lab);
-        }
-        return;
-      }
+      case 'trace':
+        return answerTrace(this.context, client, message);
       case 'lesson-list':
       case 'lesson-start':
       case 'lesson-watch':
       case 'lesson-unwatch':
       case 'lesson-solve':
       case 'lesson-reset':
-        return this.handleLesson(client, message);
-      case 'conntrack-watch': {
-        const conntrack = this.conntrack;
-        if (!conntrack) throw new LabError('not-found', 'this server does not read conntrack tables');
-        const topology = await this.feed.watch(message.lab);
-        try {
-          if (!own(topology.nodes, message.node)) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" whose conntrack table could be shown`);
-          if (!this.clients.has(client)) return;
-          const key = `${message.lab}\n${message.node}`;
-          // Asked again (the lab applied anew after a destroy ended its table): the follow starts afresh.
-          client.conntrack.get(key)?.();
-          client.conntrack.set(key, conntrack.watch(message.lab, message.node, (m) => this.send(client, m)));
-        } finally {
-          this.release(message.lab);
-        }
-        return;
-      }
-      case 'sysctl-read': {
-        const topology = await this.feed.watch(message.lab);
-        try {
-          const ns = own(topology.nodes, message.node) ? topology.nodes[message.node] : undefined;
-          if (!ns) throw new LabError('not-found', `lab ${message.lab} has no node "${message.node}" whose kernel knobs could be read`);
-          const netns = netnsName(message.lab, message.node);
-          const [knobs, other] = await Promise.all([readSysctls(netns, Object.keys(ns.interfaces)), readOtherSysctls(netns)]);
-          const values = Object.assign(knobs, other);
-          this.send(client, { type: 'sysctls', lab: message.lab, node: message.node, values, ...(message.id ? { id: message.id } : {}) });
-        } finally {
-          this.release(message.lab);
-        }
-        return;
-      }
+        return answerLesson(this.context, client, message);
+      case 'conntrack-watch':
+        return watchConntrack(this.context, client, message);
+      case 'sysctl-read':
+        return answerSysctls(this.context, client, message);
       case 'conntrack-unwatch':
-        for (const [key, stop] of client.conntrack) {
-          const [lab, node] = key.split('\n');
-          if (lab === message.lab && (message.node === undefined || node === message.node)) {
-            stop();
-            client.conntrack.delete(key);
-          }
-        }
-        return;
-      case 'destroy': {
-        await this.labs.destroy(message.lab);
-        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...(message.id ? { id: message.id } : {}) });
-        // The answer is sent; a listing that fails here is listed again on the next change of /run/netns.
-        this.feed.refreshLabs().catch((err: unknown) => console.error(`nslab: listing labs after destroying ${message.lab} failed: ${err instanceof Error ? err.message : String(err)}`));
-        return;
-      }
-    }
-  }
-
-  private async handleLesson(client: Client, message: Extract<ClientMessage, { type: `lesson-${string}` }>): Promise<void> {
-    const lessons = this.lessons;
-    if (!lessons) throw new LabError('not-found', 'this server offers no lessons');
-    const id = 'id' in message && message.id ? { id: message.id } : {};
-    const hooks = {
-      // A lesson's lab counts against a trainee's quotas like any other.
-      ...(this.classroom ? { admit: (t: Topology) => this.classroom?.admitTopology(t) } : {}),
-      plan: (lab: string, ops: PlannedOp[]) => this.send(client, { type: 'plan', lab, ops, dryRun: false, ...id }),
-      progress: (lab: string, e: OpEvent) => this.send(client, { type: 'progress', lab, index: e.index, argv: e.argv, status: e.status, code: e.code, stdout: e.stdout, stderr: e.stderr, ...id }),
-    };
-    client.lessonSend ??= (m) => this.send(client, m);
-    switch (message.type) {
-      case 'lesson-list':
-        return this.send(client, { type: 'lessons', lessons: await lessons.engine.catalog.infos(), ...id });
-      case 'lesson-start': {
-        // A trainee's lesson takes the trainee's own values unless the page says otherwise: classmates' labs differ.
-        const vary = message.vary ?? client.principal.kind === 'trainee';
-        await lessons.engine.start(message.lesson, message.lab, { params: new Map(Object.entries(message.params ?? {})), vary, ...hooks });
-        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
-        this.feed.refreshLabs().catch((err: unknown) => console.error(`nslab: listing labs after starting a lesson in ${message.lab} failed: ${err instanceof Error ? err.message : String(err)}`));
-        await lessons.live.started(message.lab);
-        return;
-      }
-      case 'lesson-watch':
-        await this.feed.watch(message.lab);
-        return lessons.live.watch(message.lab, client.lessonSend);
-      case 'lesson-unwatch':
-        return lessons.live.unwatch(client.lessonSend, message.lab);
-      case 'lesson-solve': {
-        if (message.dryRun) {
-          // One plan for the whole step, sent here: a step made of commands alone has no edits to plan.
-          const r = await lessons.engine.solveStep(message.lab, message.step, { dryRun: true });
-          this.send(client, { type: 'plan', lab: message.lab, ops: r.ops, dryRun: true, ...id });
-          this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
-          return;
-        }
-        const r = await lessons.engine.solveStep(message.lab, message.step, { dryRun: false, ...hooks });
-        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: r.ops.length + r.commands.length, ...id });
-        lessons.live.changed(message.lab);
-        return;
-      }
-      case 'lesson-reset':
-        await lessons.engine.reset(message.lab, message.step, hooks);
-        this.send(client, { type: 'result', lab: message.lab, ok: true, ran: 0, ...id });
-        lessons.live.changed(message.lab);
-        return;
+        return unwatchConntrack(client, message);
+      case 'destroy':
+        return answerDestroy(this.context, client, message);
     }
   }
 

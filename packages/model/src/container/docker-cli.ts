@@ -8,8 +8,8 @@
 import { networkOf, parseCidr } from '../address';
 import type { RawContainer, RawNetwork } from '../schema';
 import type { Topology } from '../topology';
-import type { ContainerLayer, ContainerSpec } from './expand';
-import { GWBRIDGE } from './expand';
+import type { ContainerLayer, ContainerSpec } from './layer';
+import { GWBRIDGE } from './devices';
 
 /** What nslab's docker does not do, said once. */
 export const NOT_NETWORKING = 'nslab\'s docker only does networking: it does not pull, build or store images, volumes or builds (an image name is recorded, nothing is downloaded).';

@@ -4,7 +4,7 @@ import { parseTopology, parseTopologyData, toFile } from '../file';
 import { plan } from '../plan';
 import type { Topology } from '../topology';
 import { ruleSpecs } from '../nat';
-import { hostVethName } from './expand';
+import { hostVethName } from './devices';
 
 const docker = `
 name: d

@@ -9,8 +9,9 @@ import { natKey } from '../nat';
 import { parseFirewallLine } from '../firewall';
 import type { RawTopology } from '../schema';
 import type { Topology } from '../topology';
-import type { ContainerSpec } from './expand';
-import { expandContainers, vxlanName } from './expand';
+import type { ContainerSpec } from './layer';
+import { expandContainers } from './expand';
+import { vxlanName } from './devices';
 
 /** `file` (the lab's plain export) with the expansion of `spec` replaced by `spec` itself. */
 export function withContainerLayer(file: RawTopology, topology: Topology, spec: ContainerSpec): RawTopology {
