@@ -24,7 +24,9 @@
  *       (only the shell's own processes), /dev/pts is a new devpts instance (no other terminal),
  *       /root and /tmp are small tmpfs scratch spaces owned by the trainee, /run/nslab is an empty
  *       read-only tmpfs holding only the files named by --keep (each under /run/nslab: the shell's
- *       rc file and its lab's control socket), so no other lab's or trainee's name shows there.
+ *       rc file and its lab's control socket), so no other lab's or trainee's name shows there;
+ *       /sys is the sysfs of an empty network namespace instead of the machine's, so the sysfs
+ *       `ip netns exec` puts over it hides nothing of the machine's when unmounted.
  *       Only then it enters
  *       USERNS as its uid 0 and execs PROGRAM as the pid namespace's first process. This process
  *       stays outside, waits for it and exits with its status (it is the pid the server knows).
@@ -186,6 +188,22 @@ static int owns(const char *userns, const char *netns) {
 /* Files a shell keeps from STATE_DIR: its rc file and its lab's control socket. */
 #define MAX_KEEP 4
 
+/*
+ * Mounts over /sys the sysfs of a new network namespace, which this process enters
+ * and nothing else ever does: sysfs shows the network devices of its mounter's namespace, so under
+ * the sysfs of the node that `ip netns exec` mounts the trainee finds this one, not the machine's
+ * (and no device at all: the namespace ends when `ip netns exec` leaves it, taking its lo).
+ * Not the node's own namespace: a second sysfs of it on the same place is refused (EBUSY) and would
+ * break `ip netns exec NODE` in the node's own shell. The machine's sysfs stays under it, out of
+ * reach: this mount namespace belongs to the machine's root, so its mounts are locked in every
+ * namespace the trainee makes from it. Not read-only: the kernel lets a user namespace mount a
+ * sysfs only as writable as one visible, and `ip netns exec` mounts one read-write.
+ */
+static int empty_sysfs(void) {
+  if (unshare(CLONE_NEWNET) < 0) return -1;
+  return mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
 /* A file under STATE_DIR, with no ".." and no "//": the only kind --keep takes. */
 static int state_file(const char *path) {
   size_t n = strlen(STATE_DIR);
@@ -247,6 +265,7 @@ static void contained(int userns_fd, long home_uid, const char **keep, int keep_
       (step = "make / read-only", read_only_tree() < 0) ||
       (step = "mount /proc", mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) ||
       (step = "hide " STATE_DIR, hide_state(keep, keep_count) < 0) ||
+      (step = "mount /sys", empty_sysfs() < 0) ||
       (step = "mount /dev/pts", mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0) ||
       (step = "bind /dev/ptmx", mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0) ||
       (step = "mount /root", mount("nslab-home", "/root", "tmpfs", MS_NOSUID | MS_NODEV, scratch) < 0) ||

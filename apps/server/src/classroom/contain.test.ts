@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { destroyLab } from '../kernel/lab';
 import { CONTAIN_PATH } from '../kernel/userns';
 import { startServer } from '../main';
@@ -28,6 +28,11 @@ async function run(client: TestClient, line: string, timeoutMs = 30_000): Promis
   const match = await client.expect(new RegExp(`\\r\\n([\\s\\S]*?)__${tag}:(\\d+):`), timeoutMs, from);
   // eslint-disable-next-line no-control-regex -- bash's bracketed-paste switches (ESC [?2004h / l) are not output
   return { out: (match[1] ?? '').replace(/\x1b\[\?2004[hl]\r?/g, ''), code: Number(match[2]) };
+}
+
+/** The last line a command printed (ls prints its list on one line), trimmed. */
+function lastLine(out: string): string {
+  return out.trim().split(/\r?\n/).pop()?.trim() ?? '';
 }
 
 /** argv output, run by the machine's root (the server's view of the kernel). */
@@ -212,6 +217,19 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
     assert.deepEqual(lines.filter((l) => l.startsWith('/run/nslab')).map((l) => l.replace(/bashrc-[0-9a-f]+$/, 'bashrc')).sort(), ['/run/nslab', '/run/nslab/shell', '/run/nslab/shell/bashrc', `/run/nslab/shell/${ana.name}--web.sock`], seen.out);
     const write = await run(shell, 'echo x > /run/nslab/cnt-x');
     assert.notEqual(write.code, 0, write.out);
+  });
+
+  it('/sys holds none of the machine\'s network devices, even with the sysfs ip netns exec mounted taken off; ip netns exec still mounts the node\'s', async () => {
+    assert.ok(readdirSync('/sys/class/net').some((d) => d !== 'lo'), 'the machine has network devices besides lo');
+    const own = outside(['ip', '-n', `nslab.${ana.name}--web.n1`, '-br', 'link']).trim().split('\n').map((l) => (l.split(/\s+/)[0] as string).split('@')[0] as string).sort();
+    for (const node of ['n1', 'n2']) {
+      const nested = await run(shell, `ip netns exec ${node} ls /sys/class/net`);
+      assert.equal(nested.code, 0, nested.out);
+      assert.deepEqual(lastLine(nested.out).split(/\s+/).sort(), own, nested.out);
+    }
+    // Under it the machine's sysfs would list the machine's devices; the sysfs of the helper's empty namespace (gone since) lists none.
+    const under = await run(shell, 'umount /sys 2>/dev/null; umount /sys 2>/dev/null; command ls /sys/class/net | wc -l');
+    assert.equal(lastLine(under.out), '0', under.out);
   });
 
   it('a lab made by an nslab without containment: a trainee\'s shell there is refused with a sentence, not started to end at once', async () => {

@@ -102,7 +102,8 @@ export class TraineeUsers {
  * The program and argv of a contained trainee shell: `nslab-contain shell` joins the cgroups,
  * enters the lab's view and the trainee's namespaces, then execs `shell` (the usual
  * `ip netns exec NODE bash ...`, terminal/shell.ts) as the trainee's root. Of /run/nslab the shell
- * sees only `keep` (its rc file, its lab's control socket): no other lab's or trainee's name.
+ * sees only `keep` (its rc file, its lab's control socket): no other lab's or trainee's name; under
+ * the sysfs `ip netns exec` mounts, its /sys is an empty network namespace's, not the machine's.
  */
 export function containedShellCommand(user: TraineeUser, mountNamespace: string, cgroupProcs: readonly string[], keep: readonly string[], shell: readonly string[]): { file: string; args: string[] } {
   return { file: CONTAIN_PATH, args: ['shell', user.userns, mountNamespace, String(user.hostId), ...cgroupProcs, ...keep.map((file) => `--keep=${file}`), '--', ...shell] };
