@@ -12,13 +12,22 @@
  *       Makes a network namespace owned by the user namespace at USERNS, bound on NETNS_FILE
  *       (created exclusively, as `ip netns add` does): the trainee's root has CAP_NET_ADMIN in it
  *       and in no namespace it does not own, while the server keeps every power over it.
- *   nslab-contain shell USERNS MOUNTNS HOME_UID [PROCS_FILE...] -- PROGRAM ARGS...
+ *   nslab-contain owns USERNS NETNS_FILE
+ *       Exits 0 when the network namespace at NETNS_FILE is owned by the user namespace at USERNS,
+ *       3 when it is not (a lab made by a server without containment: the trainee's root could not
+ *       enter it, so the server says so instead of starting a shell that ends at once).
+ *   nslab-contain shell USERNS MOUNTNS HOME_UID [PROCS_FILE...] [--keep=FILE...] -- PROGRAM ARGS...
  *       Starts a trainee's shell: joins the cgroups (PROCS_FILE), enters the lab's mount namespace
  *       MOUNTNS (its /run/netns holds the lab's nodes only, terminal/labview.ts), then unshares a
  *       mount, pid and cgroup namespace, all owned by the machine's root so the trainee can undo
  *       none of what follows: the whole tree is made read-only and slave, /proc is mounted anew
  *       (only the shell's own processes), /dev/pts is a new devpts instance (no other terminal),
- *       /root and /tmp are small tmpfs scratch spaces owned by the trainee. Only then it enters
+ *       /root and /tmp are small tmpfs scratch spaces owned by the trainee, /run/nslab is an empty
+ *       read-only tmpfs holding only the files named by --keep (each under /run/nslab: the shell's
+ *       rc file and its lab's control socket), so no other lab's or trainee's name shows there;
+ *       /sys is the sysfs of an empty network namespace instead of the machine's, so the sysfs
+ *       `ip netns exec` puts over it hides nothing of the machine's when unmounted.
+ *       Only then it enters
  *       USERNS as its uid 0 and execs PROGRAM as the pid namespace's first process. This process
  *       stays outside, waits for it and exits with its status (it is the pid the server knows).
  *       When any step fails nothing is started (exit 126, with a sentence on the terminal).
@@ -28,6 +37,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/mount.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +164,84 @@ static int make_netns(const char *userns, const char *file) {
   return err ? fail(file, -err) : 0;
 }
 
+/* 0 when NETNS_FILE's owner is the user namespace at USERNS, 3 when another, 1 on failure. */
+static int owns(const char *userns, const char *netns) {
+  struct stat user;
+  if (stat(userns, &user) < 0) return fail(userns, errno);
+  int fd = open(netns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(netns, errno);
+  int owner = ioctl(fd, NS_GET_USERNS);
+  int err = errno;
+  close(fd);
+  if (owner < 0) return fail(netns, err);
+  struct stat st;
+  int r = fstat(owner, &st);
+  err = errno;
+  close(owner);
+  if (r < 0) return fail("owner of the network namespace", err);
+  return st.st_dev == user.st_dev && st.st_ino == user.st_ino ? 0 : 3;
+}
+
+/* Where nslab keeps its state; a contained shell sees there only the files it is given (--keep). */
+#define STATE_DIR "/run/nslab"
+#define KEEP_FLAG "--keep="
+/* Files a shell keeps from STATE_DIR: its rc file and its lab's control socket. */
+#define MAX_KEEP 4
+
+/*
+ * Mounts over /sys the sysfs of a new network namespace, which this process enters
+ * and nothing else ever does: sysfs shows the network devices of its mounter's namespace, so under
+ * the sysfs of the node that `ip netns exec` mounts the trainee finds this one, not the machine's
+ * (and no device at all: the namespace ends when `ip netns exec` leaves it, taking its lo).
+ * Not the node's own namespace: a second sysfs of it on the same place is refused (EBUSY) and would
+ * break `ip netns exec NODE` in the node's own shell. The machine's sysfs stays under it, out of
+ * reach: this mount namespace belongs to the machine's root, so its mounts are locked in every
+ * namespace the trainee makes from it. Not read-only: the kernel lets a user namespace mount a
+ * sysfs only as writable as one visible, and `ip netns exec` mounts one read-write.
+ */
+static int empty_sysfs(void) {
+  if (unshare(CLONE_NEWNET) < 0) return -1;
+  return mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* A file under STATE_DIR, with no ".." and no "//": the only kind --keep takes. */
+static int state_file(const char *path) {
+  size_t n = strlen(STATE_DIR);
+  return strncmp(path, STATE_DIR "/", n + 1) == 0 && strstr(path, "..") == NULL && strstr(path, "//") == NULL && strlen(path) < 256 && path[strlen(path) - 1] != '/';
+}
+
+/*
+ * Replaces STATE_DIR with an empty tmpfs in which each kept file is bound at its own path, then
+ * makes it read-only. The files are opened first (O_PATH), in this mount namespace: a bind's source
+ * must be a mount of the caller's namespace. -1 with errno on failure.
+ */
+static int hide_state(const char **keep, int count) {
+  int fds[MAX_KEEP];
+  for (int i = 0; i < count; i += 1) {
+    fds[i] = open(keep[i], O_PATH | O_CLOEXEC);
+    if (fds[i] < 0) return -1;
+  }
+  if (mount("nslab-state", STATE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755") < 0) return -1;
+  for (int i = 0; i < count; i += 1) {
+    char path[256];
+    snprintf(path, sizeof path, "%s", keep[i]);
+    for (char *slash = strchr(path + strlen(STATE_DIR) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+      *slash = '\0';
+      if (mkdir(path, 0755) < 0 && errno != EEXIST) return -1;
+      *slash = '/';
+    }
+    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    close(fd);
+    char source[64];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", fds[i]);
+    if (mount(source, path, NULL, MS_BIND, NULL) < 0) return -1;
+    close(fds[i]);
+  }
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+  return (int)syscall(SYS_mount_setattr, AT_FDCWD, STATE_DIR, 0, &attr, sizeof attr);
+}
+
 /*
  * Every mount under / read-only and nosuid, recursively (mount_setattr, Linux 5.12), except /sys
  * itself (not the cgroup mounts under it): `ip netns exec` mounts a sysfs of the node over it, and
@@ -168,13 +257,15 @@ static int read_only_tree(void) {
 }
 
 /* The contained side, as the new pid namespace's first process; returns only on failure. */
-static void contained(int userns_fd, long home_uid, char **argv) {
+static void contained(int userns_fd, long home_uid, const char **keep, int keep_count, char **argv) {
   char scratch[128];
   snprintf(scratch, sizeof scratch, SCRATCH_OPTIONS, (unsigned long)home_uid, (unsigned long)home_uid);
   const char *step;
   if ((step = "make / a slave", mount("", "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) ||
       (step = "make / read-only", read_only_tree() < 0) ||
       (step = "mount /proc", mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) ||
+      (step = "hide " STATE_DIR, hide_state(keep, keep_count) < 0) ||
+      (step = "mount /sys", empty_sysfs() < 0) ||
       (step = "mount /dev/pts", mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0) ||
       (step = "bind /dev/ptmx", mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL) < 0) ||
       (step = "mount /root", mount("nslab-home", "/root", "tmpfs", MS_NOSUID | MS_NODEV, scratch) < 0) ||
@@ -194,7 +285,7 @@ static void contained(int userns_fd, long home_uid, char **argv) {
 }
 
 static int shell(int argc, char **argv) {
-  /* argv: USERNS MOUNTNS HOME_UID [PROCS_FILE...] -- PROGRAM ARGS... */
+  /* argv: USERNS MOUNTNS HOME_UID [PROCS_FILE...] [--keep=FILE...] -- PROGRAM ARGS... */
   int sep = 3;
   while (sep < argc && strcmp(argv[sep], "--") != 0) sep += 1;
   long home_uid = number(argv[2], 0xfffffffeL);
@@ -202,9 +293,22 @@ static int shell(int argc, char **argv) {
     fprintf(stderr, "usage: nslab-contain shell USERNS MOUNTNS HOME_UID [PROCS_FILE...] -- PROGRAM ARGS...\n");
     return 2;
   }
+  const char *keep[MAX_KEEP];
+  int keep_count = 0;
+  for (int i = 3; i < sep; i += 1) {
+    if (strncmp(argv[i], KEEP_FLAG, strlen(KEEP_FLAG)) != 0) continue;
+    const char *file = argv[i] + strlen(KEEP_FLAG);
+    if (keep_count == MAX_KEEP || !state_file(file)) {
+      fprintf(stderr, "nslab-contain: --keep takes at most %d files under %s\n", MAX_KEEP, STATE_DIR);
+      return 2;
+    }
+    keep[keep_count] = file;
+    keep_count += 1;
+  }
   char pid[32];
   snprintf(pid, sizeof pid, "%d\n", (int)getpid());
   for (int i = 3; i < sep; i += 1) {
+    if (strncmp(argv[i], KEEP_FLAG, strlen(KEEP_FLAG)) == 0) continue;
     int err = write_file(argv[i], pid);
     if (err) {
       fprintf(stderr, "nslab: this shell could not be given its limits (%s: %s), so it was not started: tell the instructor\n", argv[i], strerror(-err));
@@ -232,7 +336,7 @@ static int shell(int argc, char **argv) {
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int s = 1; s < NSIG; s += 1) signal(s, SIG_DFL);
-    contained(userns_fd, home_uid, argv + sep + 1);
+    contained(userns_fd, home_uid, keep, keep_count, argv + sep + 1);
     _exit(126);
   }
   close(userns_fd);
@@ -250,7 +354,8 @@ int main(int argc, char **argv) {
     return make_user(argv[2], hostid);
   }
   if (argc == 4 && strcmp(argv[1], "netns") == 0) return make_netns(argv[2], argv[3]);
+  if (argc == 4 && strcmp(argv[1], "owns") == 0) return owns(argv[2], argv[3]);
   if (argc >= 7 && strcmp(argv[1], "shell") == 0) return shell(argc - 2, argv + 2);
-  fprintf(stderr, "usage: nslab-contain user FILE HOSTID | netns USERNS NETNS_FILE | shell USERNS MOUNTNS HOME_UID [PROCS_FILE...] -- PROGRAM ARGS...\n");
+  fprintf(stderr, "usage: nslab-contain user FILE HOSTID | netns USERNS NETNS_FILE | owns USERNS NETNS_FILE | shell USERNS MOUNTNS HOME_UID [PROCS_FILE...] [--keep=FILE...] -- PROGRAM ARGS...\n");
   return 2;
 }

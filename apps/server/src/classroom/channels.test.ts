@@ -185,4 +185,21 @@ describe('per-channel scoping between trainees (kernel, real sockets)', { concur
     assert.ok(JSON.stringify(seen.result).includes('10.69.0.2'));
     assert.ok(!pa.messages.some((m) => m.type === 'trace'), 'A received no trace');
   });
+
+  it('B\'s other page and the instructor\'s view of B\'s lab see the trace B runs, in their own names; A still sees nothing', async () => {
+    const page = await open(b.token);
+    page.send({ type: 'subscribe', lab: 'web' });
+    await page.next('snapshot', (m) => m.lab === 'web');
+    const instructor = await open(INSTRUCTOR);
+    instructor.send({ type: 'subscribe', lab: `${b.name}--web` });
+    await instructor.next('snapshot', (m) => m.lab === `${b.name}--web`);
+    pb.send({ type: 'trace', id: 'to', lab: 'web', node: 'n1', destination: '10.69.0.2' });
+    await pb.next('trace', (m) => m.id === 'to');
+    const mine = await page.next('trace', (m) => m.lab === 'web');
+    assert.equal(mine.id, undefined, 'the other page asked for nothing: the trace carries no request id');
+    assert.ok(JSON.stringify(mine.result).includes('10.69.0.2'));
+    const watched = await instructor.next('trace', (m) => m.lab === `${b.name}--web`);
+    assert.ok(JSON.stringify(watched.result).includes('10.69.0.2'));
+    assert.ok(!pa.messages.some((m) => m.type === 'trace'), 'A received no trace');
+  });
 });

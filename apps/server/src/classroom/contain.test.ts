@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { destroyLab } from '../kernel/lab';
 import { CONTAIN_PATH } from '../kernel/userns';
 import { startServer } from '../main';
@@ -30,6 +30,11 @@ async function run(client: TestClient, line: string, timeoutMs = 30_000): Promis
   return { out: (match[1] ?? '').replace(/\x1b\[\?2004[hl]\r?/g, ''), code: Number(match[2]) };
 }
 
+/** The last line a command printed (ls prints its list on one line), trimmed. */
+function lastLine(out: string): string {
+  return out.trim().split(/\r?\n/).pop()?.trim() ?? '';
+}
+
 /** argv output, run by the machine's root (the server's view of the kernel). */
 function outside(argv: string[]): string {
   return execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
@@ -44,7 +49,7 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
   const ana = { name: `cnt-a${tag}`, token: '' };
   const bo = { name: `cnt-b${tag}`, token: '' };
   const instructorLab = `cnt-i${tag}`;
-  const kernelLabs = [`${ana.name}--web`, `${bo.name}--web`, instructorLab];
+  const kernelLabs = [`${ana.name}--web`, `${bo.name}--web`, instructorLab, `${ana.name}--old`];
   const users = new TraineeUsers();
   let server: Running | undefined;
   let port = 0;
@@ -197,6 +202,49 @@ describe('contained trainee shells (kernel, real shells)', { concurrency: false,
     assert.match(outside(['ip', '-n', kernel('nsx'), '-br', 'link']), /^d0@d1/m);
     const listed = await api(port, ana.token, 'GET', '/api/labs/web');
     assert.match(JSON.stringify(listed.body), /"nsx"/, 'the new node is the lab\'s');
+  });
+
+  it('/run/nslab shows the shell only its own rc file and control socket: no other lab\'s or trainee\'s name', async () => {
+    // The server's /run/nslab names the other trainee (their user namespace) and the instructor's lab (its shell's socket).
+    const { client: inst } = await terminal(INSTRUCTOR, instructorLab, 'n1');
+    await run(inst, 'true');
+    const state = outside(['find', '/run/nslab', '-maxdepth', '2']);
+    assert.match(state, new RegExp(`/run/nslab/users/${bo.name}`));
+    assert.match(state, new RegExp(`/run/nslab/shell/${instructorLab}.sock`));
+    const seen = await run(shell, 'find /run/nslab; ls /run/nslab/users /run/nslab/labs');
+    for (const name of [bo.name, instructorLab]) assert.doesNotMatch(seen.out, new RegExp(name), seen.out);
+    const lines = seen.out.trim().split(/\r?\n/);
+    assert.deepEqual(lines.filter((l) => l.startsWith('/run/nslab')).map((l) => l.replace(/bashrc-[0-9a-f]+$/, 'bashrc')).sort(), ['/run/nslab', '/run/nslab/shell', '/run/nslab/shell/bashrc', `/run/nslab/shell/${ana.name}--web.sock`], seen.out);
+    const write = await run(shell, 'echo x > /run/nslab/cnt-x');
+    assert.notEqual(write.code, 0, write.out);
+  });
+
+  it('/sys holds none of the machine\'s network devices, even with the sysfs ip netns exec mounted taken off; ip netns exec still mounts the node\'s', async () => {
+    assert.ok(readdirSync('/sys/class/net').some((d) => d !== 'lo'), 'the machine has network devices besides lo');
+    const own = outside(['ip', '-n', `nslab.${ana.name}--web.n1`, '-br', 'link']).trim().split('\n').map((l) => (l.split(/\s+/)[0] as string).split('@')[0] as string).sort();
+    for (const node of ['n1', 'n2']) {
+      const nested = await run(shell, `ip netns exec ${node} ls /sys/class/net`);
+      assert.equal(nested.code, 0, nested.out);
+      assert.deepEqual(lastLine(nested.out).split(/\s+/).sort(), own, nested.out);
+    }
+    // Under it the machine's sysfs would list the machine's devices; the sysfs of the helper's empty namespace (gone since) lists none.
+    const under = await run(shell, 'umount /sys 2>/dev/null; umount /sys 2>/dev/null; command ls /sys/class/net | wc -l');
+    assert.equal(lastLine(under.out), '0', under.out);
+  });
+
+  it('a lab made by an nslab without containment: a trainee\'s shell there is refused with a sentence, not started to end at once', async () => {
+    const plain = await startServer({ port: 0, host: '127.0.0.1', token: INSTRUCTOR, examplesDir: '/nonexistent', webDir: '/nonexistent', maxTerminals: 4 }, () => {});
+    try {
+      assert.equal((await api(plain.port, INSTRUCTOR, 'PUT', `/api/labs/${ana.name}--old`, { name: `${ana.name}--old`, nodes: { n1: {} } })).status, 200);
+    } finally {
+      await plain.stop();
+    }
+    const opened = await api(port, ana.token, 'POST', '/api/labs/old/terminals', { node: 'n1' });
+    assert.equal(opened.status, 409, JSON.stringify(opened.body));
+    assert.match(String(opened.body['error']), /^lab old was made before this classroom contained its trainees.*destroy the lab and apply it again/);
+    // The trainee's own labs still open.
+    const own = await api(port, ana.token, 'POST', '/api/labs/web/terminals', { node: 'n2' });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
   });
 
   it('docker says in a sentence that it is not available in a trainee\'s shell, and unsetting NSLAB_CONTAINED reaches nothing', async () => {

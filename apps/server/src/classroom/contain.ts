@@ -17,7 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSync } from '../kernel/runner';
+import { CommandError, runSync } from '../kernel/runner';
 import { CONTAIN_PATH } from '../kernel/userns';
 
 /** The trainees' user namespaces, or none (with a warning on the log) when the helper is not built. */
@@ -101,8 +101,27 @@ export class TraineeUsers {
 /**
  * The program and argv of a contained trainee shell: `nslab-contain shell` joins the cgroups,
  * enters the lab's view and the trainee's namespaces, then execs `shell` (the usual
- * `ip netns exec NODE bash ...`, terminal/shell.ts) as the trainee's root.
+ * `ip netns exec NODE bash ...`, terminal/shell.ts) as the trainee's root. Of /run/nslab the shell
+ * sees only `keep` (its rc file, its lab's control socket): no other lab's or trainee's name; under
+ * the sysfs `ip netns exec` mounts, its /sys is an empty network namespace's, not the machine's.
  */
-export function containedShellCommand(user: TraineeUser, mountNamespace: string, cgroupProcs: readonly string[], shell: readonly string[]): { file: string; args: string[] } {
-  return { file: CONTAIN_PATH, args: ['shell', user.userns, mountNamespace, String(user.hostId), ...cgroupProcs, '--', ...shell] };
+export function containedShellCommand(user: TraineeUser, mountNamespace: string, cgroupProcs: readonly string[], keep: readonly string[], shell: readonly string[]): { file: string; args: string[] } {
+  return { file: CONTAIN_PATH, args: ['shell', user.userns, mountNamespace, String(user.hostId), ...cgroupProcs, ...keep.map((file) => `--keep=${file}`), '--', ...shell] };
+}
+
+/** Exit status of `nslab-contain owns` when the network namespace belongs to another user namespace. */
+const NOT_OWNED = 3;
+
+/**
+ * Whether the network namespace file `netns` is owned by the trainee's user namespace. A lab made
+ * by a server without containment is the machine's: the trainee's root cannot enter it.
+ */
+export function ownsNetns(user: TraineeUser, netns: string): boolean {
+  try {
+    runSync([CONTAIN_PATH, 'owns', user.userns, netns], { timeoutMs: HELPER_TIMEOUT_MS });
+    return true;
+  } catch (err) {
+    if (err instanceof CommandError && err.code === NOT_OWNED) return false;
+    throw err;
+  }
 }

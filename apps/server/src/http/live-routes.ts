@@ -11,12 +11,12 @@ import { TerminalError } from '../terminal/index';
 import type { Classroom } from '../classroom/classroom';
 import { QuotaError } from '../classroom/classroom';
 import { CgroupError } from '../classroom/cgroups';
-import { kernelLab, ownLab, principalOf } from '../classroom/scope';
+import { kernelLab, ownLab, ownText, principalOf } from '../classroom/scope';
 import { LabError } from '../labs/service';
 
 /** HTTP status of each terminal error (see terminal/manager.ts). */
 const TERMINAL_STATUS: Record<TerminalError['code'], number> = {
-  'bad-name': 400, 'not-found': 404, 'no-namespace': 404, 'no-host-node': 404, limit: 429, closed: 503, command: 500, spawn: 500,
+  'bad-name': 400, 'not-found': 404, 'no-namespace': 404, 'no-host-node': 404, limit: 429, 'not-contained': 409, closed: 503, command: 500, spawn: 500,
 };
 
 function checkName(value: string, what: 'lab' | 'node', res: Response): boolean {
@@ -71,7 +71,7 @@ export function mountLiveRoutes(app: express.Express, terminals: TerminalManager
       const opened = await terminals.open({ lab, node, ...(cols ? { cols } : {}), ...(rows ? { rows } : {}), ...(cgroupProcs.length > 0 ? { cgroupProcs } : {}), ...(user ? { user } : {}) });
       res.status(201).json(opened);
     } catch (err) {
-      if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: err.message, code: err.code });
+      if (err instanceof TerminalError) res.status(TERMINAL_STATUS[err.code]).json({ error: ownText(principalOf(res.locals), err.message), code: err.code });
       else if (err instanceof QuotaError) res.status(429).json({ error: err.message, code: 'limit' });
       else if (err instanceof CgroupError) res.status(500).json({ error: `${err.message}: the terminal was not opened, tell the instructor`, code: 'spawn' });
       else next(err);

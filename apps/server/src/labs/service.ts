@@ -60,6 +60,13 @@ export function plannedOp(op: Op): PlannedOp {
  */
 const MAX_APPLIES = 4;
 
+/**
+ * An edit of at most this many items (a canvas click: an address, a link, a node) is a few `ip`
+ * commands, not an apply's batches: it takes no slot, so a class's edits do not queue behind
+ * one another four at a time (bench/classroom, edits at a person's pace).
+ */
+const SMALL_EDIT = 4;
+
 /** Labs, serialized per lab. */
 export class LabService {
   private readonly busy = new Set<string>();
@@ -141,7 +148,7 @@ export class LabService {
     options.admit?.(after);
     // The plan is the difference the edits make, not the lab against the model: what the edits do not name,
     // and what the model cannot express, is the same on both sides, so nothing else is touched.
-    return this.run(after, { ...options, observed: before, warnings: found });
+    return this.run(after, { ...options, observed: before, warnings: found, small: edits.length <= SMALL_EDIT });
   }
 
   /** Removes a lab. */
@@ -194,7 +201,7 @@ export class LabService {
     if (problem) throw new LabError('invalid', problem, [{ path: 'lab', message: problem }]);
   }
 
-  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta; observed?: Topology; warnings?: Problem[] } & ChangeHooks): Promise<ChangeResult> {
+  private async run(topology: Topology, options: { dryRun?: boolean; meta?: TopologyMeta; observed?: Topology; warnings?: Problem[]; small?: boolean } & ChangeHooks): Promise<ChangeResult> {
     const lab = topology.name;
     const found = options.warnings ?? [];
     return this.exclusive(lab, async () => {
@@ -202,7 +209,7 @@ export class LabService {
       let ops: Op[] = [];
       try {
         const userns = options.dryRun ? undefined : this.usernsOf(lab);
-        const outcome = await this.inSlot(options.dryRun ?? false, () => applyTopology(topology, {
+        const outcome = await this.inSlot((options.dryRun ?? false) || options.small === true, () => applyTopology(topology, {
           dryRun: options.dryRun ?? false,
           ...(userns !== undefined ? { userns } : {}),
           ...(options.meta ? { meta: options.meta } : {}),
@@ -236,10 +243,11 @@ export class LabService {
 
   /**
    * Runs an apply's kernel work when one of MAX_APPLIES slots is free (first come, first served); a dry
-   * run changes nothing and takes no slot. A slot is handed straight to the next waiter.
+   * run changes nothing and a small edit little, so neither takes a slot (`free`). A slot is handed
+   * straight to the next waiter.
    */
-  private async inSlot<T>(dryRun: boolean, task: () => Promise<T>): Promise<T> {
-    if (dryRun) return task();
+  private async inSlot<T>(free: boolean, task: () => Promise<T>): Promise<T> {
+    if (free) return task();
     if (this.applying >= MAX_APPLIES) await new Promise<void>((ok) => this.waiting.push(ok));
     else this.applying += 1;
     try {

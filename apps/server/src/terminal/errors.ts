@@ -11,6 +11,7 @@ export type TerminalErrorCode =
   | 'no-host-node' // a host terminal was asked for in a lab without a node called host, and no fallback was given
   | 'not-found' // no terminal with that id
   | 'closed' // the manager (server stop) or the lab (closeLab during the open) was closed
+  | 'not-contained' // a classroom trainee's shell in a lab whose namespaces their user namespace does not own
   | 'command' // a helper command (unshare, nsenter, mount) failed
   | 'spawn'; // node-pty could not start the shell
 
@@ -69,6 +70,8 @@ export const terminalMessages = {
     `input dropped: more than ${max} characters are already waiting to be typed; paste less at once`,
   command: (argv: readonly string[], stderr: string): string =>
     `could not prepare the terminal: ${argv.join(' ')} failed${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`,
+  notContained: (lab: string): string =>
+    `lab ${lab} was made before this classroom contained its trainees, so its namespaces belong to the machine and a trainee's shell cannot enter them: destroy the lab and apply it again (the new one is yours)`,
   spawn: (lab: string, node: string, why: string): string => `could not start a shell in ${node} of lab ${lab}: ${why}`,
 };
 

@@ -33,7 +33,7 @@ import { controlHandler, LabControl, type LabHands } from './control';
 import { TerminalCloseCode, clampTerminalSize } from '@nslab/model';
 import { DEFAULT_REPLAY_BYTES } from './replay';
 import { SHELL_RC, SHELL_TERM, shellCommand, shellEnv } from './shell';
-import type { TraineeUser } from '../classroom/contain';
+import { ownsNetns, type TraineeUser } from '../classroom/contain';
 import { startShell } from '../kernel/runner';
 import { DEFAULT_KILL_DELAY_MS, Terminal, type TerminalExit } from './terminal';
 
@@ -303,8 +303,10 @@ export class TerminalManager {
     this.startWatch();
 
     const { cols, rows } = clampTerminalSize(request.cols ?? DEFAULT_SIZE.cols, request.rows ?? DEFAULT_SIZE.rows);
-    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath(), request.cgroupProcs, request.user);
+    // A trainee's root can enter only namespaces their user namespace owns (classroom/contain.ts).
+    if (request.user && !ownsNetns(request.user, `${NETNS_DIR}/${netns}`)) throw new TerminalError('not-contained', terminalMessages.notContained(lab), { lab, node });
     const control = await this.controlFor(lab, request.user);
+    const { file, args } = shellCommand(view.mountNamespace, node, this.rcPath(), request.cgroupProcs, request.user, control?.path);
     let pty;
     try {
       // startShell gives raw bytes (encoding null), so output is passed on byte for byte (terminal.ts frames it).

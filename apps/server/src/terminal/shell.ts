@@ -57,12 +57,13 @@ alias ls='ls --color=auto' grep='grep --color=auto'
  * trainee's cgroup.procs files, classroom/cgroups.ts) the shell first joins those cgroups, so it
  * and all it starts are limited before it runs anything. With `user` (a classroom trainee's user
  * namespace) it is also contained: its own user, pid, mount and cgroup namespaces, a read-only
- * tree and scratch space at /root and /tmp (classroom/contain.ts).
+ * tree and scratch space at /root and /tmp (classroom/contain.ts); `control` is its lab's control socket.
  */
-export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = [], user?: TraineeUser): { file: string; args: string[] } {
+export function shellCommand(mountNamespace: string, node: string, rcPath: string, cgroupProcs: readonly string[] = [], user?: TraineeUser, control?: string): { file: string; args: string[] } {
   const inNode = ['ip', 'netns', 'exec', node, 'bash', '--noprofile', '--rcfile', rcPath];
-  // A classroom trainee's shell is contained (classroom/contain.ts): the helper enters the view itself.
-  if (user) return containedShellCommand(user, mountNamespace, cgroupProcs, inNode);
+  // A classroom trainee's shell is contained (classroom/contain.ts): the helper enters the view itself,
+  // and of /run/nslab the shell keeps only its rc file and its lab's control socket.
+  if (user) return containedShellCommand(user, mountNamespace, cgroupProcs, control ? [rcPath, control] : [rcPath], inNode);
   const shell = ['nsenter', `--mount=${mountNamespace}`, `--wd=${SHELL_CWD}`, '--', ...inNode];
   if (cgroupProcs.length > 0) return { file: JOIN_CGROUP, args: [...cgroupProcs, '--', ...shell] };
   return { file: shell[0] as string, args: shell.slice(1) };

@@ -1,6 +1,6 @@
 /**
  * Ping traces asked on the lab socket: the node checked, the trace run in the lab
- * (capture/lab-trace.ts), the result sent to the asker and to the lab's live viewers.
+ * (capture/lab-trace.ts), the result sent to the asker and to every other view of the lab.
  */
 import type { ClientMessage } from '@nslab/model';
 import { own } from '@nslab/model';
@@ -19,9 +19,10 @@ export async function answerTrace(hub: HubContext, client: Client, message: Extr
       ...(message.proto !== undefined ? { proto: message.proto } : {}), ...(message.port !== undefined ? { port: message.port } : {}),
     });
     hub.send(client, { type: 'trace', lab: message.lab, result, ...(message.id ? { id: message.id } : {}) });
-    // A live view of the lab shows the trace too (without the asker's id: it answers no request of the viewer's).
+    // Every other view of the lab shows the trace too: the owner's other pages, the instructor's and live views
+    // (without the asker's id: it answers no request of theirs). Only a lab's own principals subscribe to it.
     for (const c of hub.clients) {
-      if (c !== client && c.principal.kind === 'viewer' && c.principal.lab === message.lab && c.labs.has(message.lab)) hub.send(c, { type: 'trace', lab: message.lab, result });
+      if (c !== client && c.labs.has(message.lab)) hub.send(c, { type: 'trace', lab: message.lab, result });
     }
   } catch (err) {
     if (err instanceof PingTraceError) throw new LabError('invalid', err.message);
