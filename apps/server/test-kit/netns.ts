@@ -135,3 +135,14 @@ export function leftoverChildren(): string[] {
   }
   return out;
 }
+
+/** Two namespaces a (10.0.0.1) and b (10.0.0.2) joined by a veth pair eth0-eth0, kept in `made` for the test's cleanup. */
+export function addressedPair(made: TestNetns[]): TestNetns {
+  const lab = new TestNetns();
+  made.push(lab);
+  lab.add('a', 'b');
+  lab.veth('a', 'eth0', 'b', 'eth0');
+  lab.ip('a', 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0');
+  lab.ip('b', 'addr', 'add', '10.0.0.2/24', 'dev', 'eth0');
+  return lab;
+}

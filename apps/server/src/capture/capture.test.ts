@@ -13,21 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingKey, readPcapng, type NodePacketEvent } from '@nslab/model';
 import { CaptureError, NetnsCapture, STOP_GRACE_MS, type CaptureEvent } from './capture';
-import { leftoverChildren, TestNetns } from '../../test-kit/netns';
+import { leftoverChildren, TestNetns, addressedPair } from '../../test-kit/netns';
 
 const labs: TestNetns[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'nslab-capture-'));
 
 /** Two namespaces a (10.0.0.1) and b (10.0.0.2) joined by a veth pair eth0-eth0. */
-function pair(): TestNetns {
-  const lab = new TestNetns();
-  labs.push(lab);
-  lab.add('a', 'b');
-  lab.veth('a', 'eth0', 'b', 'eth0');
-  lab.ip('a', 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0');
-  lab.ip('b', 'addr', 'add', '10.0.0.2/24', 'dev', 'eth0');
-  return lab;
-}
+const pair = (): TestNetns => addressedPair(labs);
 
 function collect(capture: NetnsCapture): { packets: NodePacketEvent[]; events: CaptureEvent[] } {
   const out = { packets: [] as NodePacketEvent[], events: [] as CaptureEvent[] };

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { PcapStreamParser, protocolOf, decodePacket, type PcapRecord } from '@nslab/model';
 import { NetnsCapture } from './capture';
 import { CAPTURE_HELPER_PATH, captureHelperArgv, captureHelperAvailable, CaptureFilterError, compileFilter } from './helper';
-import { leftoverChildren, TestNetns } from '../../test-kit/netns';
+import { leftoverChildren, TestNetns, addressedPair } from '../../test-kit/netns';
 
 const labs: TestNetns[] = [];
 const started: ChildProcess[] = [];
@@ -19,15 +19,7 @@ const started: ChildProcess[] = [];
 const orphans: number[] = [];
 
 /** Two namespaces a (10.0.0.1) and b (10.0.0.2) joined by a veth pair eth0-eth0. */
-function pair(): TestNetns {
-  const lab = new TestNetns();
-  labs.push(lab);
-  lab.add('a', 'b');
-  lab.veth('a', 'eth0', 'b', 'eth0');
-  lab.ip('a', 'addr', 'add', '10.0.0.1/24', 'dev', 'eth0');
-  lab.ip('b', 'addr', 'add', '10.0.0.2/24', 'dev', 'eth0');
-  return lab;
-}
+const pair = (): TestNetns => addressedPair(labs);
 
 /** Sends `count` UDP datagrams of 64 bytes from a node as fast as python3 can. */
 function sendUdp(lab: TestNetns, node: string, dst: string, count: number): void {
